@@ -1,0 +1,121 @@
+"""consent-server: a cookie consent banner and tracking gate with a provable log."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db, public
+from .tokens import split_keys
+
+HERE = Path(__file__).resolve().parent
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    # Default: a SQLite file in the instance folder (set in create_app).
+    "DATABASE_URL": None,
+    "DEMO": False,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_CONSENT": "60 per minute",
+    "RATELIMIT_VERIFY": "600 per minute",
+    # Number of reverse proxies in front whose X-Forwarded-For we trust.
+    "PROXY_COUNT": 0,
+}
+MIN_SECRET_LENGTH = 16
+API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
+
+
+def _resource_folder(name: str) -> str:
+    # Installed: copied into the package. From a checkout: beside the package.
+    installed = HERE / name
+    return str(installed if installed.is_dir() else HERE.parent / name)
+
+
+def _demo_secret(app: Flask) -> str:
+    """A random key kept in the instance folder, so demo cookies survive restarts."""
+    path = Path(app.instance_path) / "demo-secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _configure_secret(app: Flask, require_secret: bool) -> None:
+    raw = app.config["SECRET_KEY"]
+    if not raw and (app.config["DEMO"] or not require_secret):
+        raw = _demo_secret(app)
+    if not raw:
+        raise RuntimeError(
+            "CONSENT_SECRET_KEY is not set: give the service a long random key"
+            " (several, comma-separated, to rotate: the first signs, all verify)"
+        )
+    keys = split_keys(str(raw))
+    weak = [k for k in keys if len(k) < MIN_SECRET_LENGTH]
+    if weak and require_secret and not app.config["DEMO"] and not app.testing:
+        raise RuntimeError(
+            f"CONSENT_SECRET_KEY has a key shorter than {MIN_SECRET_LENGTH} characters"
+        )
+    app.config["CONSENT_KEYS"] = keys
+    # Flask's own session (the config page) signs with the same rotation.
+    app.config["SECRET_KEY"] = keys[0]
+    app.config["SECRET_KEY_FALLBACKS"] = keys[1:]
+
+
+def _json_errors(exc: HTTPException) -> HTTPException | tuple[Response, int]:
+    """API paths answer errors as JSON; pages keep Flask's HTML error pages."""
+    if not request.path.startswith(API_PREFIXES):
+        return exc
+    code = (exc.name or "error").lower().replace(" ", "_")
+    response = public.error_response(exc.code or 500, code, exc.description or "")
+    return response, exc.code or 500
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, require_secret: bool = True
+) -> Flask:
+    """Build the application.
+
+    Settings come from safe defaults, then ``instance/config.py``, then
+    ``CONSENT_*`` environment variables, then ``test_config``. Outside demo
+    mode the app refuses to start without a real secret key; commands that
+    sign nothing pass ``require_secret=False``.
+    """
+    app = Flask(
+        __name__,
+        static_folder=_resource_folder("static"),
+        template_folder=_resource_folder("templates"),
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CONSENT")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + str(
+            Path(app.instance_path) / "consent.sqlite"
+        )
+    _configure_secret(app, require_secret)
+    if app.config["PROXY_COUNT"]:
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    public.limiter.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_error_handler(HTTPException, _json_errors)
+    if app.config["DEMO"]:
+        from . import demo
+
+        app.register_blueprint(demo.bp)
+    return app

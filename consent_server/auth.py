@@ -1,0 +1,94 @@
+"""People and machines that may use the service: users with roles, bearer tokens.
+
+Passwords are stored as salted scrypt hashes (Werkzeug); bearer tokens as a
+SHA-256 of the token, which is shown once when it is made and never again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from werkzeug.security import generate_password_hash
+
+from .db import api_tokens, users
+
+ROLES = ("admin", "editor", "auditor")
+SCOPES = ("audit", "stats")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+MIN_PASSWORD = 12
+
+
+class AuthError(ValueError):
+    """A user or token could not be created; the message says why."""
+
+
+def create_user(conn: Connection, email: str, password: str, role: str) -> int:
+    """Create a user with a hashed password and return the new id.
+
+    :raise AuthError: bad email, short password, unknown role or taken email.
+    """
+    email = email.strip().lower()
+    if not EMAIL.fullmatch(email):
+        raise AuthError(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
+    with conn.begin():
+        if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first():
+            raise AuthError(f"a user {email} already exists")
+        new_id: int = conn.execute(
+            users.insert()
+            .values(
+                email=email,
+                password_hash=generate_password_hash(password),
+                role=role,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+            .returning(users.c.id)
+        ).scalar_one()
+    return new_id
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: Connection, name: str, scope: str) -> str:
+    """Create a bearer token and return it; only its hash is stored.
+
+    :raise AuthError: for an unknown scope or an empty name.
+    """
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AuthError("the token needs a name of 1 to 100 characters")
+    if scope not in SCOPES:
+        raise AuthError(f"scope must be one of {', '.join(SCOPES)}")
+    token = "cst_" + secrets.token_urlsafe(32)
+    with conn.begin():
+        conn.execute(
+            api_tokens.insert().values(
+                name=name,
+                scope=scope,
+                token_hash=hash_token(token),
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return token
+
+
+def token_scope(conn: Connection, token: str) -> str | None:
+    """The scope of a bearer token, or None if it is not one of ours."""
+    with conn.begin():
+        scope: str | None = conn.execute(
+            sa.select(api_tokens.c.scope).where(
+                api_tokens.c.token_hash == hash_token(token)
+            )
+        ).scalar()
+    return scope

@@ -1,0 +1,178 @@
+"""Checking a visitor's choice against the site's published config.
+
+Plain rules, no HTTP: the recording endpoint hands in the decoded JSON body and
+gets back either a clean :class:`Choice` or a :class:`InvalidChoice` that says
+what is wrong. Nothing is written until a body has passed every check here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .sites import NECESSARY, OPTIONAL
+
+METHODS = ("accept_all", "reject_all", "custom", "withdraw")
+FIELDS = {"site", "previous", "choices", "method", "revision", "language", "url", "gpc"}
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+MAX_URL = 2048
+MAX_TOKEN = 1024
+
+
+class InvalidChoice(ValueError):
+    """A body that cannot be recorded; ``code`` is stable, ``message`` is for people."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """A checked choice, ready to be recorded."""
+
+    site: str
+    previous: str | None
+    choices: dict[str, bool]
+    method: str
+    revision: int
+    language: str
+    origin: str | None
+    path: str
+    gpc: bool
+
+
+def check_strings(value: Any, where: str = "body") -> None:
+    """Refuse NUL characters and lone surrogates anywhere in decoded JSON."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidChoice("invalid_text", f"{where} contains a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidChoice("invalid_text", f"{where} is not valid UTF-8") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_strings(key, where)
+            check_strings(item, f"{where}.{key}" if where != "body" else key)
+    elif isinstance(value, list):
+        for item in value:
+            check_strings(item, where)
+
+
+def read_site(body: Any) -> str:
+    """The site id named by a body, checked only for shape."""
+    if not isinstance(body, dict):
+        raise InvalidChoice("invalid_body", "the body must be a JSON object")
+    check_strings(body)
+    site = body.get("site")
+    if not isinstance(site, str) or not site or len(site) > 63:
+        raise InvalidChoice("invalid_site", "site must be a site id")
+    return site
+
+
+def _split_url(url: Any) -> tuple[str | None, str]:
+    """The page's origin and path; the query string and fragment are dropped."""
+    if url is None:
+        return None, "/"
+    if not isinstance(url, str) or len(url) > MAX_URL:
+        raise InvalidChoice("invalid_url", f"url must be a string of at most {MAX_URL} characters")
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        raise InvalidChoice("invalid_url", "url has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidChoice("invalid_url", "url must be an http or https address")
+    host = parts.netloc.rsplit("@", 1)[-1].lower()
+    return f"{parts.scheme}://{host}", parts.path or "/"
+
+
+def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> Choice:
+    """Check a recording body against the site's config.
+
+    With GPC honoured by the site, "accept all" leaves advertising off; only an
+    explicit custom choice can switch it on (SPEC §5).
+
+    :raise InvalidChoice: for the first problem found.
+    """
+    site = read_site(body)
+    unknown = set(body) - FIELDS
+    if unknown:
+        raise InvalidChoice("unknown_field", f"{sorted(unknown)[0]} is not a known field")
+
+    method = body.get("method")
+    if method not in METHODS:
+        raise InvalidChoice("invalid_method", "method must be one of " + ", ".join(METHODS))
+
+    revision = body.get("revision")
+    if type(revision) is not int:
+        raise InvalidChoice("invalid_revision", "revision must be a whole number")
+    if revision != config["consent_revision"]:
+        raise InvalidChoice(
+            "stale_revision",
+            f"revision {revision} is not the current consent revision"
+            f" ({config['consent_revision']}); reload the banner",
+            status=409,
+        )
+
+    raw = body.get("choices")
+    if not isinstance(raw, dict):
+        raise InvalidChoice("invalid_choices", "choices must be an object")
+    shown = config["categories"]
+    for key, value in raw.items():
+        if key not in (*NECESSARY, *OPTIONAL):
+            raise InvalidChoice("unknown_category", f"{key} is not a category")
+        if type(value) is not bool:
+            raise InvalidChoice("invalid_choices", f"choices.{key} must be true or false")
+        if key in NECESSARY and value is not True:
+            raise InvalidChoice(
+                "necessary_category", f"{key} is strictly necessary and cannot be refused"
+            )
+        if key in OPTIONAL and key not in shown and value:
+            raise InvalidChoice("hidden_category", f"{key} is not shown on this site")
+    missing = [c for c in shown if c not in raw]
+    if missing:
+        raise InvalidChoice("missing_category", f"choices.{missing[0]} is missing")
+    choices = {c: bool(raw.get(c, False)) for c in OPTIONAL}
+
+    gpc = body.get("gpc", False)
+    if type(gpc) is not bool:
+        raise InvalidChoice("invalid_gpc", "gpc must be true or false")
+    gpc = gpc or gpc_header
+    honour_gpc = gpc and config["gpc"]
+    if method == "accept_all":
+        expected = {c: c in shown for c in OPTIONAL}
+        if honour_gpc:
+            expected["advertising"] = False
+            choices["advertising"] = False
+        if choices != expected:
+            raise InvalidChoice("method_mismatch", "accept_all must allow every shown category")
+    elif method == "reject_all" and any(choices.values()):
+        raise InvalidChoice("method_mismatch", "reject_all must refuse every optional category")
+
+    previous = body.get("previous")
+    if previous is not None and (not isinstance(previous, str) or len(previous) > MAX_TOKEN):
+        raise InvalidChoice("invalid_previous", "previous must be the consent token")
+
+    language = body.get("language")
+    if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
+        raise InvalidChoice("invalid_language", "language must be a language code such as en or de-CH")
+
+    origin, path = _split_url(body.get("url"))
+    return Choice(
+        site=site,
+        previous=previous,
+        choices=choices,
+        method=method,
+        revision=revision,
+        language=language,
+        origin=origin,
+        path=path[:MAX_URL],
+        gpc=gpc,
+    )

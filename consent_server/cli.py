@@ -1,0 +1,184 @@
+"""The `consent-server` command: thin wrappers around the domain modules."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from . import auth, create_app, db, log, sites
+
+
+def _app() -> Flask:
+    # Commands here sign nothing, so they run without a secret key.
+    return create_app(require_secret=False)
+
+
+def _schema_ready() -> None:
+    """Stop with a clear message when `init` has not been run on this database."""
+    if not sa.inspect(db.get_engine()).has_table("log_head"):
+        raise click.ClickException(
+            "the database has no consent-server tables yet: run `consent-server init`"
+        )
+
+
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=False)
+def main() -> None:
+    """consent-server: cookie consent banner, tracking gate and consent log."""
+
+
+def init_database() -> bool:
+    """Create or upgrade the schema and publish the demo site if it is missing.
+
+    Returns whether the demo site was created.
+    """
+    db.create_schema(db.get_engine())
+    conn = db.get_db()
+    try:
+        sites.current_config(conn, "demo")
+    except sites.UnknownSite:
+        sites.publish(conn, sites.demo_config(), published_by="consent-server init")
+        return True
+    return False
+
+
+@main.command("init")
+def init_command() -> None:
+    """Create or upgrade the database (never drops data) and the demo site."""
+    created = init_database()
+    click.echo("Database ready." + (" Created the demo site." if created else ""))
+
+
+@main.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(host: str, port: int) -> None:
+    """Serve the service and a demo storefront on the embedded SQLite default."""
+    app = create_app({"DEMO": True})
+    with app.app_context():
+        init_database()
+    click.echo(f"consent-server demo: storefront and service on http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(auth.ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(email: str, role: str, password: str) -> None:
+    """Create a user of the config page."""
+    _schema_ready()
+    try:
+        auth.create_user(db.get_db(), email, password, role)
+    except auth.AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {role} {email.strip().lower()}.")
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.option("--scope", type=click.Choice(auth.SCOPES), required=True)
+def create_token_command(name: str, scope: str) -> None:
+    """Create a bearer token for the audit API; it is printed this once only."""
+    _schema_ready()
+    try:
+        token = auth.create_token(db.get_db(), name, scope)
+    except auth.AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@main.command("verify-log")
+def verify_log_command() -> None:
+    """Check the consent log's hash chain; exit 1 naming the first bad row."""
+    _schema_ready()
+    report = log.verify_chain(db.get_db())
+    if report.ok:
+        click.echo(f"ok: {report.events} events, hash chain intact")
+        return
+    click.echo(
+        f"BROKEN: the hash chain breaks at sequence number {report.first_bad_seq}"
+        f" ({report.events} events verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@main.command("export")
+@click.option("--site", default=None, help="Only this site's events.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default="ndjson",
+              show_default=True)  # fmt: skip
+def export_command(site: str | None, fmt: str) -> None:
+    """Write the consent log to standard output."""
+    _schema_ready()
+    out = click.get_text_stream("stdout")
+    writer = csv.writer(out, lineterminator="\n")
+    if fmt == "csv":
+        writer.writerow(log.EXPORT_FIELDS)
+    for row in log.iter_events(db.get_db(), site=site):
+        if fmt == "csv":
+            writer.writerow(_csv_value(row[k]) for k in log.EXPORT_FIELDS)
+        else:
+            out.write(json.dumps({k: _csv_value(row[k]) if k == "recorded_at" else row[k]
+                                  for k in log.EXPORT_FIELDS}, ensure_ascii=False) + "\n")  # fmt: skip
+
+
+@main.command("prune")
+@click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
+              help="Remove events older than this many days.")  # fmt: skip
+def prune_command(days: int) -> None:
+    """Remove old events from the start of the log, recording that it did."""
+    _schema_ready()
+    removed = log.prune(db.get_db(), days)
+    click.echo(f"Removed {removed} events older than {days} days.")
+
+
+@main.group("sites")
+def sites_group() -> None:
+    """Site config documents as code."""
+
+
+@sites_group.command("export")
+@click.argument("site")
+def sites_export_command(site: str) -> None:
+    """Print the site's published config document as JSON."""
+    _schema_ready()
+    try:
+        config = sites.current_config(db.get_db(), site)
+    except sites.UnknownSite:
+        raise click.ClickException(f"there is no site {site!r}") from None
+    click.echo(json.dumps(config, indent=2, ensure_ascii=False))
+
+
+@sites_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--ask-again", is_flag=True, help="Bump the consent revision.")
+def sites_import_command(file: Any, ask_again: bool) -> None:
+    """Validate a config document and publish it as the site's new revision."""
+    _schema_ready()
+    try:
+        doc = json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(f"{file.name} is not a JSON document: {exc}") from None
+    try:
+        config = sites.publish(db.get_db(), doc, published_by="sites import", ask_again=ask_again)
+    except sites.ConfigError as exc:
+        raise click.ClickException(f"invalid config, nothing changed: {exc}") from None
+    click.echo(
+        f"Published {config['site']} revision {config['revision']}"
+        f" (consent revision {config['consent_revision']})."
+    )
