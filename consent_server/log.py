@@ -134,17 +134,18 @@ def verify_chain(conn: Connection) -> ChainReport:
             .where(consent_events.c.seq >= expected)
             .order_by(consent_events.c.seq)
         )
-        for row in rows.mappings():
-            fields = dict(row)
-            if fields["seq"] > head_seq:
-                return ChainReport(False, events, fields["seq"])
-            if fields["seq"] != expected:
-                return ChainReport(False, events, expected)
-            if fields["prev_hash"] != prev or row_hash(fields) != fields["hash"]:
-                return ChainReport(False, events, fields["seq"])
-            prev = fields["hash"]
-            expected += 1
-            events += 1
+        with rows:
+            for row in rows.mappings():
+                fields = dict(row)
+                if fields["seq"] > head_seq:
+                    return ChainReport(False, events, fields["seq"])
+                if fields["seq"] != expected:
+                    return ChainReport(False, events, expected)
+                if fields["prev_hash"] != prev or row_hash(fields) != fields["hash"]:
+                    return ChainReport(False, events, fields["seq"])
+                prev = fields["hash"]
+                expected += 1
+                events += 1
         if head_seq != expected - 1 or head_hash != prev:
             return ChainReport(False, events, expected)
         old = conn.execute(
@@ -171,19 +172,22 @@ def iter_events(
     if consent_id is not None:
         query = query.where(consent_events.c.consent_id == consent_id)
     with conn.begin():
-        result = conn.execution_options(yield_per=2000).execute(query)
-        for row in result.mappings():
-            yield dict(row)
+        with conn.execution_options(yield_per=2000).execute(query) as result:
+            for row in result.mappings():
+                yield dict(row)
 
 
-def prune(conn: Connection, older_than_days: int) -> int:
+def prune(
+    conn: Connection, older_than_days: int, *, now: dt.datetime | None = None
+) -> int:
     """Remove rows older than the given age from the old end of the log.
 
     Rows go strictly from the start of the chain, and the removal is recorded
     with the last removed row's hash, so the rest of the chain still verifies.
     Returns the number of rows removed.
     """
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+    now = now or dt.datetime.now(dt.UTC)
+    cutoff = now - dt.timedelta(days=older_than_days)
     with conn.begin():
         # Lock the head like an append does, so no row is added meanwhile.
         conn.execute(
@@ -207,7 +211,7 @@ def prune(conn: Connection, older_than_days: int) -> int:
         ).first()
         conn.execute(
             log_prunes.insert().values(
-                pruned_at=dt.datetime.now(dt.UTC),
+                pruned_at=now,
                 older_than_days=older_than_days,
                 rows_removed=removed,
                 through_seq=anchor[0] if anchor else 0,

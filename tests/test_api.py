@@ -1,0 +1,340 @@
+import json
+
+import pytest
+
+from consent_server import sites
+from consent_server.db import get_db
+from consent_server.tokens import sign_token, verify_token
+from tests.conftest import ORIGIN, SECRET
+from tests.helpers import count_events, events
+
+
+def test_recorded_consent_returns_a_token_that_verifies(consent, engine):
+    response = consent.post()
+    assert response.status_code == 201
+    data = response.get_json()
+    assert set(data) == {"id", "token", "recorded_at", "expires_at"}
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+    verified = consent.verify(data["token"]).get_json()
+    assert verified == {
+        "valid": True,
+        "id": data["id"],
+        "site": "demo",
+        "choices": {"preferences": False, "analytics": True, "advertising": False},
+        "revision": 1,
+        "reason": None,
+    }
+    assert count_events(engine) == 1
+
+
+def test_one_edited_character_makes_the_token_invalid(consent):
+    token = consent.post().get_json()["token"]
+    for i in (5, len(token) // 2, len(token) - 3):
+        edited = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+        result = consent.verify(edited).get_json()
+        assert result["valid"] is False
+        assert result["reason"] in ("bad_signature", "malformed")
+
+
+def test_rotating_the_key_keeps_old_tokens_valid(make_app):
+    old_app = make_app(SECRET_KEY="old-key-0123456789abcdef")
+    token = old_app.test_client().post(
+        "/v1/consent",
+        json={"site": "demo", "choices": {"preferences": True, "analytics": False,
+              "advertising": False}, "method": "custom", "revision": 1, "language": "de"},
+        headers={"Origin": ORIGIN},
+    ).get_json()["token"]
+
+    rotated = make_app(SECRET_KEY="new-key-0123456789abcdef,old-key-0123456789abcdef")
+    client = rotated.test_client()
+    assert client.post("/v1/consent/verify", json={"token": token}).get_json()["valid"]
+    # New tokens are signed with the first key only.
+    new = client.post(
+        "/v1/consent",
+        json={"site": "demo", "choices": {"preferences": True, "analytics": False,
+              "advertising": False}, "method": "custom", "revision": 1, "language": "de"},
+        headers={"Origin": ORIGIN},
+    ).get_json()["token"]
+    assert verify_token(new, "new-key-0123456789abcdef").valid
+    assert not verify_token(new, "old-key-0123456789abcdef").valid
+
+
+def test_stored_row_has_every_logged_field(consent, engine):
+    consent.post(headers={"User-Agent": "Mozilla/5.0 Test", "Sec-GPC": "1"},
+                 language="de-CH")  # fmt: skip
+    (row,) = events(engine)
+    assert row["seq"] == 1
+    assert row["site"] == "demo"
+    assert row["consent_revision"] == 1 and row["config_revision"] == 1
+    assert (row["authentication"], row["security"]) == (True, True)
+    assert (row["preferences"], row["analytics"], row["advertising"]) == (False, True, False)
+    assert row["method"] == "custom"
+    assert row["gpc"] is True
+    assert row["language"] == "de-CH"
+    assert len(row["texts_hash"]) == 64
+    # Page origin and path only: no query string, no fragment.
+    assert row["origin"] == ORIGIN
+    assert row["path"] == "/products/tea-towel"
+    assert row["ip"] == "127.0.0.0"
+    assert row["user_agent"] == "Mozilla/5.0 Test"
+    assert row["recorded_at"].tzinfo is not None
+    assert len(row["hash"]) == 64 and len(row["prev_hash"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("remote", "stored"),
+    (
+        ("203.0.113.77", "203.0.113.0"),
+        ("2001:db8:1234:5678::1", "2001:db8:1234::"),
+        ("::ffff:198.51.100.9", "198.51.100.0"),
+    ),
+)
+def test_ip_is_truncated(consent, engine, remote, stored):
+    consent._client.post(
+        "/v1/consent", json=consent.body(), headers={"Origin": ORIGIN},
+        environ_base={"REMOTE_ADDR": remote},
+    )
+    assert events(engine)[0]["ip"] == stored
+
+
+def test_previous_token_keeps_the_consent_id(consent, engine):
+    first = consent.post().get_json()
+    second = consent.post(
+        previous=first["token"], method="withdraw",
+        choices={"preferences": False, "analytics": False, "advertising": False},
+    ).get_json()
+    assert second["id"] == first["id"]
+    assert verify_token(second["token"], SECRET).choices["analytics"] is False
+    assert [e["consent_id"] for e in events(engine)] == [first["id"], first["id"]]
+
+
+def test_bad_previous_token_is_recorded_as_a_new_visitor(consent, engine):
+    victim = consent.post().get_json()
+    # Naming the victim's id in a forged payload must not reach their history.
+    forged = sign_token("attacker-key-0123456789", consent_id=victim["id"], site="demo",
+                        revision=1, choices={"preferences": True, "analytics": True,
+                        "advertising": True}, expires_at=2**40)  # fmt: skip
+    for previous in (forged, victim["token"][:-2] + "xx", "garbage"):
+        response = consent.post(previous=previous)
+        assert response.status_code == 201
+        assert response.get_json()["id"] != victim["id"]
+    assert [e["consent_id"] for e in events(engine)].count(victim["id"]) == 1
+
+
+def test_previous_token_of_another_site_is_not_taken(consent, app, engine):
+    with app.app_context():
+        other = sites.demo_config()
+        other["site"] = "other"
+        sites.publish(get_db(), other, published_by="test")
+    theirs = consent.post(body=consent.body(site="other")).get_json()
+    mine = consent.post(previous=theirs["token"]).get_json()
+    assert mine["id"] != theirs["id"]
+
+
+def test_gpc_keeps_advertising_off_under_accept_all(consent, engine):
+    everything = {"preferences": True, "analytics": True, "advertising": True}
+    response = consent.post(method="accept_all", choices=everything,
+                            headers={"Sec-GPC": "1"})  # fmt: skip
+    assert response.status_code == 201
+    row = events(engine)[0]
+    assert (row["advertising"], row["gpc"]) == (False, True)
+    # A deliberate choice in the second layer may still switch it on.
+    consent.post(method="custom", choices=everything, gpc=True)
+    assert events(engine)[1]["advertising"] is True
+
+
+def test_strictly_necessary_may_be_sent_as_true(consent):
+    choices = {"authentication": True, "security": True, "preferences": False,
+               "analytics": False, "advertising": False}  # fmt: skip
+    assert consent.post(method="reject_all", choices=choices).status_code == 201
+
+
+VALID = {
+    "site": "demo",
+    "choices": {"preferences": False, "analytics": True, "advertising": False},
+    "method": "custom",
+    "revision": 1,
+    "language": "en",
+}
+
+
+def _with(**changes):
+    body = dict(VALID)
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    (
+        (b"not json", "application/json", 400, "invalid_json"),
+        (b"[1, 2]", "application/json", 400, "invalid_body"),
+        (b"\xff\xfe{}", "application/json", 400, "invalid_utf8"),
+        (b"[" * 2000 + b"]" * 2000, "application/json", 400, "invalid_json"),
+        (_with(), "text/plain", 415, "unsupported_media_type"),
+        (_with(), "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (_with(url="http://127.0.0.1/" + "a" * 5000), "application/json", 413, "too_large"),
+        (_with(site="nope"), "application/json", 404, "unknown_site"),
+        (_with(site=5), "application/json", 400, "invalid_site"),
+        (_with(choices={"preferences": False, "analytics": True, "advertising": False,
+                        "tracking": True}), "application/json", 400, "unknown_category"),
+        (_with(choices={"preferences": False, "analytics": True}),
+         "application/json", 400, "missing_category"),
+        (_with(choices={"preferences": False, "analytics": "yes", "advertising": False}),
+         "application/json", 400, "invalid_choices"),
+        (_with(choices={"preferences": False, "analytics": 1, "advertising": False}),
+         "application/json", 400, "invalid_choices"),
+        (_with(choices=["analytics"]), "application/json", 400, "invalid_choices"),
+        (_with(choices={"security": False, "preferences": False, "analytics": True,
+                        "advertising": False}), "application/json", 400, "necessary_category"),
+        (_with(method="maybe"), "application/json", 400, "invalid_method"),
+        (_with(method="accept_all"), "application/json", 400, "method_mismatch"),
+        (_with(method="reject_all"), "application/json", 400, "method_mismatch"),
+        (_with(revision=2), "application/json", 409, "stale_revision"),
+        (_with(revision="1"), "application/json", 400, "invalid_revision"),
+        (_with(language="english please"), "application/json", 400, "invalid_language"),
+        (_with(language="e" * 3000), "application/json", 400, "invalid_language"),
+        (_with(language="en\u0000"), "application/json", 400, "invalid_text"),
+        (b'{"site": "demo", "language": "\\ud800"}', "application/json", 400, "invalid_text"),
+        (_with(url="javascript:alert(1)"), "application/json", 400, "invalid_url"),
+        (_with(url="http://127.0.0.1:99999/"), "application/json", 400, "invalid_url"),
+        (_with(previous=["x"]), "application/json", 400, "invalid_previous"),
+        (_with(gpc="1"), "application/json", 400, "invalid_gpc"),
+        (_with(extra=True), "application/json", 400, "unknown_field"),
+    ),
+)
+def test_bad_input_is_refused_and_writes_nothing(client, engine, data, content_type,
+                                                 status, code):  # fmt: skip
+    response = client.post("/v1/consent", data=data, content_type=content_type,
+                           headers={"Origin": ORIGIN})  # fmt: skip
+    assert response.status_code == status
+    assert response.is_json
+    assert response.get_json()["error"]["code"] == code
+    assert response.get_json()["error"]["message"]
+    assert count_events(engine) == 0
+
+
+@pytest.mark.parametrize("origin", (None, "http://evil.example", "http://127.0.0.1.evil.example:80"))
+def test_origin_not_listed_may_not_record(consent, engine, origin):
+    response = consent.post(origin=origin)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert count_events(engine) == 0
+
+
+def test_preflight_answers_listed_origins_only(client):
+    ok = client.options("/v1/consent", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})  # fmt: skip
+    assert ok.status_code == 204
+    assert ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "POST" in ok.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in ok.headers["Access-Control-Allow-Headers"]
+
+    refused = client.options("/v1/consent", headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_raw_oversized_body_without_length_is_refused(client, engine):
+    response = client.post("/v1/consent", data=b"{" + b" " * 10000 + b"}",
+                           content_type="application/json", headers={"Origin": ORIGIN})  # fmt: skip
+    assert response.status_code == 413
+    assert count_events(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    (
+        ({"token": "garbage"}, "malformed"),
+        ({"token": 12}, "malformed"),
+        ({"token": None}, "malformed"),
+        ({"token": "a.b.c"}, "bad_signature"),
+    ),
+)
+def test_verify_garbage_is_invalid_not_an_error(client, body, reason):
+    response = client.post("/v1/consent/verify", json=body)
+    assert response.status_code == 200
+    assert response.get_json()["valid"] is False
+    assert response.get_json()["reason"] == reason
+
+
+def test_verify_reports_other_site_expired_and_old_revision(consent, app):
+    token = consent.post().get_json()["token"]
+    assert consent.verify(token, site="shop").get_json()["reason"] == "other_site"
+
+    expired = sign_token(SECRET, consent_id="x", site="demo", revision=1,
+                         choices=VALID["choices"], expires_at=1000)  # fmt: skip
+    assert consent.verify(expired).get_json()["reason"] == "expired"
+
+    with app.app_context():
+        sites.publish(get_db(), sites.demo_config(), published_by="test", ask_again=True)
+    result = consent.verify(token).get_json()
+    assert (result["valid"], result["reason"], result["revision"]) == (False, "old_revision", 1)
+
+
+def test_verify_wrong_key_is_bad_signature(consent):
+    forged = sign_token("another-key-0123456789", consent_id="x", site="demo",
+                        revision=1, choices=VALID["choices"], expires_at=2**40)  # fmt: skip
+    assert consent.verify(forged).get_json()["reason"] == "bad_signature"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    ((b"{}", "application/json", 400), (b"x", "text/plain", 415), (b"{", "application/json", 400)),
+)
+def test_verify_bad_request(client, data, content_type, status):
+    response = client.post("/v1/consent/verify", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert "code" in response.get_json()["error"]
+
+
+def test_site_config_is_public_json(client):
+    response = client.get("/v1/sites/demo/config")
+    assert response.status_code == 200
+    config = response.get_json()
+    assert (config["site"], config["revision"], config["consent_revision"]) == ("demo", 1, 1)
+    assert set(config["languages"]) >= {"en", "de", "fr", "es", "it"}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/v1/sites/demo/config", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_unknown_site_config_is_a_json_404(client):
+    response = client.get("/v1/sites/nope/config")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "unknown_site"
+
+
+@pytest.mark.parametrize(("method", "path", "status"),
+                         (("GET", "/v1/nothing", 404), ("GET", "/v1/consent", 405),
+                          ("DELETE", "/v1/consent/verify", 405)))  # fmt: skip
+def test_api_errors_are_json(client, method, path, status):
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert set(response.get_json()["error"]) == {"code", "message"}
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_recording_is_rate_limited_per_client(make_app, engine):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_CONSENT="3 per minute")
+    client = app.test_client()
+    body = dict(VALID)
+    statuses = [
+        client.post("/v1/consent", json=body, headers={"Origin": ORIGIN}).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [201, 201, 201, 429, 429]
+    limited = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN})
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    # Another client is not affected.
+    other = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN},
+                        environ_base={"REMOTE_ADDR": "10.1.2.3"})  # fmt: skip
+    assert other.status_code == 201

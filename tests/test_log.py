@@ -1,0 +1,145 @@
+import datetime as dt
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from consent_server import log
+from consent_server.db import consent_events, log_head
+from tests.helpers import events
+
+
+def record(consent, n):
+    for _ in range(n):
+        assert consent.post().status_code == 201
+
+
+def chain(engine):
+    with engine.connect() as conn:
+        return log.verify_chain(conn)
+
+
+def test_untouched_log_verifies(consent, engine):
+    record(consent, 5)
+    assert chain(engine) == log.ChainReport(ok=True, events=5, first_bad_seq=None)
+
+
+def test_empty_log_verifies(engine):
+    assert chain(engine) == log.ChainReport(ok=True, events=0, first_bad_seq=None)
+
+
+def test_rows_are_chained_in_order(consent, engine):
+    record(consent, 3)
+    rows = events(engine)
+    assert [r["seq"] for r in rows] == [1, 2, 3]
+    assert rows[0]["prev_hash"] == "0" * 64
+    assert rows[1]["prev_hash"] == rows[0]["hash"]
+    assert rows[2]["prev_hash"] == rows[1]["hash"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    (("analytics", False), ("advertising", True), ("method", "accept_all"),
+     ("ip", "198.51.100.0"), ("consent_id", "someone-else")),
+)  # fmt: skip
+def test_edited_row_is_named(consent, engine, column, value):
+    record(consent, 5)
+    with engine.begin() as conn:
+        conn.execute(consent_events.update().where(consent_events.c.seq == 3)
+                     .values({column: value}))  # fmt: skip
+    report = chain(engine)
+    assert (report.ok, report.first_bad_seq) == (False, 3)
+
+
+def test_edit_with_recomputed_hash_breaks_the_next_row(consent, engine):
+    record(consent, 5)
+    row = events(engine)[2]
+    row["analytics"] = False
+    with engine.begin() as conn:
+        conn.execute(consent_events.update().where(consent_events.c.seq == 3)
+                     .values(analytics=False, hash=log.row_hash(row)))  # fmt: skip
+    assert chain(engine).first_bad_seq == 4
+
+
+@pytest.mark.parametrize(("deleted", "first_bad"), ((1, 1), (3, 3), (5, 5)))
+def test_deleted_row_is_named(consent, engine, deleted, first_bad):
+    record(consent, 5)
+    with engine.begin() as conn:
+        conn.execute(consent_events.delete().where(consent_events.c.seq == deleted))
+    report = chain(engine)
+    assert (report.ok, report.first_bad_seq) == (False, first_bad)
+
+
+def test_inserted_row_is_named(consent, engine):
+    record(consent, 4)
+    forged = dict(events(engine)[-1])
+    forged.update(seq=5, event_id="forged", prev_hash=forged["hash"], analytics=True)
+    forged["hash"] = log.row_hash(forged)
+    with engine.begin() as conn:
+        conn.execute(consent_events.insert().values(**forged))
+    report = chain(engine)
+    assert (report.ok, report.first_bad_seq) == (False, 5)
+
+
+def test_row_inserted_in_a_gap_is_named(consent, engine):
+    record(consent, 3)
+    forged = dict(events(engine)[-1])
+    forged.update(seq=10, event_id="forged-gap")
+    with engine.begin() as conn:
+        conn.execute(consent_events.insert().values(**forged))
+    assert chain(engine).first_bad_seq == 10
+
+
+def test_prune_removes_old_rows_and_the_rest_still_verifies(consent, engine):
+    record(consent, 4)
+    second = events(engine)[1]["recorded_at"]
+    # Thirty days after the second row, only the first two are older than that.
+    later = second + dt.timedelta(days=30, microseconds=1)
+    with engine.connect() as conn:
+        assert log.prune(conn, 30, now=later) == 2
+    assert [r["seq"] for r in events(engine)] == [3, 4]
+    assert chain(engine) == log.ChainReport(ok=True, events=2, first_bad_seq=None)
+    record(consent, 1)
+    assert chain(engine) == log.ChainReport(ok=True, events=3, first_bad_seq=None)
+
+
+def test_rows_put_back_after_a_prune_are_named(consent, engine):
+    record(consent, 3)
+    first = events(engine)[0]
+    with engine.connect() as conn:
+        log.prune(conn, 1, now=first["recorded_at"] + dt.timedelta(days=1, microseconds=1))
+    with engine.begin() as conn:
+        conn.execute(consent_events.insert().values(**first))
+    assert chain(engine).first_bad_seq == 1
+
+
+def test_prune_with_nothing_old_removes_nothing(consent, engine):
+    record(consent, 2)
+    with engine.connect() as conn:
+        assert log.prune(conn, 30) == 0
+    assert chain(engine).ok
+    record(consent, 1)
+    assert chain(engine).events == 3
+
+
+def test_concurrent_appends_keep_one_unbroken_chain(app, consent, engine):
+    errors = []
+
+    def worker():
+        client = app.test_client()
+        for _ in range(10):
+            response = client.post("/v1/consent", json=consent.body(),
+                                   headers={"Origin": "http://127.0.0.1:8000"})  # fmt: skip
+            if response.status_code != 201:
+                errors.append(response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [r["seq"] for r in events(engine)] == list(range(1, 61))
+    assert chain(engine) == log.ChainReport(ok=True, events=60, first_bad_seq=None)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(log_head.c.seq)).scalar() == 60
