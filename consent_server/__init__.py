@@ -11,7 +11,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, public
+from . import cli, db, public
 from .tokens import split_keys
 
 HERE = Path(__file__).resolve().parent
@@ -111,6 +111,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     db.init_app(app)
+    cli.init_app(app)
     public.limiter.init_app(app)
     app.register_blueprint(public.bp)
     app.register_error_handler(HTTPException, _json_errors)

@@ -10,12 +10,14 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
-from . import auth, create_app, db, log, sites
+from . import auth, db, log, sites
 
 
 def _app() -> Flask:
+    from . import create_app
+
     # Commands here sign nothing, so they run without a secret key.
     return create_app(require_secret=False)
 
@@ -33,6 +35,11 @@ def main() -> None:
     """consent-server: cookie consent banner, tracking gate and consent log."""
 
 
+@click.group("sites")
+def sites_group() -> None:
+    """Site config documents as code."""
+
+
 def init_database() -> bool:
     """Create or upgrade the schema and publish the demo site if it is missing.
 
@@ -48,18 +55,21 @@ def init_database() -> bool:
     return False
 
 
-@main.command("init")
+@click.command("init")
+@with_appcontext
 def init_command() -> None:
     """Create or upgrade the database (never drops data) and the demo site."""
     created = init_database()
     click.echo("Database ready." + (" Created the demo site." if created else ""))
 
 
-@main.command("demo", with_appcontext=False)
+@click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo_command(host: str, port: int) -> None:
     """Serve the service and a demo storefront on the embedded SQLite default."""
+    from . import create_app
+
     app = create_app({"DEMO": True})
     with app.app_context():
         init_database()
@@ -67,7 +77,8 @@ def demo_command(host: str, port: int) -> None:
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
-@main.command("create-user")
+@click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(auth.ROLES), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -81,7 +92,8 @@ def create_user_command(email: str, role: str, password: str) -> None:
     click.echo(f"Created {role} {email.strip().lower()}.")
 
 
-@main.command("create-token")
+@click.command("create-token")
+@with_appcontext
 @click.argument("name")
 @click.option("--scope", type=click.Choice(auth.SCOPES), required=True)
 def create_token_command(name: str, scope: str) -> None:
@@ -94,7 +106,8 @@ def create_token_command(name: str, scope: str) -> None:
     click.echo(token)
 
 
-@main.command("verify-log")
+@click.command("verify-log")
+@with_appcontext
 def verify_log_command() -> None:
     """Check the consent log's hash chain; exit 1 naming the first bad row."""
     _schema_ready()
@@ -118,7 +131,8 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-@main.command("export")
+@click.command("export")
+@with_appcontext
 @click.option("--site", default=None, help="Only this site's events.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default="ndjson",
               show_default=True)  # fmt: skip
@@ -137,7 +151,8 @@ def export_command(site: str | None, fmt: str) -> None:
                                   for k in log.EXPORT_FIELDS}, ensure_ascii=False) + "\n")  # fmt: skip
 
 
-@main.command("prune")
+@click.command("prune")
+@with_appcontext
 @click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
               help="Remove events older than this many days.")  # fmt: skip
 def prune_command(days: int) -> None:
@@ -147,12 +162,8 @@ def prune_command(days: int) -> None:
     click.echo(f"Removed {removed} events older than {days} days.")
 
 
-@main.group("sites")
-def sites_group() -> None:
-    """Site config documents as code."""
-
-
 @sites_group.command("export")
+@with_appcontext
 @click.argument("site")
 def sites_export_command(site: str) -> None:
     """Print the site's published config document as JSON."""
@@ -165,6 +176,7 @@ def sites_export_command(site: str) -> None:
 
 
 @sites_group.command("import")
+@with_appcontext
 @click.argument("file", type=click.File("rb"))
 @click.option("--ask-again", is_flag=True, help="Bump the consent revision.")
 def sites_import_command(file: Any, ask_again: bool) -> None:
@@ -182,3 +194,12 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
         f"Published {config['site']} revision {config['revision']}"
         f" (consent revision {config['consent_revision']})."
     )
+
+
+def init_app(app: Flask) -> None:
+    """Add the commands to the application's CLI (and so to `consent-server`)."""
+    for command in (
+        init_command, demo_command, create_user_command, create_token_command,
+        verify_log_command, export_command, prune_command, sites_group,
+    ):  # fmt: skip
+        app.cli.add_command(command)

@@ -1,0 +1,169 @@
+import csv
+import io
+import json
+
+import sqlalchemy as sa
+
+from consent_server import sites
+from consent_server.db import api_tokens, consent_events, users
+from tests.helpers import count_events, events
+
+
+def record(consent, n):
+    for _ in range(n):
+        assert consent.post().status_code == 201
+
+
+def test_init_twice_keeps_the_log_and_the_demo_site(runner, consent, engine):
+    record(consent, 3)
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "Database ready." in result.output
+    assert "Created the demo site" not in result.output
+    assert count_events(engine) == 3
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+
+
+def test_commands_before_init_say_so(make_app, database_url):
+    app = make_app()
+    with app.extensions["consent_db"].begin() as conn:
+        conn.execute(sa.text("DROP TABLE log_head"))
+    result = app.test_cli_runner().invoke(args=["verify-log"])
+    assert result.exit_code == 1
+    assert "consent-server init" in result.output
+
+
+def test_verify_log_passes_on_an_untouched_log(runner, consent):
+    record(consent, 4)
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 0
+    assert "ok: 4 events" in result.output
+
+
+def test_verify_log_names_the_first_bad_sequence_number(runner, consent, engine):
+    record(consent, 4)
+    with engine.begin() as conn:
+        conn.execute(consent_events.update().where(consent_events.c.seq == 2)
+                     .values(advertising=True))  # fmt: skip
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 1
+    assert "sequence number 2" in result.output
+
+
+def test_verify_log_names_a_deleted_row(runner, consent, engine):
+    record(consent, 4)
+    with engine.begin() as conn:
+        conn.execute(consent_events.delete().where(consent_events.c.seq == 3))
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 1
+    assert "sequence number 3" in result.output
+
+
+def test_export_ndjson_and_csv(runner, consent, app):
+    record(consent, 2)
+    with app.app_context():
+        other = sites.demo_config()
+        other["site"] = "other"
+        from consent_server.db import get_db
+
+        sites.publish(get_db(), other, published_by="test")
+    consent.post(body=consent.body(site="other"))
+
+    ndjson = runner.invoke(args=["export"]).output.splitlines()
+    assert len(ndjson) == 3
+    first = json.loads(ndjson[0])
+    assert first["seq"] == 1 and first["site"] == "demo" and first["analytics"] is True
+    assert first["path"] == "/products/tea-towel"
+
+    out = runner.invoke(args=["export", "--site", "other", "--format", "csv"]).output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["site"] for r in rows] == ["other"]
+    assert rows[0]["analytics"] == "true" and rows[0]["hash"]
+
+
+def test_prune_reports_and_keeps_the_chain(runner, consent):
+    record(consent, 2)
+    result = runner.invoke(args=["prune", "--older-than", "30"])
+    assert result.exit_code == 0
+    assert "Removed 0 events" in result.output
+    assert runner.invoke(args=["prune", "--older-than", "0"]).exit_code == 2
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+
+
+def test_create_user_hashes_the_password(runner, engine):
+    result = runner.invoke(args=["create-user", "Editor@Shop.example", "--role", "editor",
+                                 "--password", "a long passphrase"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users)).one()
+    assert (row.email, row.role) == ("editor@shop.example", "editor")
+    assert "a long passphrase" not in row.password_hash
+
+    again = runner.invoke(args=["create-user", "editor@shop.example", "--role", "editor",
+                                "--password", "a long passphrase"])  # fmt: skip
+    assert again.exit_code == 1 and "already exists" in again.output
+    short = runner.invoke(args=["create-user", "x@shop.example", "--role", "admin",
+                                "--password", "short"])  # fmt: skip
+    assert short.exit_code == 1 and "at least 12" in short.output
+
+
+def test_create_user_prompts_for_the_password(runner, engine):
+    result = runner.invoke(args=["create-user", "audit@shop.example", "--role", "auditor"],
+                           input="correct horse battery\ncorrect horse battery\n")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(users.c.role)).scalar() == "auditor"
+
+
+def test_create_token_prints_it_once_and_stores_a_hash(runner, engine):
+    result = runner.invoke(args=["create-token", "auditor laptop", "--scope", "audit"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("cst_") and len(token) > 40
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(api_tokens)).one()
+    assert stored.scope == "audit" and token not in stored.token_hash
+    assert runner.invoke(args=["create-token", "x", "--scope", "admin"]).exit_code == 2
+
+
+def test_sites_export_import_round_trip(runner, tmp_path, client):
+    exported = json.loads(runner.invoke(args=["sites", "export", "demo"]).output)
+    assert exported["revision"] == 1
+    exported["cookie_days"] = 30
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps(exported))
+
+    result = runner.invoke(args=["sites", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "revision 2 (consent revision 1)" in result.output
+    assert client.get("/v1/sites/demo/config").get_json()["cookie_days"] == 30
+
+    result = runner.invoke(args=["sites", "import", str(path), "--ask-again"])
+    assert "revision 3 (consent revision 2)" in result.output
+
+
+def test_sites_import_refuses_an_invalid_document_and_changes_nothing(runner, tmp_path,
+                                                                      client):  # fmt: skip
+    doc = sites.demo_config()
+    doc["cookie_days"] = 400
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    result = runner.invoke(args=["sites", "import", str(path)])
+    assert result.exit_code == 1
+    assert "cookie_days" in result.output and "nothing changed" in result.output
+    assert client.get("/v1/sites/demo/config").get_json()["revision"] == 1
+
+    path.write_text("{not json")
+    assert runner.invoke(args=["sites", "import", str(path)]).exit_code == 1
+
+
+def test_new_site_from_import_accepts_consent(runner, tmp_path, consent, engine):
+    doc = sites.demo_config()
+    doc.update(site="shop", origins=["https://shop.example"])
+    path = tmp_path / "shop.json"
+    path.write_text(json.dumps(doc))
+    assert runner.invoke(args=["sites", "import", str(path)]).exit_code == 0
+    response = consent.post(body=consent.body(site="shop", url="https://shop.example/"),
+                            origin="https://shop.example")  # fmt: skip
+    assert response.status_code == 201
+    assert events(engine)[0]["site"] == "shop"

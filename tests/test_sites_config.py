@@ -1,0 +1,424 @@
+import copy
+
+import pytest
+
+from consent_server import sites
+from consent_server.texts import DEFAULT_TEXTS
+
+SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "it")
+TEXT_KEYS = (
+    "title",
+    "description",
+    "accept_all",
+    "reject_all",
+    "customize",
+    "save",
+    "preferences_title",
+    "policy_link",
+    "always_on",
+    "settings",
+    "close",
+    "placeholder",
+    "allow_and_play",
+    "saving",
+    "retrying",
+)
+ALL_CATEGORIES = (
+    "authentication",
+    "security",
+    "preferences",
+    "analytics",
+    "advertising",
+)
+PORTUGUESE = {
+    "title": "A sua privacidade, a sua escolha",
+    "description": "Usamos cookies.",
+    "accept_all": "Aceitar todos",
+    "reject_all": "Rejeitar todos",
+    "customize": "Personalizar",
+    "save": "Guardar",
+    "categories": {
+        cat: {"label": f"Rótulo {cat}", "description": f"Descrição {cat}"}
+        for cat in ALL_CATEGORIES
+    },
+}
+
+
+def _base():
+    return copy.deepcopy(sites.demo_config())
+
+
+def _changed(path, value):
+    doc = _base()
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+def _with_languages(languages):
+    doc = _base()
+    doc["languages"] = languages
+    return doc
+
+
+def test_demo_config_validates():
+    # The shipped demo site is a valid document.
+    config = sites.validate_config(sites.demo_config())
+
+    assert config["site"] == "demo"
+    assert config["default_language"] == "en"
+    assert config["categories"] == ["preferences", "analytics", "advertising"]
+    assert config["origins"] == [
+        "http://127.0.0.1:*",
+        "http://localhost:*",
+        "http://[::1]:*",
+    ]
+    assert config["cookie_days"] == 180
+    assert config["google_consent_mode"] is True
+    assert config["gpc"] is True
+    assert config["theme"] == {
+        "position": "bottom",
+        "accent": "#1a56db",
+        "background": "#ffffff",
+        "text": "#111827",
+    }
+    assert config["services"][0] == {
+        "name": "Google Analytics",
+        "category": "analytics",
+        "cookies": ["_ga", "_ga_*", "_gid"],
+    }
+
+
+@pytest.mark.parametrize(("language"), SHIPPED_LANGUAGES)
+def test_shipped_language_is_filled_completely(language):
+    # Every text and every category label/description comes from the defaults
+    # of that language, not from English.
+    config = sites.validate_config(sites.demo_config())
+    texts = config["languages"][language]
+
+    assert set(texts) == {*TEXT_KEYS, "categories"}
+    for key in TEXT_KEYS:
+        assert isinstance(texts[key], str) and texts[key].strip(), key
+        assert texts[key] == DEFAULT_TEXTS[language][key], key
+    assert "{service}" in texts["placeholder"]
+    assert set(texts["categories"]) == set(ALL_CATEGORIES)
+    for cat in ALL_CATEGORIES:
+        entry = texts["categories"][cat]
+        assert set(entry) == {"label", "description"}, cat
+        assert entry["label"].strip() and entry["description"].strip(), cat
+        assert entry == DEFAULT_TEXTS[language]["categories"][cat], cat
+
+
+def test_shipped_languages_are_translated():
+    # The five shipped languages each have their own title.
+    config = sites.validate_config(sites.demo_config())
+
+    titles = {lang: config["languages"][lang]["title"] for lang in SHIPPED_LANGUAGES}
+
+    assert set(config["languages"]) == set(SHIPPED_LANGUAGES)
+    assert len(set(titles.values())) == len(SHIPPED_LANGUAGES)
+
+
+def test_empty_english_gets_the_english_defaults():
+    # {"en": {}} is enough: all texts come from the shipped English.
+    config = sites.validate_config(_with_languages({"en": {}}))
+
+    assert list(config["languages"]) == ["en"]
+    assert config["languages"]["en"] == DEFAULT_TEXTS["en"]
+
+
+def test_hidden_category_has_no_texts():
+    # A site that hides a category gets no texts for it.
+    doc = _with_languages({"en": {}})
+    doc["categories"] = ["analytics"]
+    doc["services"] = []
+
+    config = sites.validate_config(doc)
+
+    assert config["categories"] == ["analytics"]
+    assert set(config["languages"]["en"]["categories"]) == {
+        "authentication",
+        "security",
+        "analytics",
+    }
+
+
+def test_regional_language_uses_its_base_defaults():
+    # de-CH has no defaults of its own; the German ones fill it.
+    config = sites.validate_config(_with_languages({"en": {}, "de-CH": {}}))
+
+    assert config["languages"]["de-CH"]["title"] == DEFAULT_TEXTS["de"]["title"]
+
+
+def test_language_without_defaults_must_give_its_texts():
+    # Portuguese is not shipped: an empty entry names the first missing text.
+    with pytest.raises(sites.ConfigError) as info:
+        sites.validate_config(_with_languages({"en": {}, "pt": {}}))
+
+    assert info.value.field == "languages.pt.title"
+
+
+@pytest.mark.parametrize(
+    ("missing"),
+    ("title", "description", "accept_all", "reject_all", "customize", "save"),
+)
+def test_language_without_defaults_needs_each_required_text(missing):
+    # Leaving out any one of the six required texts names it.
+    pt = copy.deepcopy(PORTUGUESE)
+    del pt[missing]
+
+    with pytest.raises(sites.ConfigError) as info:
+        sites.validate_config(_with_languages({"en": {}, "pt": pt}))
+
+    assert info.value.field == f"languages.pt.{missing}"
+
+
+@pytest.mark.parametrize(
+    ("category", "part"),
+    (
+        ("authentication", "label"),
+        ("security", "description"),
+        ("analytics", "label"),
+        ("advertising", "description"),
+    ),
+)
+def test_language_without_defaults_needs_category_texts(category, part):
+    # Category labels and descriptions are required too.
+    pt = copy.deepcopy(PORTUGUESE)
+    del pt["categories"][category][part]
+
+    with pytest.raises(sites.ConfigError) as info:
+        sites.validate_config(_with_languages({"en": {}, "pt": pt}))
+
+    assert info.value.field == f"languages.pt.categories.{category}.{part}"
+
+
+def test_language_without_defaults_is_accepted_when_complete():
+    # Given the required texts, the rest falls back to English.
+    config = sites.validate_config(_with_languages({"en": {}, "pt": PORTUGUESE}))
+
+    pt = config["languages"]["pt"]
+    assert pt["title"] == "A sua privacidade, a sua escolha"
+    assert pt["save"] == "Guardar"
+    assert pt["close"] == DEFAULT_TEXTS["en"]["close"]
+    assert pt["placeholder"] == DEFAULT_TEXTS["en"]["placeholder"]
+    assert pt["categories"]["analytics"] == {
+        "label": "Rótulo analytics",
+        "description": "Descrição analytics",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    (
+        (("site",), "Bad Site", "site"),
+        (("cookie_days",), 0, "cookie_days"),
+        (("cookie_days",), 396, "cookie_days"),
+        (("cookie_days",), "180", "cookie_days"),
+        (("cookie_days",), True, "cookie_days"),
+        (("categories",), ["tracking"], "categories[0]"),
+        (("categories",), ["analytics", "analytics"], "categories"),
+        (("services", 0, "category"), "x", "services[0].category"),
+        (("services", 0, "cookies", 0), "bad name", "services[0].cookies[0]"),
+        (("policy_url",), "javascript:alert(1)", "policy_url"),
+        (("origins",), [], "origins"),
+        (("origins",), ["https://shop.example/path"], "origins[0]"),
+        (("origins",), ["ftp://x"], "origins[0]"),
+        (("theme", "position"), "left-ish", "theme.position"),
+        (("theme", "accent"), "red", "theme.accent"),
+        (("google_consent_mode",), "yes", "google_consent_mode"),
+        (("gpc",), 1, "gpc"),
+        (("default_language",), "xx", "default_language"),
+        (("colours",), {"accent": "#000000"}, "colours"),
+        (("languages", "en", "title"), "", "languages.en.title"),
+        (("languages", "en", "title"), "   ", "languages.en.title"),
+        (("languages", "en", "title"), "Hello\x00world", "languages.en.title"),
+        (("languages", "en", "title"), "Hello\x07", "languages.en.title"),
+        (("languages", "en", "description"), "x" * 5000, "languages.en.description"),
+        (
+            ("languages", "en", "placeholder"),
+            "Provided by others",
+            "languages.en.placeholder",
+        ),
+        (("languages", "english"), {}, "languages.english"),
+    ),
+)
+def test_invalid_document_names_the_field(path, value, field):
+    # One wrong key in an otherwise valid document is reported by name.
+    doc = _changed(path, value)
+
+    with pytest.raises(sites.ConfigError) as info:
+        sites.validate_config(doc)
+
+    assert info.value.field == field
+    assert str(info.value).startswith(f"{field}: ")
+
+
+def test_validation_does_not_change_the_document():
+    # The caller's document is left as it was.
+    doc = _changed(("languages", "en", "title"), "  Hi  ")
+    before = copy.deepcopy(doc)
+
+    sites.validate_config(doc)
+
+    assert doc == before
+
+
+def test_texts_are_kept_verbatim_but_stripped():
+    # HTML stays as given (the banner escapes it); outer whitespace goes.
+    doc = _changed(("languages", "en", "title"), "  <b>x</b> & <i>y</i>\n")
+    doc["languages"]["en"]["description"] = "\tLine one\nLine two  "
+
+    config = sites.validate_config(doc)
+
+    assert config["languages"]["en"]["title"] == "<b>x</b> & <i>y</i>"
+    assert config["languages"]["en"]["description"] == "Line one\nLine two"
+
+
+def test_category_texts_are_stripped():
+    # Category labels are trimmed like the other texts.
+    doc = _changed(
+        ("languages", "en", "categories"),
+        {"analytics": {"label": "  Stats <3  "}},
+    )
+
+    config = sites.validate_config(doc)
+
+    analytics = config["languages"]["en"]["categories"]["analytics"]
+    assert analytics["label"] == "Stats <3"
+    assert (
+        analytics["description"]
+        == (DEFAULT_TEXTS["en"]["categories"]["analytics"]["description"])
+    )
+
+
+def test_colours_are_lower_cased():
+    # Colours are stored in one spelling.
+    doc = _changed(("theme", "accent"), "#1A56DB")
+
+    config = sites.validate_config(doc)
+
+    assert config["theme"]["accent"] == "#1a56db"
+
+
+@pytest.mark.parametrize(
+    ("value"),
+    (
+        "https://shop.example",
+        "http://127.0.0.1:*",
+        "https://*.shop.example",
+        "http://[::1]:*",
+        "http://localhost:5000",
+    ),
+)
+def test_origin_pattern_accepts(value):
+    # Plain origins, any-port and any-subdomain patterns are allowed.
+    assert sites.origin_pattern(value, "origins[3]") == value
+
+
+@pytest.mark.parametrize(
+    ("value"),
+    (
+        "https://Shop.example",
+        "https://shop.example/",
+        "https://shop.example?x=1",
+        "https://user@shop.example",
+        "https://shop.example:99999",
+        "shop.example",
+        "",
+        None,
+    ),
+)
+def test_origin_pattern_rejects(value):
+    # Anything but a lower-case bare origin names the field it came from.
+    with pytest.raises(sites.ConfigError) as info:
+        sites.origin_pattern(value, "origins[3]")
+
+    assert info.value.field == "origins[3]"
+
+
+@pytest.mark.parametrize(
+    ("origin", "pattern", "allowed"),
+    (
+        ("https://shop.example", "https://shop.example", True),
+        ("https://shop.example:8443", "https://shop.example", False),
+        ("http://shop.example", "https://shop.example", False),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:*", True),
+        ("http://127.0.0.1", "http://127.0.0.1:*", True),
+        ("http://127.0.0.1.evil.example:80", "http://127.0.0.1:*", False),
+        ("https://127.0.0.1:5000", "http://127.0.0.1:*", False),
+        ("http://127.0.0.1:5000/x", "http://127.0.0.1:*", False),
+        ("https://www.shop.example", "https://*.shop.example", True),
+        ("https://shop.example.evil.example", "https://*.shop.example", False),
+        ("https://evilshop.example", "https://*.shop.example", False),
+        ("http://www.shop.example", "https://*.shop.example", False),
+        ("http://[::1]:8080", "http://[::1]:*", True),
+        ("http://[::2]:8080", "http://[::1]:*", False),
+        ("HTTPS://Shop.Example", "https://shop.example", True),
+        ("HTTP://127.0.0.1:5000", "http://127.0.0.1:*", True),
+        ("https://WWW.Shop.Example", "https://*.shop.example", True),
+    ),
+)
+def test_origin_allowed(origin, pattern, allowed):
+    # The Origin header is matched against the site's patterns.
+    assert sites.origin_allowed(origin, [pattern]) is allowed
+
+
+def test_origin_allowed_checks_every_pattern():
+    # A match on any listed pattern is enough; no patterns allow nothing.
+    patterns = ["https://shop.example", "http://localhost:*"]
+
+    assert sites.origin_allowed("http://localhost:3000", patterns) is True
+    assert sites.origin_allowed("https://other.example", patterns) is False
+    assert sites.origin_allowed("https://shop.example", []) is False
+
+
+def test_texts_hash_is_stable():
+    # The same texts hash the same, also after a fresh validation.
+    first = sites.validate_config(sites.demo_config())
+    second = sites.validate_config(sites.demo_config())
+
+    assert sites.texts_hash(first, "en") == sites.texts_hash(second, "en")
+    assert len(sites.texts_hash(first, "en")) == 64
+
+
+def test_texts_hash_changes_with_the_texts():
+    # Changing one text, or one category label, gives a new hash.
+    plain = sites.validate_config(sites.demo_config())
+    retitled = sites.validate_config(_changed(("languages", "en", "title"), "Cookies?"))
+    relabelled = sites.validate_config(
+        _changed(
+            ("languages", "en", "categories"),
+            {"analytics": {"label": "Statistics"}},
+        )
+    )
+
+    assert sites.texts_hash(retitled, "en") != sites.texts_hash(plain, "en")
+    assert sites.texts_hash(relabelled, "en") != sites.texts_hash(plain, "en")
+    assert sites.texts_hash(retitled, "de") == sites.texts_hash(plain, "de")
+
+
+def test_texts_hash_differs_between_languages():
+    # Each language is hashed on its own texts.
+    config = sites.validate_config(sites.demo_config())
+
+    assert sites.texts_hash(config, "de") != sites.texts_hash(config, "en")
+
+
+def test_texts_hash_falls_back_to_the_base_language():
+    # de-CH is shown the German texts, so it hashes as de.
+    config = sites.validate_config(sites.demo_config())
+
+    assert sites.texts_hash(config, "de-CH") == sites.texts_hash(config, "de")
+
+
+def test_texts_hash_falls_back_to_the_default_language():
+    # A language the site does not have is shown the default language.
+    doc = sites.demo_config()
+    doc["default_language"] = "de"
+    config = sites.validate_config(doc)
+
+    assert sites.texts_hash(config, "pt") == sites.texts_hash(config, "de")
+    assert sites.texts_hash(config, "pt") != sites.texts_hash(config, "en")
