@@ -314,14 +314,20 @@ def main(argv: list[str] | None = None) -> int:
         with server_log.open("wb") as log_file:
             server = subprocess.Popen(
                 [
-                    sys.executable, "-m", "gunicorn", "-w", str(args.workers),
-                    "-b", f"{HOST}:{port}", "consent_server:create_app()",
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-w",
+                    str(args.workers),
+                    "-b",
+                    f"{HOST}:{port}",
+                    "consent_server:create_app()",
                 ],
                 env=env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
             try:
                 wait_healthy(port, server)
                 config = site_config(port)

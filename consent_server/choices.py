@@ -81,10 +81,12 @@ def _split_url(url: Any) -> tuple[str | None, str]:
     if url is None:
         return None, "/"
     if not isinstance(url, str) or len(url) > MAX_URL:
-        raise InvalidChoice("invalid_url", f"url must be a string of at most {MAX_URL} characters")
+        raise InvalidChoice(
+            "invalid_url", f"url must be a string of at most {MAX_URL} characters"
+        )
     parts = urlsplit(url)
     try:
-        parts.port
+        _ = parts.port  # raises for a port out of range
     except ValueError:
         raise InvalidChoice("invalid_url", "url has an invalid port") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -104,11 +106,15 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
     site = read_site(body)
     unknown = set(body) - FIELDS
     if unknown:
-        raise InvalidChoice("unknown_field", f"{sorted(unknown)[0]} is not a known field")
+        raise InvalidChoice(
+            "unknown_field", f"{sorted(unknown)[0]} is not a known field"
+        )
 
     method = body.get("method")
     if method not in METHODS:
-        raise InvalidChoice("invalid_method", "method must be one of " + ", ".join(METHODS))
+        raise InvalidChoice(
+            "invalid_method", "method must be one of " + ", ".join(METHODS)
+        )
 
     revision = body.get("revision")
     if type(revision) is not int:
@@ -129,10 +135,13 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
         if key not in (*NECESSARY, *OPTIONAL):
             raise InvalidChoice("unknown_category", f"{key} is not a category")
         if type(value) is not bool:
-            raise InvalidChoice("invalid_choices", f"choices.{key} must be true or false")
+            raise InvalidChoice(
+                "invalid_choices", f"choices.{key} must be true or false"
+            )
         if key in NECESSARY and value is not True:
             raise InvalidChoice(
-                "necessary_category", f"{key} is strictly necessary and cannot be refused"
+                "necessary_category",
+                f"{key} is strictly necessary and cannot be refused",
             )
         if key in OPTIONAL and key not in shown and value:
             raise InvalidChoice("hidden_category", f"{key} is not shown on this site")
@@ -152,17 +161,25 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
             expected["advertising"] = False
             choices["advertising"] = False
         if choices != expected:
-            raise InvalidChoice("method_mismatch", "accept_all must allow every shown category")
+            raise InvalidChoice(
+                "method_mismatch", "accept_all must allow every shown category"
+            )
     elif method == "reject_all" and any(choices.values()):
-        raise InvalidChoice("method_mismatch", "reject_all must refuse every optional category")
+        raise InvalidChoice(
+            "method_mismatch", "reject_all must refuse every optional category"
+        )
 
     previous = body.get("previous")
-    if previous is not None and (not isinstance(previous, str) or len(previous) > MAX_TOKEN):
+    if previous is not None and (
+        not isinstance(previous, str) or len(previous) > MAX_TOKEN
+    ):
         raise InvalidChoice("invalid_previous", "previous must be the consent token")
 
     language = body.get("language")
     if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
-        raise InvalidChoice("invalid_language", "language must be a language code such as en or de-CH")
+        raise InvalidChoice(
+            "invalid_language", "language must be a language code such as en or de-CH"
+        )
 
     origin, path = _split_url(body.get("url"))
     return Choice(

@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from . import auth, db, log, sites
 
@@ -30,7 +31,9 @@ def _schema_ready() -> None:
         )
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=False
+)
 def main() -> None:
     """consent-server: cookie consent banner, tracking gate and consent log."""
 
@@ -74,7 +77,8 @@ def demo_command(host: str, port: int) -> None:
     with app.app_context():
         init_database()
     click.echo(f"consent-server demo: storefront and service on http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Flask's app.run() refuses to run inside a `flask`-style CLI command.
+    run_simple(host, port, app, threaded=True)
 
 
 @click.command("create-user")
@@ -134,8 +138,13 @@ def _csv_value(value: Any) -> Any:
 @click.command("export")
 @with_appcontext
 @click.option("--site", default=None, help="Only this site's events.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), default="ndjson",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "ndjson"]),
+    default="ndjson",
+    show_default=True,
+)
 def export_command(site: str | None, fmt: str) -> None:
     """Write the consent log to standard output."""
     _schema_ready()
@@ -147,14 +156,27 @@ def export_command(site: str | None, fmt: str) -> None:
         if fmt == "csv":
             writer.writerow(_csv_value(row[k]) for k in log.EXPORT_FIELDS)
         else:
-            out.write(json.dumps({k: _csv_value(row[k]) if k == "recorded_at" else row[k]
-                                  for k in log.EXPORT_FIELDS}, ensure_ascii=False) + "\n")  # fmt: skip
+            out.write(
+                json.dumps(
+                    {
+                        k: _csv_value(row[k]) if k == "recorded_at" else row[k]
+                        for k in log.EXPORT_FIELDS
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 @click.command("prune")
 @with_appcontext
-@click.option("--older-than", "days", type=click.IntRange(min=1), required=True,
-              help="Remove events older than this many days.")  # fmt: skip
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Remove events older than this many days.",
+)
 def prune_command(days: int) -> None:
     """Remove old events from the start of the log, recording that it did."""
     _schema_ready()
@@ -185,9 +207,13 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
     try:
         doc = json.loads(file.read().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise click.ClickException(f"{file.name} is not a JSON document: {exc}") from None
+        raise click.ClickException(
+            f"{file.name} is not a JSON document: {exc}"
+        ) from None
     try:
-        config = sites.publish(db.get_db(), doc, published_by="sites import", ask_again=ask_again)
+        config = sites.publish(
+            db.get_db(), doc, published_by="sites import", ask_again=ask_again
+        )
     except sites.ConfigError as exc:
         raise click.ClickException(f"invalid config, nothing changed: {exc}") from None
     click.echo(
@@ -199,7 +225,13 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
 def init_app(app: Flask) -> None:
     """Add the commands to the application's CLI (and so to `consent-server`)."""
     for command in (
-        init_command, demo_command, create_user_command, create_token_command,
-        verify_log_command, export_command, prune_command, sites_group,
-    ):  # fmt: skip
+        init_command,
+        demo_command,
+        create_user_command,
+        create_token_command,
+        verify_log_command,
+        export_command,
+        prune_command,
+        sites_group,
+    ):
         app.cli.add_command(command)

@@ -78,7 +78,12 @@ site_revisions = sa.Table(
 consent_events = sa.Table(
     "consent_events",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("event_id", sa.String(36), nullable=False, unique=True),
     sa.Column("consent_id", sa.String(36), nullable=False, index=True),
     sa.Column("site", sa.String(63), nullable=False),
@@ -110,7 +115,9 @@ log_head = sa.Table(
     "log_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False
+    ),
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
@@ -122,7 +129,11 @@ log_prunes = sa.Table(
     sa.Column("pruned_at", UTCDateTime, nullable=False),
     sa.Column("older_than_days", sa.Integer, nullable=False),
     sa.Column("rows_removed", sa.Integer, nullable=False),
-    sa.Column("through_seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column(
+        "through_seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        nullable=False,
+    ),
     sa.Column("through_hash", sa.String(64), nullable=False),
 )
 

@@ -23,11 +23,28 @@ from .db import GENESIS_HASH, consent_events, log_head, log_prunes
 
 # The order of fields hashed into the chain; changing it breaks old logs.
 HASHED_FIELDS = (
-    "seq", "event_id", "consent_id", "site", "consent_revision", "config_revision",
-    "authentication", "security", "preferences", "analytics", "advertising",
-    "method", "gpc", "language", "texts_hash", "origin", "path", "ip",
-    "user_agent", "recorded_at", "prev_hash",
-)  # fmt: skip
+    "seq",
+    "event_id",
+    "consent_id",
+    "site",
+    "consent_revision",
+    "config_revision",
+    "authentication",
+    "security",
+    "preferences",
+    "analytics",
+    "advertising",
+    "method",
+    "gpc",
+    "language",
+    "texts_hash",
+    "origin",
+    "path",
+    "ip",
+    "user_agent",
+    "recorded_at",
+    "prev_hash",
+)
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
 
 
@@ -82,7 +99,10 @@ def append(conn: Connection, event: NewEvent) -> dict[str, Any]:
             "config_revision": event.config_revision,
             "authentication": True,
             "security": True,
-            **{k: bool(event.choices[k]) for k in ("preferences", "analytics", "advertising")},
+            **{
+                k: bool(event.choices[k])
+                for k in ("preferences", "analytics", "advertising")
+            },
             "method": event.method,
             "gpc": event.gpc,
             "language": event.language,
@@ -171,10 +191,12 @@ def iter_events(
         query = query.where(consent_events.c.site == site)
     if consent_id is not None:
         query = query.where(consent_events.c.consent_id == consent_id)
-    with conn.begin():
-        with conn.execution_options(yield_per=2000).execute(query) as result:
-            for row in result.mappings():
-                yield dict(row)
+    with (
+        conn.begin(),
+        conn.execution_options(yield_per=2000).execute(query) as result,
+    ):
+        for row in result.mappings():
+            yield dict(row)
 
 
 def prune(
@@ -204,11 +226,14 @@ def prune(
             removed = conn.execute(
                 consent_events.delete().where(consent_events.c.seq <= last.seq)
             ).rowcount
-        anchor = last or conn.execute(
-            sa.select(log_prunes.c.through_seq, log_prunes.c.through_hash)
-            .order_by(log_prunes.c.id.desc())
-            .limit(1)
-        ).first()
+        anchor = (
+            last
+            or conn.execute(
+                sa.select(log_prunes.c.through_seq, log_prunes.c.through_hash)
+                .order_by(log_prunes.c.id.desc())
+                .limit(1)
+            ).first()
+        )
         conn.execute(
             log_prunes.insert().values(
                 pruned_at=now,

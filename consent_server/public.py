@@ -62,7 +62,9 @@ def _json_body() -> Any:
         UTF-8 or not JSON.
     """
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        raise ApiError(
+            415, "unsupported_media_type", "send the body as application/json"
+        )
     if (request.content_length or 0) > MAX_BODY:
         raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
     raw = request.stream.read(MAX_BODY + 1)
@@ -103,7 +105,9 @@ def _known_origins() -> list[str]:
 def _cors(response: Response) -> Response:
     if request.path == "/v1/consent":
         origin = request.headers.get("Origin")
-        if origin and (g.get("origin_ok") or sites.origin_allowed(origin, _known_origins())):
+        if origin and (
+            g.get("origin_ok") or sites.origin_allowed(origin, _known_origins())
+        ):
             response.headers["Access-Control-Allow-Origin"] = origin
         response.vary.add("Origin")
     elif request.path.startswith("/v1/sites/"):
@@ -131,7 +135,8 @@ def site_config(site: str) -> Response:
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = 60
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @bp.route("/v1/consent", methods=["OPTIONS"])
@@ -157,10 +162,14 @@ def record_consent() -> tuple[Response, int]:
 
     origin = request.headers.get("Origin")
     if not origin or not sites.origin_allowed(origin, config["origins"]):
-        raise ApiError(403, "origin_not_allowed", "this origin may not record consent for the site")
+        raise ApiError(
+            403, "origin_not_allowed", "this origin may not record consent for the site"
+        )
     g.origin_ok = True
 
-    choice = check_choice(body, config, gpc_header=request.headers.get("Sec-GPC") == "1")
+    choice = check_choice(
+        body, config, gpc_header=request.headers.get("Sec-GPC") == "1"
+    )
 
     keys = current_app.config["CONSENT_KEYS"]
     consent_id = None

@@ -29,7 +29,14 @@ POSITIONS = ("bottom", "top", "center", "bottom-left", "bottom-right")
 TEXT_KEYS = tuple(k for k in DEFAULT_TEXTS["en"] if k != "categories")
 # The texts SPEC §8 requires a document to give for each of its languages;
 # the rest are filled in from the shipped defaults.
-REQUIRED_TEXTS = ("title", "description", "accept_all", "reject_all", "customize", "save")
+REQUIRED_TEXTS = (
+    "title",
+    "description",
+    "accept_all",
+    "reject_all",
+    "customize",
+    "save",
+)
 LONG_TEXTS = ("description",)
 
 SITE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -41,7 +48,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class ConfigError(ValueError):
-    """A config document is invalid; ``field`` names where, e.g. ``languages.de.title``."""
+    """A config document is invalid; ``field`` names where (``languages.de.title``)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -56,18 +63,18 @@ class UnknownSite(LookupError):
 def _text(value: Any, field: str, limit: int) -> str:
     if not isinstance(value, str):
         raise ConfigError(field, "must be a string")
-    value = value.strip()
-    if not value:
+    text: str = value.strip()
+    if not text:
         raise ConfigError(field, "must not be empty")
-    if len(value) > limit:
+    if len(text) > limit:
         raise ConfigError(field, f"must be at most {limit} characters")
-    if CONTROL.search(value):
+    if CONTROL.search(text):
         raise ConfigError(field, "must not contain control characters")
     try:
-        value.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
         raise ConfigError(field, "must be valid Unicode text") from None
-    return value
+    return text
 
 
 def _bool(doc: Mapping[str, Any], key: str, default: bool) -> bool:
@@ -94,10 +101,10 @@ def _list(value: Any, field: str, limit: int) -> list[Any]:
 def origin_pattern(value: Any, field: str) -> str:
     """Validate an allowed origin: ``https://shop.example``, ``http://127.0.0.1:*``
     (any port) or ``https://*.shop.example`` (any subdomain)."""
-    value = _text(value, field, 255)
-    parts = urlsplit(value.replace(":*", ":0", 1).replace("//*.", "//wildcard.", 1))
+    origin = _text(value, field, 255)
+    parts = urlsplit(origin.replace(":*", ":0", 1).replace("//*.", "//wildcard.", 1))
     try:
-        parts.port
+        _ = parts.port  # raises for a port out of range
     except ValueError:
         raise ConfigError(field, "has an invalid port") from None
     if (
@@ -107,12 +114,12 @@ def origin_pattern(value: Any, field: str) -> str:
         or parts.query
         or parts.fragment
         or parts.username
-        or value != value.lower()
+        or origin != origin.lower()
     ):
         raise ConfigError(
             field, "must be a lower-case origin such as https://shop.example"
         )
-    return value
+    return origin
 
 
 def origin_allowed(origin: str, patterns: list[str]) -> bool:
@@ -196,18 +203,26 @@ def validate_config(doc: Any) -> dict[str, Any]:
     """
     doc = _object(doc, "document")
     known = {
-        "site", "default_language", "languages", "categories", "services",
-        "policy_url", "origins", "cookie_days", "google_consent_mode", "gpc",
-        "theme", "revision", "consent_revision",
-    }  # fmt: skip
+        "site",
+        "default_language",
+        "languages",
+        "categories",
+        "services",
+        "policy_url",
+        "origins",
+        "cookie_days",
+        "google_consent_mode",
+        "gpc",
+        "theme",
+        "revision",
+        "consent_revision",
+    }
     unknown = set(doc) - known
     if unknown:
         raise ConfigError(sorted(unknown)[0], "is not a known setting")
     site = doc.get("site")
     if not isinstance(site, str) or not SITE_ID.fullmatch(site):
-        raise ConfigError(
-            "site", "must be 1-63 lower-case letters, digits or dashes"
-        )
+        raise ConfigError("site", "must be 1-63 lower-case letters, digits or dashes")
 
     categories = _list(doc.get("categories", list(OPTIONAL)), "categories", 3)
     for i, cat in enumerate(categories):
@@ -236,7 +251,9 @@ def validate_config(doc: Any) -> dict[str, Any]:
         if category not in CATEGORIES:
             raise ConfigError(f"{field}.category", "must be one of the five categories")
         cookies = []
-        for j, cookie in enumerate(_list(svc.get("cookies", []), f"{field}.cookies", 50)):
+        for j, cookie in enumerate(
+            _list(svc.get("cookies", []), f"{field}.cookies", 50)
+        ):
             if not isinstance(cookie, str) or not COOKIE_PATTERN.fullmatch(cookie):
                 raise ConfigError(
                     f"{field}.cookies[{j}]",
@@ -332,7 +349,9 @@ def current_config(conn: Connection, site: str) -> dict[str, Any]:
 def all_origins(conn: Connection) -> list[str]:
     """Every origin pattern any site currently allows (for CORS preflights)."""
     latest = (
-        sa.select(site_revisions.c.site, sa.func.max(site_revisions.c.revision).label("r"))
+        sa.select(
+            site_revisions.c.site, sa.func.max(site_revisions.c.revision).label("r")
+        )
         .group_by(site_revisions.c.site)
         .subquery()
     )
@@ -369,7 +388,10 @@ def publish(
     now = now or dt.datetime.now(dt.UTC)
     with conn.begin():
         site = config["site"]
-        if conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first() is None:
+        if (
+            conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first()
+            is None
+        ):
             conn.execute(sites.insert().values(id=site, created_at=now))
         prev = conn.execute(
             sa.select(site_revisions)
@@ -411,16 +433,32 @@ def demo_config() -> dict[str, Any]:
         "languages": {lang: {} for lang in DEFAULT_TEXTS},
         "categories": list(OPTIONAL),
         "services": [
-            {"name": "Google Analytics", "category": "analytics",
-             "cookies": ["_ga", "_ga_*", "_gid"]},
-            {"name": "Google Ads", "category": "advertising",
-             "cookies": ["_gcl_*", "IDE"]},
-            {"name": "Meta Pixel", "category": "advertising", "cookies": ["_fbp", "fr"]},
-            {"name": "YouTube", "category": "advertising",
-             "cookies": ["VISITOR_INFO1_LIVE", "YSC"]},
-            {"name": "Shop settings", "category": "preferences",
-             "cookies": ["shop_lang", "shop_currency"]},
-        ],  # fmt: skip
+            {
+                "name": "Google Analytics",
+                "category": "analytics",
+                "cookies": ["_ga", "_ga_*", "_gid"],
+            },
+            {
+                "name": "Google Ads",
+                "category": "advertising",
+                "cookies": ["_gcl_*", "IDE"],
+            },
+            {
+                "name": "Meta Pixel",
+                "category": "advertising",
+                "cookies": ["_fbp", "fr"],
+            },
+            {
+                "name": "YouTube",
+                "category": "advertising",
+                "cookies": ["VISITOR_INFO1_LIVE", "YSC"],
+            },
+            {
+                "name": "Shop settings",
+                "category": "preferences",
+                "cookies": ["shop_lang", "shop_currency"],
+            },
+        ],
         "policy_url": "https://shop.example/privacy",
         "origins": ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         "cookie_days": 180,

@@ -30,7 +30,9 @@ def _postgres_url():
     return POSTGRES_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'consent.sqlite'}"
@@ -94,7 +96,8 @@ class ConsentActions:
             "method": "custom",
             "revision": 1,
             "language": "en",
-            "url": ORIGIN + "/products/tea-towel?utm_source=news&email=a@b.example#reviews",
+            "url": ORIGIN
+            + "/products/tea-towel?utm_source=news&email=a@b.example#reviews",
         }
         body.update(changes)
         return body
@@ -103,7 +106,8 @@ class ConsentActions:
         all_headers = {"Origin": origin} if origin else {}
         all_headers.update(headers or {})
         return self._client.post(
-            "/v1/consent", json=self.body(**changes) if body is None else body,
+            "/v1/consent",
+            json=self.body(**changes) if body is None else body,
             headers=all_headers,
         )
 

@@ -39,12 +39,25 @@ def test_one_edited_character_makes_the_token_invalid(consent):
 
 def test_rotating_the_key_keeps_old_tokens_valid(make_app):
     old_app = make_app(SECRET_KEY="old-key-0123456789abcdef")
-    token = old_app.test_client().post(
-        "/v1/consent",
-        json={"site": "demo", "choices": {"preferences": True, "analytics": False,
-              "advertising": False}, "method": "custom", "revision": 1, "language": "de"},
-        headers={"Origin": ORIGIN},
-    ).get_json()["token"]
+    token = (
+        old_app.test_client()
+        .post(
+            "/v1/consent",
+            json={
+                "site": "demo",
+                "choices": {
+                    "preferences": True,
+                    "analytics": False,
+                    "advertising": False,
+                },
+                "method": "custom",
+                "revision": 1,
+                "language": "de",
+            },
+            headers={"Origin": ORIGIN},
+        )
+        .get_json()["token"]
+    )
 
     rotated = make_app(SECRET_KEY="new-key-0123456789abcdef,old-key-0123456789abcdef")
     client = rotated.test_client()
@@ -52,8 +65,13 @@ def test_rotating_the_key_keeps_old_tokens_valid(make_app):
     # New tokens are signed with the first key only.
     new = client.post(
         "/v1/consent",
-        json={"site": "demo", "choices": {"preferences": True, "analytics": False,
-              "advertising": False}, "method": "custom", "revision": 1, "language": "de"},
+        json={
+            "site": "demo",
+            "choices": {"preferences": True, "analytics": False, "advertising": False},
+            "method": "custom",
+            "revision": 1,
+            "language": "de",
+        },
         headers={"Origin": ORIGIN},
     ).get_json()["token"]
     assert verify_token(new, "new-key-0123456789abcdef").valid
@@ -61,14 +79,19 @@ def test_rotating_the_key_keeps_old_tokens_valid(make_app):
 
 
 def test_stored_row_has_every_logged_field(consent, engine):
-    consent.post(headers={"User-Agent": "Mozilla/5.0 Test", "Sec-GPC": "1"},
-                 language="de-CH")  # fmt: skip
+    consent.post(
+        headers={"User-Agent": "Mozilla/5.0 Test", "Sec-GPC": "1"}, language="de-CH"
+    )
     (row,) = events(engine)
     assert row["seq"] == 1
     assert row["site"] == "demo"
     assert row["consent_revision"] == 1 and row["config_revision"] == 1
     assert (row["authentication"], row["security"]) == (True, True)
-    assert (row["preferences"], row["analytics"], row["advertising"]) == (False, True, False)
+    assert (row["preferences"], row["analytics"], row["advertising"]) == (
+        False,
+        True,
+        False,
+    )
     assert row["method"] == "custom"
     assert row["gpc"] is True
     assert row["language"] == "de-CH"
@@ -92,7 +115,9 @@ def test_stored_row_has_every_logged_field(consent, engine):
 )
 def test_ip_is_truncated(consent, engine, remote, stored):
     consent._client.post(
-        "/v1/consent", json=consent.body(), headers={"Origin": ORIGIN},
+        "/v1/consent",
+        json=consent.body(),
+        headers={"Origin": ORIGIN},
         environ_base={"REMOTE_ADDR": remote},
     )
     assert events(engine)[0]["ip"] == stored
@@ -101,7 +126,8 @@ def test_ip_is_truncated(consent, engine, remote, stored):
 def test_previous_token_keeps_the_consent_id(consent, engine):
     first = consent.post().get_json()
     second = consent.post(
-        previous=first["token"], method="withdraw",
+        previous=first["token"],
+        method="withdraw",
         choices={"preferences": False, "analytics": False, "advertising": False},
     ).get_json()
     assert second["id"] == first["id"]
@@ -112,9 +138,14 @@ def test_previous_token_keeps_the_consent_id(consent, engine):
 def test_bad_previous_token_is_recorded_as_a_new_visitor(consent, engine):
     victim = consent.post().get_json()
     # Naming the victim's id in a forged payload must not reach their history.
-    forged = sign_token("attacker-key-0123456789", consent_id=victim["id"], site="demo",
-                        revision=1, choices={"preferences": True, "analytics": True,
-                        "advertising": True}, expires_at=2**40)  # fmt: skip
+    forged = sign_token(
+        "attacker-key-0123456789",
+        consent_id=victim["id"],
+        site="demo",
+        revision=1,
+        choices={"preferences": True, "analytics": True, "advertising": True},
+        expires_at=2**40,
+    )
     for previous in (forged, victim["token"][:-2] + "xx", "garbage"):
         response = consent.post(previous=previous)
         assert response.status_code == 201
@@ -134,8 +165,9 @@ def test_previous_token_of_another_site_is_not_taken(consent, app, engine):
 
 def test_gpc_keeps_advertising_off_under_accept_all(consent, engine):
     everything = {"preferences": True, "analytics": True, "advertising": True}
-    response = consent.post(method="accept_all", choices=everything,
-                            headers={"Sec-GPC": "1"})  # fmt: skip
+    response = consent.post(
+        method="accept_all", choices=everything, headers={"Sec-GPC": "1"}
+    )
     assert response.status_code == 201
     row = events(engine)[0]
     assert (row["advertising"], row["gpc"]) == (False, True)
@@ -145,8 +177,13 @@ def test_gpc_keeps_advertising_off_under_accept_all(consent, engine):
 
 
 def test_strictly_necessary_may_be_sent_as_true(consent):
-    choices = {"authentication": True, "security": True, "preferences": False,
-               "analytics": False, "advertising": False}  # fmt: skip
+    choices = {
+        "authentication": True,
+        "security": True,
+        "preferences": False,
+        "analytics": False,
+        "advertising": False,
+    }
     assert consent.post(method="reject_all", choices=choices).status_code == 201
 
 
@@ -174,20 +211,61 @@ def _with(**changes):
         (b"[" * 2000 + b"]" * 2000, "application/json", 400, "invalid_json"),
         (_with(), "text/plain", 415, "unsupported_media_type"),
         (_with(), "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
-        (_with(url="http://127.0.0.1/" + "a" * 5000), "application/json", 413, "too_large"),
+        (
+            _with(url="http://127.0.0.1/" + "a" * 5000),
+            "application/json",
+            413,
+            "too_large",
+        ),
         (_with(site="nope"), "application/json", 404, "unknown_site"),
         (_with(site=5), "application/json", 400, "invalid_site"),
-        (_with(choices={"preferences": False, "analytics": True, "advertising": False,
-                        "tracking": True}), "application/json", 400, "unknown_category"),
-        (_with(choices={"preferences": False, "analytics": True}),
-         "application/json", 400, "missing_category"),
-        (_with(choices={"preferences": False, "analytics": "yes", "advertising": False}),
-         "application/json", 400, "invalid_choices"),
-        (_with(choices={"preferences": False, "analytics": 1, "advertising": False}),
-         "application/json", 400, "invalid_choices"),
+        (
+            _with(
+                choices={
+                    "preferences": False,
+                    "analytics": True,
+                    "advertising": False,
+                    "tracking": True,
+                }
+            ),
+            "application/json",
+            400,
+            "unknown_category",
+        ),
+        (
+            _with(choices={"preferences": False, "analytics": True}),
+            "application/json",
+            400,
+            "missing_category",
+        ),
+        (
+            _with(
+                choices={"preferences": False, "analytics": "yes", "advertising": False}
+            ),
+            "application/json",
+            400,
+            "invalid_choices",
+        ),
+        (
+            _with(choices={"preferences": False, "analytics": 1, "advertising": False}),
+            "application/json",
+            400,
+            "invalid_choices",
+        ),
         (_with(choices=["analytics"]), "application/json", 400, "invalid_choices"),
-        (_with(choices={"security": False, "preferences": False, "analytics": True,
-                        "advertising": False}), "application/json", 400, "necessary_category"),
+        (
+            _with(
+                choices={
+                    "security": False,
+                    "preferences": False,
+                    "analytics": True,
+                    "advertising": False,
+                }
+            ),
+            "application/json",
+            400,
+            "necessary_category",
+        ),
         (_with(method="maybe"), "application/json", 400, "invalid_method"),
         (_with(method="accept_all"), "application/json", 400, "method_mismatch"),
         (_with(method="reject_all"), "application/json", 400, "method_mismatch"),
@@ -196,7 +274,12 @@ def _with(**changes):
         (_with(language="english please"), "application/json", 400, "invalid_language"),
         (_with(language="e" * 3000), "application/json", 400, "invalid_language"),
         (_with(language="en\u0000"), "application/json", 400, "invalid_text"),
-        (b'{"site": "demo", "language": "\\ud800"}', "application/json", 400, "invalid_text"),
+        (
+            b'{"site": "demo", "language": "\\ud800"}',
+            "application/json",
+            400,
+            "invalid_text",
+        ),
         (_with(url="javascript:alert(1)"), "application/json", 400, "invalid_url"),
         (_with(url="http://127.0.0.1:99999/"), "application/json", 400, "invalid_url"),
         (_with(previous=["x"]), "application/json", 400, "invalid_previous"),
@@ -204,10 +287,12 @@ def _with(**changes):
         (_with(extra=True), "application/json", 400, "unknown_field"),
     ),
 )
-def test_bad_input_is_refused_and_writes_nothing(client, engine, data, content_type,
-                                                 status, code):  # fmt: skip
-    response = client.post("/v1/consent", data=data, content_type=content_type,
-                           headers={"Origin": ORIGIN})  # fmt: skip
+def test_bad_input_is_refused_and_writes_nothing(
+    client, engine, data, content_type, status, code
+):
+    response = client.post(
+        "/v1/consent", data=data, content_type=content_type, headers={"Origin": ORIGIN}
+    )
     assert response.status_code == status
     assert response.is_json
     assert response.get_json()["error"]["code"] == code
@@ -215,7 +300,9 @@ def test_bad_input_is_refused_and_writes_nothing(client, engine, data, content_t
     assert count_events(engine) == 0
 
 
-@pytest.mark.parametrize("origin", (None, "http://evil.example", "http://127.0.0.1.evil.example:80"))
+@pytest.mark.parametrize(
+    "origin", (None, "http://evil.example", "http://127.0.0.1.evil.example:80")
+)
 def test_origin_not_listed_may_not_record(consent, engine, origin):
     response = consent.post(origin=origin)
     assert response.status_code == 403
@@ -225,9 +312,14 @@ def test_origin_not_listed_may_not_record(consent, engine, origin):
 
 
 def test_preflight_answers_listed_origins_only(client):
-    ok = client.options("/v1/consent", headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})  # fmt: skip
+    ok = client.options(
+        "/v1/consent",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert ok.status_code == 204
     assert ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "POST" in ok.headers["Access-Control-Allow-Methods"]
@@ -239,8 +331,12 @@ def test_preflight_answers_listed_origins_only(client):
 
 
 def test_raw_oversized_body_without_length_is_refused(client, engine):
-    response = client.post("/v1/consent", data=b"{" + b" " * 10000 + b"}",
-                           content_type="application/json", headers={"Origin": ORIGIN})  # fmt: skip
+    response = client.post(
+        "/v1/consent",
+        data=b"{" + b" " * 10000 + b"}",
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
     assert response.status_code == 413
     assert count_events(engine) == 0
 
@@ -265,25 +361,47 @@ def test_verify_reports_other_site_expired_and_old_revision(consent, app):
     token = consent.post().get_json()["token"]
     assert consent.verify(token, site="shop").get_json()["reason"] == "other_site"
 
-    expired = sign_token(SECRET, consent_id="x", site="demo", revision=1,
-                         choices=VALID["choices"], expires_at=1000)  # fmt: skip
+    expired = sign_token(
+        SECRET,
+        consent_id="x",
+        site="demo",
+        revision=1,
+        choices=VALID["choices"],
+        expires_at=1000,
+    )
     assert consent.verify(expired).get_json()["reason"] == "expired"
 
     with app.app_context():
-        sites.publish(get_db(), sites.demo_config(), published_by="test", ask_again=True)
+        sites.publish(
+            get_db(), sites.demo_config(), published_by="test", ask_again=True
+        )
     result = consent.verify(token).get_json()
-    assert (result["valid"], result["reason"], result["revision"]) == (False, "old_revision", 1)
+    assert (result["valid"], result["reason"], result["revision"]) == (
+        False,
+        "old_revision",
+        1,
+    )
 
 
 def test_verify_wrong_key_is_bad_signature(consent):
-    forged = sign_token("another-key-0123456789", consent_id="x", site="demo",
-                        revision=1, choices=VALID["choices"], expires_at=2**40)  # fmt: skip
+    forged = sign_token(
+        "another-key-0123456789",
+        consent_id="x",
+        site="demo",
+        revision=1,
+        choices=VALID["choices"],
+        expires_at=2**40,
+    )
     assert consent.verify(forged).get_json()["reason"] == "bad_signature"
 
 
 @pytest.mark.parametrize(
     ("data", "content_type", "status"),
-    ((b"{}", "application/json", 400), (b"x", "text/plain", 415), (b"{", "application/json", 400)),
+    (
+        (b"{}", "application/json", 400),
+        (b"x", "text/plain", 415),
+        (b"{", "application/json", 400),
+    ),
 )
 def test_verify_bad_request(client, data, content_type, status):
     response = client.post("/v1/consent/verify", data=data, content_type=content_type)
@@ -295,10 +413,16 @@ def test_site_config_is_public_json(client):
     response = client.get("/v1/sites/demo/config")
     assert response.status_code == 200
     config = response.get_json()
-    assert (config["site"], config["revision"], config["consent_revision"]) == ("demo", 1, 1)
+    assert (config["site"], config["revision"], config["consent_revision"]) == (
+        "demo",
+        1,
+        1,
+    )
     assert set(config["languages"]) >= {"en", "de", "fr", "es", "it"}
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    again = client.get("/v1/sites/demo/config", headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        "/v1/sites/demo/config", headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 
@@ -308,9 +432,14 @@ def test_unknown_site_config_is_a_json_404(client):
     assert response.get_json()["error"]["code"] == "unknown_site"
 
 
-@pytest.mark.parametrize(("method", "path", "status"),
-                         (("GET", "/v1/nothing", 404), ("GET", "/v1/consent", 405),
-                          ("DELETE", "/v1/consent/verify", 405)))  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    (
+        ("GET", "/v1/nothing", 404),
+        ("GET", "/v1/consent", 405),
+        ("DELETE", "/v1/consent/verify", 405),
+    ),
+)
 def test_api_errors_are_json(client, method, path, status):
     response = client.open(path, method=method)
     assert response.status_code == status
@@ -335,6 +464,10 @@ def test_recording_is_rate_limited_per_client(make_app, engine):
     limited = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN})
     assert limited.get_json()["error"]["code"] == "too_many_requests"
     # Another client is not affected.
-    other = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN},
-                        environ_base={"REMOTE_ADDR": "10.1.2.3"})  # fmt: skip
+    other = client.post(
+        "/v1/consent",
+        json=body,
+        headers={"Origin": ORIGIN},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
     assert other.status_code == 201

@@ -43,8 +43,11 @@ def test_verify_log_passes_on_an_untouched_log(runner, consent):
 def test_verify_log_names_the_first_bad_sequence_number(runner, consent, engine):
     record(consent, 4)
     with engine.begin() as conn:
-        conn.execute(consent_events.update().where(consent_events.c.seq == 2)
-                     .values(advertising=True))  # fmt: skip
+        conn.execute(
+            consent_events.update()
+            .where(consent_events.c.seq == 2)
+            .values(advertising=True)
+        )
     result = runner.invoke(args=["verify-log"])
     assert result.exit_code == 1
     assert "sequence number 2" in result.output
@@ -91,25 +94,44 @@ def test_prune_reports_and_keeps_the_chain(runner, consent):
 
 
 def test_create_user_hashes_the_password(runner, engine):
-    result = runner.invoke(args=["create-user", "Editor@Shop.example", "--role", "editor",
-                                 "--password", "a long passphrase"])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "Editor@Shop.example",
+            "--role",
+            "editor",
+            "--password",
+            "a long passphrase",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with engine.connect() as conn:
         row = conn.execute(sa.select(users)).one()
     assert (row.email, row.role) == ("editor@shop.example", "editor")
     assert "a long passphrase" not in row.password_hash
 
-    again = runner.invoke(args=["create-user", "editor@shop.example", "--role", "editor",
-                                "--password", "a long passphrase"])  # fmt: skip
+    again = runner.invoke(
+        args=[
+            "create-user",
+            "editor@shop.example",
+            "--role",
+            "editor",
+            "--password",
+            "a long passphrase",
+        ]
+    )
     assert again.exit_code == 1 and "already exists" in again.output
-    short = runner.invoke(args=["create-user", "x@shop.example", "--role", "admin",
-                                "--password", "short"])  # fmt: skip
+    short = runner.invoke(
+        args=["create-user", "x@shop.example", "--role", "admin", "--password", "short"]
+    )
     assert short.exit_code == 1 and "at least 12" in short.output
 
 
 def test_create_user_prompts_for_the_password(runner, engine):
-    result = runner.invoke(args=["create-user", "audit@shop.example", "--role", "auditor"],
-                           input="correct horse battery\ncorrect horse battery\n")  # fmt: skip
+    result = runner.invoke(
+        args=["create-user", "audit@shop.example", "--role", "auditor"],
+        input="correct horse battery\ncorrect horse battery\n",
+    )
     assert result.exit_code == 0, result.output
     with engine.connect() as conn:
         assert conn.execute(sa.select(users.c.role)).scalar() == "auditor"
@@ -142,8 +164,9 @@ def test_sites_export_import_round_trip(runner, tmp_path, client):
     assert "revision 3 (consent revision 2)" in result.output
 
 
-def test_sites_import_refuses_an_invalid_document_and_changes_nothing(runner, tmp_path,
-                                                                      client):  # fmt: skip
+def test_sites_import_refuses_an_invalid_document_and_changes_nothing(
+    runner, tmp_path, client
+):
     doc = sites.demo_config()
     doc["cookie_days"] = 400
     path = tmp_path / "bad.json"
@@ -163,7 +186,9 @@ def test_new_site_from_import_accepts_consent(runner, tmp_path, consent, engine)
     path = tmp_path / "shop.json"
     path.write_text(json.dumps(doc))
     assert runner.invoke(args=["sites", "import", str(path)]).exit_code == 0
-    response = consent.post(body=consent.body(site="shop", url="https://shop.example/"),
-                            origin="https://shop.example")  # fmt: skip
+    response = consent.post(
+        body=consent.body(site="shop", url="https://shop.example/"),
+        origin="https://shop.example",
+    )
     assert response.status_code == 201
     assert events(engine)[0]["site"] == "shop"

@@ -39,14 +39,22 @@ def test_rows_are_chained_in_order(consent, engine):
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    (("analytics", False), ("advertising", True), ("method", "accept_all"),
-     ("ip", "198.51.100.0"), ("consent_id", "someone-else")),
-)  # fmt: skip
+    (
+        ("analytics", False),
+        ("advertising", True),
+        ("method", "accept_all"),
+        ("ip", "198.51.100.0"),
+        ("consent_id", "someone-else"),
+    ),
+)
 def test_edited_row_is_named(consent, engine, column, value):
     record(consent, 5)
     with engine.begin() as conn:
-        conn.execute(consent_events.update().where(consent_events.c.seq == 3)
-                     .values({column: value}))  # fmt: skip
+        conn.execute(
+            consent_events.update()
+            .where(consent_events.c.seq == 3)
+            .values({column: value})
+        )
     report = chain(engine)
     assert (report.ok, report.first_bad_seq) == (False, 3)
 
@@ -56,8 +64,11 @@ def test_edit_with_recomputed_hash_breaks_the_next_row(consent, engine):
     row = events(engine)[2]
     row["analytics"] = False
     with engine.begin() as conn:
-        conn.execute(consent_events.update().where(consent_events.c.seq == 3)
-                     .values(analytics=False, hash=log.row_hash(row)))  # fmt: skip
+        conn.execute(
+            consent_events.update()
+            .where(consent_events.c.seq == 3)
+            .values(analytics=False, hash=log.row_hash(row))
+        )
     assert chain(engine).first_bad_seq == 4
 
 
@@ -107,7 +118,9 @@ def test_rows_put_back_after_a_prune_are_named(consent, engine):
     record(consent, 3)
     first = events(engine)[0]
     with engine.connect() as conn:
-        log.prune(conn, 1, now=first["recorded_at"] + dt.timedelta(days=1, microseconds=1))
+        log.prune(
+            conn, 1, now=first["recorded_at"] + dt.timedelta(days=1, microseconds=1)
+        )
     with engine.begin() as conn:
         conn.execute(consent_events.insert().values(**first))
     assert chain(engine).first_bad_seq == 1
@@ -128,8 +141,11 @@ def test_concurrent_appends_keep_one_unbroken_chain(app, consent, engine):
     def worker():
         client = app.test_client()
         for _ in range(10):
-            response = client.post("/v1/consent", json=consent.body(),
-                                   headers={"Origin": "http://127.0.0.1:8000"})  # fmt: skip
+            response = client.post(
+                "/v1/consent",
+                json=consent.body(),
+                headers={"Origin": "http://127.0.0.1:8000"},
+            )
             if response.status_code != 201:
                 errors.append(response.get_data(as_text=True))
 

@@ -1,0 +1,90 @@
+import json
+import sys
+import threading
+import urllib.request
+
+import sqlalchemy as sa
+
+from consent_server import db, log
+from tests.servers import cli, free_port, kill, start, wait_until_up
+
+
+def post_consent(base, origin):
+    body = {
+        "site": "demo",
+        "choices": {"preferences": True, "analytics": False, "advertising": True},
+        "method": "custom",
+        "revision": 1,
+        "language": "fr",
+    }
+    request = urllib.request.Request(
+        base + "/v1/consent",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Origin": origin},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return json.load(response)["id"]
+
+
+def test_sigkill_right_after_201_loses_no_acknowledged_row(tmp_path):
+    url = f"sqlite:///{tmp_path / 'consent.sqlite'}"
+    env = {
+        "CONSENT_DATABASE_URL": url,
+        "CONSENT_SECRET_KEY": "durability-key-0123456789",
+        "CONSENT_RATELIMIT_ENABLED": "false",
+    }
+    assert cli(["init"], env).returncode == 0
+    port = free_port()
+    server = start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "consent_server:create_app()",
+        ],
+        env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    acknowledged, lock, enough = [], threading.Lock(), threading.Event()
+
+    def visitor():
+        while not enough.is_set():
+            try:
+                consent_id = post_consent(base, f"http://127.0.0.1:{port}")
+            except OSError:
+                return  # the server is gone
+            with lock:
+                acknowledged.append(consent_id)
+                if len(acknowledged) >= 150:
+                    # Kill at once, with other requests still in flight.
+                    kill(server)
+                    enough.set()
+
+    try:
+        wait_until_up(base + "/healthz", server)
+        threads = [threading.Thread(target=visitor) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        kill(server)
+
+    assert len(acknowledged) >= 150
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = set(
+                conn.execute(sa.select(db.consent_events.c.consent_id)).scalars()
+            )
+        assert set(acknowledged) <= stored
+        with engine.connect() as conn:
+            assert log.verify_chain(conn).ok
+    finally:
+        engine.dispose()
