@@ -115,8 +115,4 @@ def create_app(
     public.limiter.init_app(app)
     app.register_blueprint(public.bp)
     app.register_error_handler(HTTPException, _json_errors)
-    if app.config["DEMO"]:
-        from . import demo
-
-        app.register_blueprint(demo.bp)
     return app

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import threading
 from typing import Any
 
 import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server, run_simple
 
 from . import auth, db, log, sites
 
@@ -69,14 +70,21 @@ def init_command() -> None:
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def demo_command(host: str, port: int) -> None:
+@click.option("--storefront-port", default=None, type=int,
+              help="Port of the demo storefront [default: PORT + 1].")  # fmt: skip
+def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     """Serve the service and a demo storefront on the embedded SQLite default."""
     from . import create_app
+    from .demo import create_storefront
 
     app = create_app({"DEMO": True})
     with app.app_context():
         init_database()
-    click.echo(f"consent-server demo: storefront and service on http://{host}:{port}/")
+    shop_port = storefront_port or port + 1
+    shop = make_server(host, shop_port, create_storefront(port), threaded=True)
+    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    click.echo(f"consent-server demo: the service on http://{host}:{port}/")
+    click.echo(f"Open the demo storefront: http://{host}:{shop_port}/")
     # Flask's app.run() refuses to run inside a `flask`-style CLI command.
     run_simple(host, port, app, threaded=True)
 

@@ -1,13 +1,30 @@
-"""The demo storefront that `consent-server demo` serves beside the service."""
+"""The demo storefront that `consent-server demo` serves beside the service.
+
+It runs as its own small application on a second port, so the banner is
+embedded cross-origin exactly as on a real shop: the storefront's page loads
+``/s/demo/consent.js`` from the consent service and posts choices to it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Flask, render_template, request
 
-bp = Blueprint("demo", __name__)
+from . import _resource_folder
 
 
-@bp.get("/")
-def storefront() -> str:
-    """A product page of a made-up shop that embeds the banner."""
-    return render_template("demo.html")
+def create_storefront(service_port: int) -> Flask:
+    """A made-up shop's product page that embeds the banner and gated tags."""
+    app = Flask(
+        "consent_server_storefront",
+        static_folder=_resource_folder("static"),
+        template_folder=_resource_folder("templates"),
+    )
+
+    @app.get("/")
+    def product() -> str:
+        # The service runs on the same host name the visitor used, other port.
+        host = request.host.rsplit(":", 1)[0]
+        service = f"{request.scheme}://{host}:{service_port}"
+        return render_template("demo.html", service=service)
+
+    return app

@@ -279,7 +279,7 @@ def validate_config(doc: Any) -> dict[str, Any]:
         raise ConfigError("cookie_days", "must be a whole number from 1 to 395")
 
     theme_in = _object(doc.get("theme", {}), "theme")
-    unknown = set(theme_in) - {"position", "accent", "background", "text"}
+    unknown = set(theme_in) - {"position", "accent", "background", "text", "floating"}
     if unknown:
         raise ConfigError(f"theme.{sorted(unknown)[0]}", "is not a known setting")
     theme = {
@@ -287,9 +287,14 @@ def validate_config(doc: Any) -> dict[str, Any]:
         "accent": theme_in.get("accent", "#1a56db"),
         "background": theme_in.get("background", "#ffffff"),
         "text": theme_in.get("text", "#111827"),
+        # A small "Cookie settings" button after the choice, so withdrawing
+        # is always one click away even on pages without a settings link.
+        "floating": theme_in.get("floating", True),
     }
     if theme["position"] not in POSITIONS:
         raise ConfigError("theme.position", "must be one of " + ", ".join(POSITIONS))
+    if not isinstance(theme["floating"], bool):
+        raise ConfigError("theme.floating", "must be true or false")
     for key in ("accent", "background", "text"):
         if not isinstance(theme[key], str) or not COLOUR.fullmatch(theme[key]):
             raise ConfigError(f"theme.{key}", "must be a colour such as #1a56db")

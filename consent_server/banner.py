@@ -1,0 +1,82 @@
+"""Building the banner script a storefront embeds: code, styles and config in one file.
+
+The script's source is ``static/consent.js``; what is served is its minified
+build ``static/consent.min.js`` (``npm run build``; a test checks that it is
+up to date). The site's published config and the styles are written into it,
+so a first visit costs one request. Built once per config revision and kept
+in memory, plain and gzipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# The parts of a site config the browser needs; origins and the rest stay home.
+BROWSER_KEYS = (
+    "site", "revision", "consent_revision", "default_language", "languages",
+    "categories", "services", "policy_url", "cookie_days", "google_consent_mode",
+    "gpc", "theme",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Built:
+    """One served file in both encodings, with their entity tags."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a script: no ``</script>``, no line separators."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def compact_css(source: str) -> str:
+    """Drop comments and needless whitespace from our own stylesheet."""
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    source = re.sub(r"\s+", " ", source)
+    # Not before a colon: "#a :focus" (descendant) differs from "#a:focus".
+    source = re.sub(r"\s*([{};,>])\s*", r"\1", source)
+    return re.sub(r":\s+", ":", source).replace(";}", "}").strip()
+
+
+def _built(text: str) -> Built:
+    body = text.encode()
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return Built(body, gzip.compress(body, 9, mtime=0), digest)
+
+
+def build_script(static: Path, config: Mapping[str, Any]) -> Built:
+    """The banner script for one site, its config and styles built in."""
+    browser = {k: config[k] for k in BROWSER_KEYS}
+    # Service names are for people on the config page; the script needs only
+    # which cookies belong to which category.
+    browser["services"] = [
+        {"category": s["category"], "cookies": s["cookies"]} for s in config["services"]
+    ]
+    code = (static / "consent.min.js").read_text()
+    css = compact_css((static / "consent.css").read_text())
+    # Plain replacement, not a template language: the script is JavaScript.
+    text = code.replace("__CONFIG__", script_json(browser), 1).replace(
+        "__CSS__", script_json(css), 1
+    )
+    return _built(text)
+
+
+def build_styles(static: Path) -> Built:
+    """The banner styles alone, for sites whose CSP forbids injected styles."""
+    return _built(compact_css((static / "consent.css").read_text()))
