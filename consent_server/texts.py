@@ -9,10 +9,9 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
     "en": {
         "title": "Your privacy, your choice",
         "description": (
-            "We use some cookies because the shop needs them to work, for example "
-            "for your cart, sign-in and security. Others are optional: for your "
-            "preferences, analytics and advertising. They stay off unless you turn "
-            "them on. You can change your choice anytime in “Cookie settings”."
+            "Some cookies are needed for the shop to work. Optional ones for "
+            "preferences, analytics and advertising stay off unless you turn them on. "
+            "You can change this anytime."
         ),
         "accept_all": "Accept all",
         "reject_all": "Reject all",
@@ -24,46 +23,45 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
         "settings": "Cookie settings",
         "close": "Close",
         "placeholder": (
-            "This content is provided by {service}, which may set cookies "
-            "in the “{category}” category."
+            "This content from {service} may set cookies in the “{category}” category."
         ),
         "allow_and_play": "Allow and play",
         "saving": "Saving…",
-        "retrying": "Couldn’t save your choice yet. Trying again…",
+        "retrying": "Not saved yet. Trying again…",
         "categories": {
             "authentication": {
                 "label": "Sign-in and cart",
                 "description": (
-                    "Keep you signed in and hold on to your cart until checkout. "
-                    "The shop can’t work without them."
+                    "Keep you signed in and hold your cart. The shop can’t work "
+                    "without them."
                 ),
             },
             "security": {
                 "label": "Security",
                 "description": (
-                    "Help protect your account and the shop against fraud, bots "
-                    "and misuse."
+                    "Help protect your account and the shop against fraud, bots and "
+                    "misuse."
                 ),
             },
             "preferences": {
                 "label": "Preferences",
                 "description": (
-                    "Remember your language, currency and display settings, so you "
-                    "don’t have to choose them again on every visit."
+                    "Remember your language, currency and display settings between "
+                    "visits."
                 ),
             },
             "analytics": {
                 "label": "Analytics",
                 "description": (
-                    "Help us count visits and see how pages perform, so we can fix "
-                    "problems and improve the shop."
+                    "Help us count visits and see how pages perform, so we can improve "
+                    "the shop."
                 ),
             },
             "advertising": {
                 "label": "Advertising",
                 "description": (
-                    "Let us and our ad partners show you ads here and on other "
-                    "sites, and measure whether an ad led to a purchase."
+                    "Let us and our ad partners show and measure ads here and on other "
+                    "sites."
                 ),
             },
         },
@@ -71,11 +69,9 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
     "de": {
         "title": "Ihre Privatsphäre, Ihre Wahl",
         "description": (
-            "Einige Cookies braucht unser Shop zum Funktionieren, etwa für "
-            "Warenkorb, Anmeldung und Sicherheit. Optional sind Cookies für "
-            "Präferenzen, Statistik und Werbung. Diese bleiben aus, solange Sie sie "
-            "nicht einschalten. Ihre Wahl können Sie jederzeit unter "
-            "„Cookie-Einstellungen“ ändern."
+            "Einige Cookies braucht der Shop. Optionale für Präferenzen, Statistik und "
+            "Werbung bleiben aus, solange Sie sie nicht aktivieren. Ihre Wahl können "
+            "Sie jederzeit ändern."
         ),
         "accept_all": "Alle akzeptieren",
         "reject_all": "Alle ablehnen",
@@ -86,49 +82,43 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
         "always_on": "Immer aktiv",
         "settings": "Cookie-Einstellungen",
         "close": "Schließen",
-        "placeholder": (
-            "Dieser Inhalt wird von {service} bereitgestellt. Dabei können "
-            "Cookies der Kategorie „{category}“ gesetzt werden."
-        ),
+        "placeholder": "{service} kann Cookies der Kategorie „{category}“ setzen.",
         "allow_and_play": "Zulassen und abspielen",
         "saving": "Wird gespeichert …",
-        "retrying": "Ihre Wahl konnte noch nicht gespeichert werden. Neuer Versuch …",
+        "retrying": "Noch nicht gespeichert. Neuer Versuch …",
         "categories": {
             "authentication": {
                 "label": "Anmeldung und Warenkorb",
                 "description": (
-                    "Damit bleiben Sie angemeldet und Ihr Warenkorb bleibt bis zur "
-                    "Bestellung erhalten. Ohne diese Cookies funktioniert der Shop "
+                    "Nötig für Anmeldung und Warenkorb. Ohne sie funktioniert der Shop "
                     "nicht."
                 ),
             },
             "security": {
                 "label": "Sicherheit",
                 "description": (
-                    "Diese Cookies schützen Ihr Konto und unseren Shop vor Betrug, "
-                    "Bots und Missbrauch."
+                    "Schutz Ihres Kontos und des Shops vor Betrug, Bots und Missbrauch."
                 ),
             },
             "preferences": {
                 "label": "Präferenzen",
                 "description": (
-                    "Diese Cookies merken sich Sprache, Währung und Darstellung, damit "
-                    "Sie diese nicht bei jedem Besuch neu wählen müssen."
+                    "Merken sich Sprache, Währung und Darstellung für Ihren nächsten "
+                    "Besuch."
                 ),
             },
             "analytics": {
                 "label": "Statistik",
                 "description": (
-                    "Damit zählen wir Besuche und messen, wie schnell und gut unsere "
-                    "Seiten funktionieren, um den Shop zu verbessern."
+                    "Damit zählen wir Besuche und messen, wie gut unsere Seiten "
+                    "funktionieren."
                 ),
             },
             "advertising": {
                 "label": "Werbung",
                 "description": (
-                    "Damit zeigen wir und unsere Werbepartner Ihnen Anzeigen hier "
-                    "und auf anderen Websites und messen, ob eine Anzeige zu einem "
-                    "Kauf geführt hat."
+                    "Für Werbung von uns und Partnern, auch auf anderen Websites, samt "
+                    "Messung."
                 ),
             },
         },
@@ -136,63 +126,59 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
     "fr": {
         "title": "Votre vie privée, votre choix",
         "description": (
-            "Certains cookies sont indispensables à la boutique (panier, connexion, "
-            "sécurité). D’autres sont facultatifs : préférences, mesure d’audience "
-            "et publicité. Ils restent désactivés sauf si vous les activez. Vous "
-            "pouvez changer d’avis à tout moment via « Paramètres des cookies »."
+            "La boutique a besoin de certains cookies. Les autres (préférences, "
+            "audience, publicité) restent désactivés sauf si vous les activez. "
+            "Modifiez vos choix à tout moment."
         ),
         "accept_all": "Tout accepter",
         "reject_all": "Tout refuser",
         "customize": "Personnaliser",
         "save": "Enregistrer les choix",
         "preferences_title": "Préférences de cookies",
-        "policy_link": "Politique de confidentialité",
+        "policy_link": "Confidentialité",
         "always_on": "Toujours actifs",
         "settings": "Paramètres des cookies",
         "close": "Fermer",
         "placeholder": (
-            "Ce contenu est fourni par {service}, qui peut déposer des cookies "
-            "de la catégorie « {category} »."
+            "{service} peut déposer des cookies de la catégorie « {category} »."
         ),
         "allow_and_play": "Autoriser et lire",
         "saving": "Enregistrement…",
-        "retrying": "Votre choix n’a pas encore pu être enregistré. Nouvel essai…",
+        "retrying": "Pas encore enregistré. Nouvel essai…",
         "categories": {
             "authentication": {
                 "label": "Connexion et panier",
                 "description": (
-                    "Ils gardent votre session ouverte et conservent votre panier "
-                    "jusqu’à la commande. Sans eux, la boutique ne fonctionne pas."
+                    "Maintiennent votre connexion et votre panier. Indispensables à la "
+                    "boutique."
                 ),
             },
             "security": {
                 "label": "Sécurité",
                 "description": (
-                    "Ils protègent votre compte et la boutique contre la fraude, "
-                    "les robots et les abus."
+                    "Protègent votre compte et la boutique contre fraude, robots et "
+                    "abus."
                 ),
             },
             "preferences": {
                 "label": "Préférences",
                 "description": (
-                    "Ils mémorisent votre langue, votre devise et vos réglages "
-                    "d’affichage, pour que vous n’ayez pas à les choisir à chaque "
-                    "visite."
+                    "Mémorisent langue, devise et affichage pour vos prochaines "
+                    "visites."
                 ),
             },
             "analytics": {
                 "label": "Mesure d’audience",
                 "description": (
-                    "Ils nous aident à compter les visites et à mesurer les "
-                    "performances des pages, afin d’améliorer la boutique."
+                    "Mesurent la fréquentation et les performances pour améliorer la "
+                    "boutique."
                 ),
             },
             "advertising": {
                 "label": "Publicité",
                 "description": (
-                    "Nos partenaires publicitaires et nous les utilisons pour "
-                    "afficher des annonces ici et ailleurs, et mesurer si une "
-                    "annonce a mené à un achat."
+                    "Affichage et mesure d’annonces, ici et ailleurs, avec nos "
+                    "partenaires."
                 ),
             },
         },
@@ -200,11 +186,9 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
     "es": {
         "title": "Su privacidad, su decisión",
         "description": (
-            "Algunas cookies son necesarias para que la tienda funcione (carrito, "
-            "inicio de sesión, seguridad). Otras son opcionales: preferencias, "
-            "estadísticas y publicidad. Permanecen desactivadas salvo que usted las "
-            "active. Puede cambiar su elección cuando quiera en «Configuración de "
-            "cookies»."
+            "La tienda necesita algunas cookies. Las opcionales (preferencias, "
+            "estadísticas, publicidad) están desactivadas salvo que usted las active. "
+            "Puede cambiarlo cuando quiera."
         ),
         "accept_all": "Aceptar todas",
         "reject_all": "Rechazar todas",
@@ -215,48 +199,43 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
         "always_on": "Siempre activas",
         "settings": "Configuración de cookies",
         "close": "Cerrar",
-        "placeholder": (
-            "Este contenido lo ofrece {service}, que puede usar cookies de la "
-            "categoría «{category}»."
-        ),
+        "placeholder": "{service} puede usar cookies de la categoría «{category}».",
         "allow_and_play": "Permitir y reproducir",
         "saving": "Guardando…",
-        "retrying": "Aún no se ha podido guardar su elección. Reintentando…",
+        "retrying": "Aún no se ha guardado. Reintentando…",
         "categories": {
             "authentication": {
-                "label": "Inicio de sesión y carrito",
+                "label": "Sesión y carrito",
                 "description": (
-                    "Mantienen su sesión iniciada y conservan su carrito hasta "
-                    "finalizar la compra. Sin ellas, la tienda no funciona."
+                    "Mantienen su sesión y su carrito. Sin ellas, la tienda no "
+                    "funciona."
                 ),
             },
             "security": {
                 "label": "Seguridad",
                 "description": (
-                    "Protegen su cuenta y la tienda frente al fraude, los bots y el "
-                    "uso indebido."
+                    "Protegen su cuenta y la tienda frente a fraudes, bots y abusos."
                 ),
             },
             "preferences": {
                 "label": "Preferencias",
                 "description": (
-                    "Recuerdan su idioma, su moneda y sus ajustes de visualización "
-                    "para que no tenga que elegirlos en cada visita."
+                    "Recuerdan su idioma, moneda y ajustes de visualización entre "
+                    "visitas."
                 ),
             },
             "analytics": {
                 "label": "Estadísticas",
                 "description": (
-                    "Nos ayudan a contar las visitas y a medir el rendimiento de "
-                    "las páginas para mejorar la tienda."
+                    "Nos ayudan a contar visitas y medir el rendimiento para mejorar "
+                    "la tienda."
                 ),
             },
             "advertising": {
                 "label": "Publicidad",
                 "description": (
-                    "Nosotros y nuestros socios publicitarios las usamos para "
-                    "mostrarle anuncios aquí y en otros sitios, y medir si un "
-                    "anuncio llevó a una compra."
+                    "Muestran y miden anuncios nuestros y de socios, aquí y en otros "
+                    "sitios."
                 ),
             },
         },
@@ -264,11 +243,9 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
     "it": {
         "title": "La sua privacy, la sua scelta",
         "description": (
-            "Alcuni cookie sono necessari al funzionamento del negozio, ad esempio "
-            "per il carrello, l’accesso e la sicurezza. Altri sono facoltativi: "
-            "preferenze, statistiche e pubblicità. Restano disattivati finché non "
-            "li attiva. Può cambiare idea in qualsiasi momento da "
-            "«Impostazioni cookie»."
+            "Il negozio ha bisogno di alcuni cookie. Quelli facoltativi (preferenze, "
+            "statistiche, pubblicità) restano disattivati finché non li attiva. Può "
+            "cambiare idea quando vuole."
         ),
         "accept_all": "Accetta tutti",
         "reject_all": "Rifiuta tutti",
@@ -279,21 +256,15 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
         "always_on": "Sempre attivi",
         "settings": "Impostazioni cookie",
         "close": "Chiudi",
-        "placeholder": (
-            "Questo contenuto è fornito da {service}, che può usare cookie della "
-            "categoria «{category}»."
-        ),
+        "placeholder": "{service} può usare cookie della categoria «{category}».",
         "allow_and_play": "Consenti e riproduci",
         "saving": "Salvataggio…",
-        "retrying": (
-            "Non è stato ancora possibile salvare la scelta. Nuovo tentativo…"
-        ),
+        "retrying": "Scelta non ancora salvata. Nuovo tentativo…",
         "categories": {
             "authentication": {
                 "label": "Accesso e carrello",
                 "description": (
-                    "Mantengono attivo l’accesso al suo account e conservano il "
-                    "carrello fino all’acquisto. Senza di essi il negozio non "
+                    "Mantengono l’accesso e il carrello. Senza di essi il negozio non "
                     "funziona."
                 ),
             },
@@ -306,23 +277,21 @@ DEFAULT_TEXTS: dict[str, dict[str, object]] = {
             "preferences": {
                 "label": "Preferenze",
                 "description": (
-                    "Ricordano lingua, valuta e impostazioni di visualizzazione, "
-                    "così non deve sceglierle a ogni visita."
+                    "Ricordano lingua, valuta e visualizzazione per le prossime visite."
                 ),
             },
             "analytics": {
                 "label": "Statistiche",
                 "description": (
-                    "Ci aiutano a contare le visite e a misurare le prestazioni "
-                    "delle pagine per migliorare il negozio."
+                    "Contano le visite e misurano le prestazioni per migliorare il "
+                    "negozio."
                 ),
             },
             "advertising": {
                 "label": "Pubblicità",
                 "description": (
-                    "Li usiamo noi e i nostri partner pubblicitari per mostrarle "
-                    "annunci qui e su altri siti, e per misurare se un annuncio ha "
-                    "portato a un acquisto."
+                    "Per mostrarle annunci nostri e dei partner, qui e altrove, e "
+                    "misurarli."
                 ),
             },
         },

@@ -311,6 +311,16 @@
         d.cookie = NAME + '=; Max-Age=0; Path=/';
         removeCookies(p.choices);
       }
+      if (err === 409 && !p.reloaded) {
+        // The site asked everyone again since this script was cached: take
+        // the new consent revision and record the same choice under it.
+        p.reloaded = true;
+        fetch(`${API}/v1/sites/${C.site}/config`).then((r) => r.json()).then((c) => {
+          C.consent_revision = c.consent_revision;
+          send(p);
+        });
+        return;
+      }
       if (err >= 400 && err < 500 && err !== 408 && err !== 429) {
         pending = null;
         status.textContent = '';

@@ -59,21 +59,25 @@ def test_installed_package_carries_static_and_templates(venv, tmp_path):
 
 
 def test_demo_runs_on_the_embedded_default_after_install(venv, tmp_path):
-    port = free_port()
+    port, shop_port = free_port(), free_port()
     server = start(
-        [venv / "bin" / "consent-server", "demo", "--port", str(port)],
-        env={},
-        cwd=tmp_path,
-    )
-
-    base = f"http://127.0.0.1:{port}"
+        [venv / "bin" / "consent-server", "demo", "--port", str(port),
+         "--storefront-port", str(shop_port)],
+        env={}, cwd=tmp_path,
+    )  # fmt: skip
+    service = f"http://127.0.0.1:{port}"
+    shop = f"http://127.0.0.1:{shop_port}"
     try:
-        wait_until_up(base + "/healthz", server)
-        with urllib.request.urlopen(base + "/") as page:
-            assert "Linen &amp; Loom" in page.read().decode()
-        with urllib.request.urlopen(base + "/static/demo.css") as css:
+        wait_until_up(service + "/healthz", server)
+        with urllib.request.urlopen(shop + "/") as page:
+            html = page.read().decode()
+        assert "Linen &amp; Loom" in html
+        assert f'<script src="{service}/s/demo/consent.js">' in html
+        with urllib.request.urlopen(shop + "/static/demo.css") as css:
             assert css.status == 200
-        with urllib.request.urlopen(base + "/v1/sites/demo/config") as config:
+        with urllib.request.urlopen(service + "/s/demo/consent.js") as script:
+            assert b"__CONFIG__" not in script.read()
+        with urllib.request.urlopen(service + "/v1/sites/demo/config") as config:
             assert b'"site":"demo"' in config.read().replace(b" ", b"")
     finally:
         kill(server)

@@ -83,6 +83,7 @@ def test_demo_config_validates():
         "accent": "#1a56db",
         "background": "#ffffff",
         "text": "#111827",
+        "floating": True,
     }
     assert config["services"][0] == {
         "name": "Google Analytics",
@@ -227,6 +228,7 @@ def test_language_without_defaults_is_accepted_when_complete():
         (("origins",), ["https://shop.example/path"], "origins[0]"),
         (("origins",), ["ftp://x"], "origins[0]"),
         (("theme", "position"), "left-ish", "theme.position"),
+        (("theme", "floating"), "yes", "theme.floating"),
         (("theme", "accent"), "red", "theme.accent"),
         (("google_consent_mode",), "yes", "google_consent_mode"),
         (("gpc",), 1, "gpc"),

@@ -1,0 +1,88 @@
+import gzip
+
+import pytest
+
+from consent_server import sites
+from consent_server.db import get_db
+
+BUDGET = 8000
+
+
+def publish(app, **changes):
+    with app.app_context():
+        doc = sites.demo_config()
+        doc.update(changes)
+        return sites.publish(get_db(), doc, published_by="test")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    # Serving the script does not depend on the kind of database.
+    return f"sqlite:///{tmp_path / 'consent.sqlite'}"
+
+
+def test_script_is_within_the_size_budget(client):
+    response = client.get("/s/demo/consent.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    # Code, styles, config and five languages together.
+    assert len(response.data) <= BUDGET
+    text = gzip.decompress(response.data).decode()
+    for word in ("Alle akzeptieren", "Tout refuser", "Rifiuta tutti", "Accept all"):
+        assert word in text
+
+
+def test_script_revalidates_with_its_etag(client):
+    first = client.get("/s/demo/consent.js", headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Cache-Control"] == "public, max-age=300"
+    assert first.headers["Content-Type"].startswith("text/javascript")
+    again = client.get("/s/demo/consent.js", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 304
+    assert again.data == b""
+    plain = client.get("/s/demo/consent.js")
+    assert "Content-Encoding" not in plain.headers
+    assert plain.headers["ETag"] != first.headers["ETag"]
+    assert plain.data == gzip.decompress(first.data)
+
+
+def test_publishing_changes_the_script(app, client):
+    before = client.get("/s/demo/consent.js")
+    publish(app, cookie_days=30)
+    after = client.get(
+        "/s/demo/consent.js", headers={"If-None-Match": before.headers["ETag"]}
+    )
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert b'"cookie_days":30' in after.data
+
+
+def test_script_carries_only_what_the_browser_needs(client):
+    body = client.get("/s/demo/consent.js").data
+    assert b'"site":"demo"' in body and b'"consent_revision":1' in body
+    # Allowed origins and service names stay on the server.
+    assert b"origins" not in body and b"127.0.0.1:*" not in body
+    assert b"Meta Pixel" not in body
+    assert b"__CONFIG__" not in body and b"__CSS__" not in body
+
+
+def test_texts_cannot_break_out_of_the_script(app, client):
+    publish(app, languages={"en": {"title": "</script><script>alert(1)</script>",
+                                   "description": "line\u2028separator"}})  # fmt: skip
+    body = client.get("/s/demo/consent.js").data.decode()
+    assert "</script>" not in body
+    assert "\u2028" not in body
+    assert "\\u003c/script>" in body
+
+
+def test_unknown_site_script_is_a_404(client):
+    response = client.get("/s/nope/consent.js")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/javascript")
+
+
+def test_styles_are_served_alone_too(client):
+    response = client.get("/s/demo/consent.css", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/css")
+    assert b"#consent-banner" in gzip.decompress(response.data)
