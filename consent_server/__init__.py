@@ -11,7 +11,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, db, public
+from . import audit, cli, db, public
+from .choices import InvalidChoice
+from .errors import ApiError, error_response
 from .tokens import split_keys
 
 HERE = Path(__file__).resolve().parent
@@ -74,8 +76,12 @@ def _json_errors(exc: HTTPException) -> HTTPException | tuple[Response, int]:
     if not request.path.startswith(API_PREFIXES):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
-    response = public.error_response(exc.code or 500, code, exc.description or "")
+    response = error_response(exc.code or 500, code, exc.description or "")
     return response, exc.code or 500
+
+
+def _api_error(exc: ApiError | InvalidChoice) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
 
 
 def create_app(
@@ -114,5 +120,8 @@ def create_app(
     cli.init_app(app)
     public.limiter.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(audit.bp)
     app.register_error_handler(HTTPException, _json_errors)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(InvalidChoice, _api_error)
     return app

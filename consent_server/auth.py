@@ -6,10 +6,12 @@ SHA-256 of the token, which is shown once when it is made and never again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -83,12 +85,54 @@ def create_token(conn: Connection, name: str, scope: str) -> str:
     return token
 
 
-def token_scope(conn: Connection, token: str) -> str | None:
-    """The scope of a bearer token, or None if it is not one of ours."""
+@dataclasses.dataclass(frozen=True)
+class Token:
+    """A bearer token as stored: never the token itself."""
+
+    id: int
+    name: str
+    scope: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def find_token(conn: Connection, token: str) -> Token | None:
+    """The live (not revoked) token with this value, or None."""
     with conn.begin():
-        scope: str | None = conn.execute(
-            sa.select(api_tokens.c.scope).where(
-                api_tokens.c.token_hash == hash_token(token)
+        row = conn.execute(
+            sa.select(api_tokens).where(
+                api_tokens.c.token_hash == hash_token(token),
+                api_tokens.c.revoked_at.is_(None),
             )
-        ).scalar()
-    return scope
+        ).first()
+    return _token(row) if row else None
+
+
+def _token(row: sa.Row[Any]) -> Token:
+    return Token(row.id, row.name, row.scope, row.created_at, row.revoked_at)
+
+
+def list_tokens(conn: Connection) -> list[Token]:
+    """Every token ever made, oldest first, revoked ones included."""
+    with conn.begin():
+        rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.id)).all()
+    return [_token(r) for r in rows]
+
+
+def revoke_token(conn: Connection, name: str) -> int:
+    """Revoke every live token with this name (or numeric id); returns how many.
+
+    :raise AuthError: if there is no live token by that name or id.
+    """
+    match = api_tokens.c.name == name
+    if name.isdigit():
+        match = sa.or_(match, api_tokens.c.id == int(name))
+    with conn.begin():
+        count = conn.execute(
+            api_tokens.update()
+            .where(match, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        ).rowcount
+    if not count:
+        raise AuthError(f"no live token named {name!r}")
+    return count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import threading
@@ -118,6 +117,31 @@ def create_token_command(name: str, scope: str) -> None:
     click.echo(token)
 
 
+@click.command("revoke-token")
+@with_appcontext
+@click.argument("name")
+def revoke_token_command(name: str) -> None:
+    """Revoke the bearer token(s) with this name or id; they stop working at once."""
+    _schema_ready()
+    try:
+        count = auth.revoke_token(db.get_db(), name)
+    except auth.AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Revoked {count} token{'s' if count > 1 else ''} named {name}.")
+
+
+@click.command("list-tokens")
+@with_appcontext
+def list_tokens_command() -> None:
+    """List bearer tokens (never the tokens themselves): id, name, scope, state."""
+    _schema_ready()
+    for t in auth.list_tokens(db.get_db()):
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+        click.echo(
+            f"{t.id}\t{t.name}\t{t.scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}"
+        )
+
+
 @click.command("verify-log")
 @with_appcontext
 def verify_log_command() -> None:
@@ -135,14 +159,6 @@ def verify_log_command() -> None:
     sys.exit(1)
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 @click.command("export")
 @with_appcontext
 @click.option("--site", default=None, help="Only this site's events.")
@@ -157,23 +173,14 @@ def export_command(site: str | None, fmt: str) -> None:
     """Write the consent log to standard output."""
     _schema_ready()
     out = click.get_text_stream("stdout")
-    writer = csv.writer(out, lineterminator="\n")
+    rows = (
+        log.as_json(r) for r in log.iter_events(db.get_db(), log.EventFilter(site=site))
+    )
     if fmt == "csv":
-        writer.writerow(log.EXPORT_FIELDS)
-    for row in log.iter_events(db.get_db(), site=site):
-        if fmt == "csv":
-            writer.writerow(_csv_value(row[k]) for k in log.EXPORT_FIELDS)
-        else:
-            out.write(
-                json.dumps(
-                    {
-                        k: _csv_value(row[k]) if k == "recorded_at" else row[k]
-                        for k in log.EXPORT_FIELDS
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+        log.write_csv(out, rows)
+    else:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 @click.command("prune")
@@ -237,6 +244,8 @@ def init_app(app: Flask) -> None:
         demo_command,
         create_user_command,
         create_token_command,
+        revoke_token_command,
+        list_tokens_command,
         verify_log_command,
         export_command,
         prune_command,

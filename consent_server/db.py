@@ -155,6 +155,21 @@ api_tokens = sa.Table(
     sa.Column("scope", sa.String(16), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Who asked the audit API what, and when: kept apart from the consent log.
+audit_access = sa.Table(
+    "audit_access",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("token_id", sa.Integer, nullable=True),
+    sa.Column("token_name", sa.String(100), nullable=False),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("ip", sa.String(45), nullable=False),
 )
 
 GENESIS_HASH = "0" * 64
@@ -176,7 +191,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         # Use psycopg 3, not SQLAlchemy's default psycopg2 driver.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    # Dates in statistics are UTC days whatever the server's own zone is.
+    connect_args = (
+        {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
+    )
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -203,9 +222,33 @@ def close_db(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    # The schema only ever grows: a column added in a later version is added
+    # to an existing table (nullable, so old rows stay valid). Nothing is
+    # dropped, renamed or retyped here.
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable:
+                    raise RuntimeError(
+                        f"cannot add required column {table.name}.{column.name}"
+                    )
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(
+                    sa.text(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
+                    )
+                )
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and the log head; never drops or alters data."""
+    """Create missing tables and columns and the log head; never drops data."""
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     with engine.begin() as conn:
         head = conn.execute(sa.select(log_head.c.id)).first()
         if head is None:

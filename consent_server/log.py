@@ -7,14 +7,17 @@ row anywhere breaks the chain at that point, and :func:`verify_chain` names it.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
+import io
 import ipaddress
+import itertools
 import json
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -46,6 +49,10 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
+# Read big results in batches through a server-side cursor: flat memory.
+# Given per statement; Connection.execution_options() would stick to the
+# connection and turn later INSERTs into cursors too.
+STREAM = {"yield_per": 2000}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,10 +156,11 @@ def verify_chain(conn: Connection) -> ChainReport:
         ).first()
         expected, prev = (anchor[0] + 1, anchor[1]) if anchor else (1, GENESIS_HASH)
         events = 0
-        rows = conn.execution_options(yield_per=2000).execute(
+        rows = conn.execute(
             sa.select(consent_events)
             .where(consent_events.c.seq >= expected)
-            .order_by(consent_events.c.seq)
+            .order_by(consent_events.c.seq),
+            execution_options=STREAM,
         )
         with rows:
             for row in rows.mappings():
@@ -179,24 +187,74 @@ def verify_chain(conn: Connection) -> ChainReport:
     return ChainReport(True, events, None)
 
 
+@dataclasses.dataclass(frozen=True)
+class EventFilter:
+    """Which events an audit query or export wants; None means any."""
+
+    site: str | None = None
+    consent_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    method: str | None = None
+    # With ``category``, only events where it was allowed (or, with
+    # ``granted=False``, refused).
+    category: str | None = None
+    granted: bool = True
+
+    def select(self) -> sa.Select[Any]:
+        """The query for these events in sequence order."""
+        c = consent_events.c
+        query = sa.select(consent_events).order_by(c.seq)
+        if self.site is not None:
+            query = query.where(c.site == self.site)
+        if self.consent_id is not None:
+            query = query.where(c.consent_id == self.consent_id)
+        if self.since is not None:
+            query = query.where(c.recorded_at >= self.since)
+        if self.until is not None:
+            query = query.where(c.recorded_at < self.until)
+        if self.method is not None:
+            query = query.where(c.method == self.method)
+        if self.category is not None:
+            query = query.where(c[self.category] == self.granted)
+        return query
+
+
+def page_events(
+    conn: Connection, where: EventFilter, *, after: int = 0, limit: int = 100
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of events after sequence number ``after``, and the next cursor.
+
+    Sequence numbers are handed out under the head lock and committed in
+    order, so paging by them never skips or repeats a row while new ones
+    arrive. The cursor is None on the last page.
+    """
+    query = where.select().where(consent_events.c.seq > after).limit(limit + 1)
+    with conn.begin():
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["seq"] if more else None)
+
+
 def iter_events(
-    conn: Connection,
-    *,
-    site: str | None = None,
-    consent_id: str | None = None,
+    conn: Connection, where: EventFilter | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Stream log rows in sequence order, optionally for one site or visitor."""
-    query = sa.select(consent_events).order_by(consent_events.c.seq)
-    if site is not None:
-        query = query.where(consent_events.c.site == site)
-    if consent_id is not None:
-        query = query.where(consent_events.c.consent_id == consent_id)
+    """Stream events in sequence order with flat memory (a server-side cursor)."""
+    query = (where or EventFilter()).select()
     with (
         conn.begin(),
-        conn.execution_options(yield_per=2000).execute(query) as result,
+        conn.execute(query, execution_options=STREAM) as result,
     ):
         for row in result.mappings():
             yield dict(row)
+
+
+def as_json(row: dict[str, Any]) -> dict[str, Any]:
+    """An event as the API and exports show it."""
+    out = {k: row[k] for k in EXPORT_FIELDS}
+    out["recorded_at"] = row["recorded_at"].isoformat()
+    return out
 
 
 def prune(
@@ -256,3 +314,25 @@ def truncate_ip(address: str | None) -> str:
         ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The export as CSV text, a header and then one line per event."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    for row in itertools.chain([None], rows):
+        if row is not None:
+            writer.writerow(
+                ("true" if v is True else "false" if v is False else v)
+                for v in (row[k] for k in EXPORT_FIELDS)
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def write_csv(out: TextIO, rows: Iterable[dict[str, Any]]) -> None:
+    """Write the CSV export to a text stream."""
+    for line in csv_lines(rows):
+        out.write(line)

@@ -20,8 +20,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from . import banner, log, sites
-from .choices import InvalidChoice, check_choice, check_strings, read_site
+from .choices import check_choice, check_strings, read_site
 from .db import get_db
+from .errors import ApiError
 from .tokens import sign_token, verify_token
 
 bp = Blueprint("public", __name__)
@@ -31,29 +32,6 @@ MAX_BODY = 4096
 # How long a server trusts its list of every site's allowed origins, used to
 # answer CORS preflights (which carry no body, so no site id).
 ORIGINS_TTL = 30.0
-
-
-class ApiError(Exception):
-    """An error answered as JSON with a stable code."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def error_response(status: int, code: str, message: str) -> Response:
-    """The one JSON error shape of the API."""
-    response = jsonify(error={"code": code, "message": message})
-    response.status_code = status
-    return response
-
-
-@bp.errorhandler(ApiError)
-@bp.errorhandler(InvalidChoice)
-def _api_error(exc: ApiError | InvalidChoice) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
 
 
 def _json_body() -> Any:

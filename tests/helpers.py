@@ -1,6 +1,10 @@
+import datetime as dt
+import uuid
+
 import sqlalchemy as sa
 
-from consent_server.db import consent_events
+from consent_server import log
+from consent_server.db import consent_events, log_head
 
 
 def count_events(engine):
@@ -18,3 +22,56 @@ def events(engine):
                 sa.select(consent_events).order_by(consent_events.c.seq)
             ).mappings()
         ]
+
+
+def fill_log(
+    engine,
+    count,
+    *,
+    start=None,
+    step=dt.timedelta(seconds=1),
+    sites=("demo",),
+    chunk=5000,
+):
+    # Append `count` well-chained events straight into the log, much faster than
+    # through the API; choices, methods and GPC follow a fixed pattern of seq.
+    with engine.begin() as conn:
+        seq, prev = conn.execute(sa.select(log_head.c.seq, log_head.c.hash)).one()
+    when = start or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    methods = ("accept_all", "reject_all", "custom", "withdraw")
+    batch = []
+    for i in range(count):
+        seq += 1
+        method = methods[seq % 4]
+        row = {
+            "seq": seq,
+            "event_id": str(uuid.UUID(int=seq)),
+            "consent_id": str(uuid.UUID(int=(seq % 997) + (1 << 64))),
+            "site": sites[seq % len(sites)],
+            "consent_revision": 1,
+            "config_revision": 1,
+            "authentication": True,
+            "security": True,
+            "preferences": method == "accept_all"
+            or (method == "custom" and seq % 2 == 0),
+            "analytics": method in ("accept_all", "custom"),
+            "advertising": method == "accept_all" and seq % 3 != 0,
+            "method": method,
+            "gpc": seq % 3 == 0,
+            "language": "en",
+            "texts_hash": "a" * 64,
+            "origin": "https://shop.example",
+            "path": f"/products/{seq % 50}",
+            "ip": "203.0.113.0",
+            "user_agent": "Mozilla/5.0 (fill_log)",
+            "recorded_at": when + step * i,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = log.row_hash(row)
+        batch.append(row)
+        if len(batch) == chunk or i == count - 1:
+            with engine.begin() as conn:
+                conn.execute(consent_events.insert(), batch)
+                conn.execute(log_head.update().values(seq=seq, hash=prev))
+            batch = []
+    return seq

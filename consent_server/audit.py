@@ -1,0 +1,226 @@
+"""The audit API: prove what a visitor agreed to, export the log, check the chain.
+
+Every request needs a bearer token (``consent-server create-token``): scope
+``audit`` reads everything here, scope ``stats`` only ``/v1/audit/stats``.
+Each request, allowed or not, is written to the ``audit_access`` table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy.engine import Engine
+
+from . import auth, log, stats
+from .choices import METHODS
+from .db import audit_access, get_db, get_engine
+from .errors import ApiError
+from .sites import CATEGORIES
+
+bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
+
+MAX_LIMIT = 1000
+EVENT_PARAMS = {
+    "site",
+    "consent_id",
+    "since",
+    "until",
+    "method",
+    "category",
+    "granted",
+    "limit",
+    "cursor",
+    "format",
+}
+
+
+@bp.before_request
+def _authenticate() -> None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "unauthorized", "send the header Authorization: Bearer TOKEN"
+        )
+    found = auth.find_token(get_db(), token.strip())
+    if found is None:
+        raise ApiError(401, "unauthorized", "the token is unknown or was revoked")
+    g.audit_token = found
+    allowed = (
+        ("audit", "stats") if request.endpoint == "audit.daily_stats" else ("audit",)
+    )
+    if found.scope not in allowed:
+        raise ApiError(
+            403, "forbidden", f"a token with scope {found.scope!r} cannot read this"
+        )
+
+
+@bp.after_request
+def _record_access(response: Response) -> Response:
+    token: auth.Token | None = g.get("audit_token")
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="consent-server audit"'
+    conn = get_db()
+    with conn.begin():
+        conn.execute(
+            audit_access.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                token_id=token.id if token else None,
+                token_name=token.name if token else "(none)",
+                method=request.method,
+                path=request.full_path.rstrip("?")[:2048],
+                status=response.status_code,
+                ip=log.truncate_ip(request.remote_addr),
+            )
+        )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _arg(name: str, parse: Callable[[str], Any]) -> Any:
+    """A query parameter parsed, or None; a bad value is a 400 naming it."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        raise ApiError(
+            400, "invalid_parameter", f"{name}: {value!r} is not valid"
+        ) from None
+
+
+def _datetime(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(value)
+        return value
+
+    return parse
+
+
+def _boolean(value: str) -> bool:
+    if value not in ("true", "false"):
+        raise ValueError(value)
+    return value == "true"
+
+
+def _check_params(known: set[str]) -> None:
+    unknown = set(request.args) - known
+    if unknown:
+        raise ApiError(
+            400, "unknown_parameter", f"{sorted(unknown)[0]} is not a parameter here"
+        )
+
+
+def _filter() -> log.EventFilter:
+    granted = _arg("granted", _boolean)
+    return log.EventFilter(
+        site=_arg("site", str),
+        consent_id=_arg("consent_id", str),
+        since=_arg("since", _datetime),
+        until=_arg("until", _datetime),
+        method=_arg("method", _choice(METHODS)),
+        category=_arg("category", _choice(CATEGORIES)),
+        granted=True if granted is None else granted,
+    )
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Filtered events, a page at a time, or the whole filtered log as CSV/NDJSON."""
+    _check_params(EVENT_PARAMS)
+    where = _filter()
+    fmt = _arg("format", _choice(("json", "csv", "ndjson"))) or "json"
+    if fmt != "json":
+        exported = _export(get_engine(), where)
+        lines: Iterator[str]
+        if fmt == "csv":
+            lines, mimetype = log.csv_lines(exported), "text/csv"
+        else:
+            lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in exported)
+            mimetype = "application/x-ndjson"
+        response = Response(lines, mimetype=mimetype)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=consent-log.{fmt}"
+        )
+        return response
+    limit = _arg("limit", int)
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, "invalid_parameter", f"limit must be 1 to {MAX_LIMIT}")
+    after = _arg("cursor", int) or 0
+    page, cursor = log.page_events(get_db(), where, after=after, limit=limit)
+    return jsonify(
+        events=[log.as_json(r) for r in page],
+        next_cursor=str(cursor) if cursor is not None else None,
+    )
+
+
+def _export(engine: Engine, where: log.EventFilter) -> Iterator[dict[str, Any]]:
+    # Its own connection: the stream outlives the request's connection.
+    with engine.connect() as conn:
+        for row in log.iter_events(conn, where):
+            yield log.as_json(row)
+
+
+@bp.get("/consents/<consent_id>")
+def consent_history(consent_id: str) -> Response:
+    """Every event of one visitor's consent, oldest first."""
+    _check_params(set())
+    rows = [
+        log.as_json(r)
+        for r in log.iter_events(get_db(), log.EventFilter(consent_id=consent_id))
+    ]
+    if not rows:
+        raise ApiError(404, "unknown_consent", f"no consent with id {consent_id!r}")
+    current = rows[-1]
+    return jsonify(
+        id=consent_id,
+        site=current["site"],
+        current={k: current[k] for k in ("preferences", "analytics", "advertising")},
+        events=rows,
+    )
+
+
+@bp.get("/verify")
+def verify() -> Response:
+    """Walk the hash chain of the whole log."""
+    _check_params(set())
+    report = log.verify_chain(get_db())
+    return jsonify(
+        ok=report.ok, events=report.events, first_bad_seq=report.first_bad_seq
+    )
+
+
+@bp.get("/stats")
+def daily_stats() -> Response:
+    """Opt-in rates per day and site, split by method and GPC."""
+    _check_params({"site", "since", "until"})
+    return jsonify(
+        days=stats.daily(
+            get_db(),
+            site=_arg("site", str),
+            since=_arg("since", dt.date.fromisoformat),
+            until=_arg("until", dt.date.fromisoformat),
+        )
+    )
+
+
+def recent_access(limit: int = 100) -> list[dict[str, Any]]:
+    """The newest audit requests, newest first (for the config page and tests)."""
+    conn = get_db()
+    with conn.begin():
+        rows = conn.execute(
+            sa.select(audit_access).order_by(audit_access.c.id.desc()).limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]
