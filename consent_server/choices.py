@@ -16,7 +16,10 @@ from urllib.parse import urlsplit
 from .sites import NECESSARY, OPTIONAL
 
 METHODS = ("accept_all", "reject_all", "custom", "withdraw")
-FIELDS = {"site", "previous", "choices", "method", "revision", "language", "url", "gpc"}
+FIELDS = {
+    "site", "previous", "choices", "method", "revision", "config_revision",
+    "language", "url", "gpc",
+}  # fmt: skip
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
 MAX_URL = 2048
 MAX_TOKEN = 1024
@@ -41,6 +44,7 @@ class Choice:
     choices: dict[str, bool]
     method: str
     revision: int
+    config_revision: int | None
     language: str
     origin: str | None
     path: str
@@ -127,6 +131,15 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
             status=409,
         )
 
+    config_revision = body.get("config_revision")
+    if config_revision is not None and (
+        type(config_revision) is not int
+        or not 1 <= config_revision <= config["revision"]
+    ):
+        raise InvalidChoice(
+            "invalid_revision", "config_revision is not a revision shown"
+        )
+
     raw = body.get("choices")
     if not isinstance(raw, dict):
         raise InvalidChoice("invalid_choices", "choices must be an object")
@@ -188,6 +201,7 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
         choices=choices,
         method=method,
         revision=revision,
+        config_revision=config_revision,
         language=language,
         origin=origin,
         path=path[:MAX_URL],

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from . import banner, log, sites
+from . import banner, log, openapi, sites
 from .choices import check_choice, check_strings, read_site
 from .db import get_db
 from .errors import ApiError
@@ -144,6 +144,12 @@ def banner_styles(site: str) -> Response:
     return _serve(cache["css"], "text/css")
 
 
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 description of every endpoint."""
+    return jsonify(openapi.SPEC)
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """Liveness and a database round trip."""
@@ -199,6 +205,14 @@ def record_consent() -> tuple[Response, int]:
         body, config, gpc_header=request.headers.get("Sec-GPC") == "1"
     )
 
+    # The texts the visitor saw: the config revision their script carried,
+    # when it is one with the current consent revision; else the newest.
+    shown = config
+    if choice.config_revision not in (None, config["revision"]):
+        older = sites.current_config(get_db(), site, choice.config_revision)
+        if older["consent_revision"] == config["consent_revision"]:
+            shown = older
+
     keys = current_app.config["CONSENT_KEYS"]
     consent_id = None
     if choice.previous:
@@ -214,12 +228,12 @@ def record_consent() -> tuple[Response, int]:
             consent_id=consent_id or str(uuid.uuid4()),
             site=site,
             consent_revision=config["consent_revision"],
-            config_revision=config["revision"],
+            config_revision=shown["revision"],
             choices=choice.choices,
             method=choice.method,
             gpc=choice.gpc,
             language=choice.language,
-            texts_hash=sites.texts_hash(config, choice.language),
+            texts_hash=sites.texts_hash(shown, choice.language),
             origin=choice.origin or origin,
             path=choice.path,
             ip=log.truncate_ip(request.remote_addr),

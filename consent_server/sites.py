@@ -327,21 +327,24 @@ def texts_hash(config: Mapping[str, Any], language: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def current_config(conn: Connection, site: str) -> dict[str, Any]:
-    """The site's published config, with ``revision`` and ``consent_revision``.
+def current_config(
+    conn: Connection, site: str, revision: int | None = None
+) -> dict[str, Any]:
+    """The site's published config, with ``revision`` and ``consent_revision``;
+    the newest one, or the given revision.
 
-    :raise UnknownSite: if the site has never been published.
+    :raise UnknownSite: if the site (or that revision of it) was never published.
     """
+    query = sa.select(
+        site_revisions.c.revision,
+        site_revisions.c.consent_revision,
+        site_revisions.c.document,
+    ).where(site_revisions.c.site == site)
+    if revision is not None:
+        query = query.where(site_revisions.c.revision == revision)
     with conn.begin():
         row = conn.execute(
-            sa.select(
-                site_revisions.c.revision,
-                site_revisions.c.consent_revision,
-                site_revisions.c.document,
-            )
-            .where(site_revisions.c.site == site)
-            .order_by(site_revisions.c.revision.desc())
-            .limit(1)
+            query.order_by(site_revisions.c.revision.desc()).limit(1)
         ).first()
     if row is None:
         raise UnknownSite(site)

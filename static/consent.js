@@ -35,7 +35,7 @@
     }
     return C.default_language;
   })();
-  const T = C.languages[lang];
+  let T = C.languages[lang];
 
   const unbase64 = (s) => atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
 
@@ -44,10 +44,10 @@
   let previous = (d.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
   let state = null;
   try {
-    const [body, stamp, sig] = previous.split('.');
-    const p = JSON.parse(unbase64(body));
-    const time = [...unbase64(stamp)].reduce((t, c) => t * 256 + c.charCodeAt(0), 0);
-    if (sig && p.site === C.site && p.rev === C.consent_revision && p.exp > Date.now() / 1000 &&
+    const parts = previous.split('.');
+    const p = JSON.parse(unbase64(parts[0]));
+    const time = [...unbase64(parts[1])].reduce((t, c) => t * 256 + c.charCodeAt(0), 0);
+    if (parts.length === 3 && parts[2] && p.site === C.site && p.rev === C.consent_revision && p.exp > Date.now() / 1000 &&
         typeof p.id === 'string' && OPT.every((k) => typeof p.choices[k] === 'boolean')) {
       state = {id: p.id, choices: p.choices, revision: p.rev, time: new Date(time * 1000).toISOString()};
     }
@@ -298,7 +298,7 @@
       headers: {'Content-Type': 'application/json'},
       body: JSON.stringify({
         site: C.site, previous, choices: p.choices, method: p.method,
-        revision: C.consent_revision, language: lang,
+        revision: C.consent_revision, config_revision: C.revision, language: lang,
         url: location.origin + location.pathname, gpc
       })
     }).then((r) => {
@@ -311,13 +311,16 @@
         d.cookie = NAME + '=; Max-Age=0; Path=/';
         removeCookies(p.choices);
       }
-      if (err === 409 && !p.reloaded) {
-        // The site asked everyone again since this script was cached: take
-        // the new consent revision and record the same choice under it.
-        p.reloaded = true;
+      if (err === 409) {
+        // The site asked everyone again since this script was cached: show
+        // the banner anew with the current config, and record nothing yet.
+        pending = null;
         fetch(`${API}/v1/sites/${C.site}/config`).then((r) => r.json()).then((c) => {
-          C.consent_revision = c.consent_revision;
-          send(p);
+          Object.assign(C, c);
+          T = C.languages[lang] || C.languages[C.default_language];
+          if (root) root.remove();
+          root = null;
+          show('notice');
         });
         return;
       }

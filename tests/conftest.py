@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from consent_server import create_app, db
 from consent_server.cli import init_database
 
+pytest_plugins = ["tests.browser"]
 SECRET = "test-secret-key-0123456789abcdef"
 POSTGRES_URL = os.environ.get("CONSENT_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"

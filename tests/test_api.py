@@ -471,3 +471,27 @@ def test_recording_is_rate_limited_per_client(make_app, engine):
         environ_base={"REMOTE_ADDR": "10.1.2.3"},
     )
     assert other.status_code == 201
+
+
+def test_log_keeps_the_texts_of_the_config_revision_shown(consent, app, engine):
+    with app.app_context():
+        first = sites.current_config(get_db(), "demo")
+        changed = sites.demo_config()
+        changed["languages"] = {"en": {"title": "A new title"}}
+        changed["default_language"] = "en"
+        sites.publish(get_db(), changed, published_by="test")
+    # A visitor whose cached script still carries revision 1.
+    assert consent.post(config_revision=1).status_code == 201
+    assert consent.post().status_code == 201
+    old, new = events(engine)
+    assert (old["config_revision"], new["config_revision"]) == (1, 2)
+    assert old["texts_hash"] == sites.texts_hash(first, "en")
+    assert new["texts_hash"] != old["texts_hash"]
+
+
+@pytest.mark.parametrize("value", (0, 99, "1", True))
+def test_config_revision_must_be_one_published(consent, engine, value):
+    response = consent.post(config_revision=value)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_revision"
+    assert count_events(engine) == 0

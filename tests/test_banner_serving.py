@@ -1,4 +1,9 @@
 import gzip
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +91,21 @@ def test_styles_are_served_alone_too(client):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/css")
     assert b"#consent-banner" in gzip.decompress(response.data)
+
+
+def test_shipped_build_matches_the_source(tmp_path):
+    # What storefronts receive is the terser build of static/consent.js,
+    # made by `npm run build`; it must never lag behind the source.
+    root = Path(__file__).resolve().parent.parent
+    terser = root / "node_modules" / ".bin" / "terser"
+    if not terser.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but terser is missing: run `npm ci`")
+        pytest.skip("terser is missing: run `npm ci` to check the banner build")
+    command = json.loads((root / "package.json").read_text())["scripts"]["build"]
+    args = shlex.split(command)
+    args[args.index("--output") + 1] = str(tmp_path / "consent.min.js")
+    subprocess.run([str(terser), *args[1:]], cwd=root, check=True, timeout=60)
+    assert (tmp_path / "consent.min.js").read_bytes() == (
+        root / "static" / "consent.min.js"
+    ).read_bytes(), "static/consent.min.js is stale: run `npm run build`"
