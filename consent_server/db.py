@@ -106,6 +106,8 @@ consent_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
+    # Audit pages walk one site's events in sequence order.
+    sa.Index("ix_consent_events_site_seq", "site", "seq"),
 )
 
 # One row (id 1): the newest sequence number and hash. Taking the row lock on
@@ -222,13 +224,17 @@ def close_db(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    # The schema only ever grows: a column added in a later version is added
-    # to an existing table (nullable, so old rows stay valid). Nothing is
-    # dropped, renamed or retyped here.
+def _add_missing_parts(engine: Engine) -> None:
+    # The schema only ever grows: a column or index added in a later version
+    # is added to an existing table (columns nullable, so old rows stay
+    # valid). Nothing is dropped, renamed or retyped here.
     inspector = sa.inspect(engine)
     with engine.begin() as conn:
         for table in metadata.sorted_tables:
+            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexes:
+                    index.create(conn)
             present = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name in present:
@@ -248,7 +254,7 @@ def _add_missing_columns(engine: Engine) -> None:
 def create_schema(engine: Engine) -> None:
     """Create missing tables and columns and the log head; never drops data."""
     metadata.create_all(engine)
-    _add_missing_columns(engine)
+    _add_missing_parts(engine)
     with engine.begin() as conn:
         head = conn.execute(sa.select(log_head.c.id)).first()
         if head is None:

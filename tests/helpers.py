@@ -46,7 +46,8 @@ def fill_log(
         row = {
             "seq": seq,
             "event_id": str(uuid.UUID(int=seq)),
-            "consent_id": str(uuid.UUID(int=(seq % 997) + (1 << 64))),
+            # About three events per visitor, as when people change their mind.
+            "consent_id": str(uuid.UUID(int=(seq // 3) + (1 << 64))),
             "site": sites[seq % len(sites)],
             "consent_revision": 1,
             "config_revision": 1,

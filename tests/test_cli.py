@@ -192,3 +192,23 @@ def test_new_site_from_import_accepts_consent(runner, tmp_path, consent, engine)
     )
     assert response.status_code == 201
     assert events(engine)[0]["site"] == "shop"
+
+
+def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engine):
+    record(consent, 2)
+    # A database from before revocation and the site/seq index existed.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP INDEX ix_consent_events_site_seq"))
+        conn.execute(sa.text("ALTER TABLE api_tokens DROP COLUMN revoked_at"))
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    inspector = sa.inspect(engine)
+    assert "revoked_at" in {c["name"] for c in inspector.get_columns("api_tokens")}
+    assert "ix_consent_events_site_seq" in {
+        i["name"] for i in inspector.get_indexes("consent_events")
+    }
+    assert count_events(engine) == 2
+    assert (
+        runner.invoke(args=["create-token", "after", "--scope", "audit"]).exit_code == 0
+    )
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
