@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import threading
@@ -14,6 +15,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import make_server, run_simple
 
 from . import auth, db, log, sites
+from .choices import METHODS
+from .sites import CATEGORIES
 
 
 def _app() -> Flask:
@@ -159,9 +162,34 @@ def verify_log_command() -> None:
     sys.exit(1)
 
 
+TIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value and value.tzinfo is None else value
+
+
 @click.command("export")
 @with_appcontext
-@click.option("--site", default=None, help="Only this site's events.")
+@click.option("--site", help="Only this site's events.")
+@click.option("--consent-id", help="Only this visitor's events.")
+@click.option(
+    "--since", type=click.DateTime(TIME_FORMATS), help="Recorded at or after (UTC)."
+)
+@click.option(
+    "--until", type=click.DateTime(TIME_FORMATS), help="Recorded before (UTC)."
+)
+@click.option("--method", type=click.Choice(METHODS), help="Only this method.")
+@click.option(
+    "--category",
+    type=click.Choice(CATEGORIES),
+    help="Only events where this category was allowed.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -169,13 +197,27 @@ def verify_log_command() -> None:
     default="ndjson",
     show_default=True,
 )
-def export_command(site: str | None, fmt: str) -> None:
-    """Write the consent log to standard output."""
+def export_command(
+    site: str | None,
+    consent_id: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    method: str | None,
+    category: str | None,
+    fmt: str,
+) -> None:
+    """Write the consent log to standard output, filtered like the audit API."""
     _schema_ready()
-    out = click.get_text_stream("stdout")
-    rows = (
-        log.as_json(r) for r in log.iter_events(db.get_db(), log.EventFilter(site=site))
+    where = log.EventFilter(
+        site=site,
+        consent_id=consent_id,
+        since=_utc(since),
+        until=_utc(until),
+        method=method,
+        category=category,
     )
+    out = click.get_text_stream("stdout")
+    rows = (log.as_json(r) for r in log.iter_events(db.get_db(), where))
     if fmt == "csv":
         log.write_csv(out, rows)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .choices import METHODS
-from .sites import CATEGORIES, OPTIONAL
+from .sites import CATEGORIES, CONFIG_KEYS, OPTIONAL
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -503,21 +503,7 @@ SPEC: dict[str, Any] = {
             },
             "SiteConfig": {
                 "type": "object",
-                "required": [
-                    "site",
-                    "revision",
-                    "consent_revision",
-                    "default_language",
-                    "languages",
-                    "categories",
-                    "services",
-                    "policy_url",
-                    "origins",
-                    "cookie_days",
-                    "google_consent_mode",
-                    "gpc",
-                    "theme",
-                ],
+                "required": list(CONFIG_KEYS),
                 "properties": {
                     "site": {"type": "string"},
                     "revision": {"type": "integer"},

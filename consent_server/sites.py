@@ -38,6 +38,12 @@ REQUIRED_TEXTS = (
     "save",
 )
 LONG_TEXTS = ("description",)
+# Every key of a published config document; the server adds the last two.
+CONFIG_KEYS = (
+    "site", "default_language", "languages", "categories", "services", "policy_url",
+    "origins", "cookie_days", "google_consent_mode", "gpc", "theme",
+    "revision", "consent_revision",
+)  # fmt: skip
 
 SITE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
@@ -202,22 +208,7 @@ def validate_config(doc: Any) -> dict[str, Any]:
     :raise ConfigError: naming the first field that is wrong.
     """
     doc = _object(doc, "document")
-    known = {
-        "site",
-        "default_language",
-        "languages",
-        "categories",
-        "services",
-        "policy_url",
-        "origins",
-        "cookie_days",
-        "google_consent_mode",
-        "gpc",
-        "theme",
-        "revision",
-        "consent_revision",
-    }
-    unknown = set(doc) - known
+    unknown = set(doc) - set(CONFIG_KEYS)
     if unknown:
         raise ConfigError(sorted(unknown)[0], "is not a known setting")
     site = doc.get("site")

@@ -212,3 +212,24 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
         runner.invoke(args=["create-token", "after", "--scope", "audit"]).exit_code == 0
     )
     assert runner.invoke(args=["verify-log"]).exit_code == 0
+
+
+def test_export_filters_like_the_audit_api(runner, consent, engine):
+    record(consent, 2)
+    consent.post(
+        method="reject_all",
+        choices={"preferences": False, "analytics": False, "advertising": False},
+    )
+    rows = events(engine)
+
+    def seqs(*args):
+        result = runner.invoke(args=["export", *args])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line)["seq"] for line in result.output.splitlines()]
+
+    assert seqs("--method", "reject_all") == [3]
+    assert seqs("--category", "analytics") == [1, 2]
+    assert seqs("--consent-id", rows[1]["consent_id"]) == [2]
+    since = rows[1]["recorded_at"].replace(tzinfo=None).isoformat()
+    assert seqs("--until", "2000-01-01") == []
+    assert seqs("--since", since) == [2, 3]
