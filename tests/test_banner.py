@@ -689,3 +689,28 @@ def test_javascript_api(driver, storefront, service):
     assert rows[1]["consent_id"] == row["consent_id"]
     wait_for_tags(driver, *EVERY_TAG)
     wait_for(driver, "changes.length === 2")
+
+
+def test_every_kind_of_gated_element_waits_and_then_loads(driver, storefront, service):
+    hosts = ("fonts.example", "media.example", "embed.example", "pixel.example")
+    first_visit(driver, storefront.page("media"))
+    settle()
+    assert trackers(attempts(driver), hosts) == []
+
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    expected = {
+        "https://fonts.example/shop.css",
+        "https://media.example/clip.mp4",
+        "https://media.example/poster.jpg",
+        "https://media.example/jingle.mp3",
+        "https://embed.example/ad.svg",
+        "https://pixel.example/a.gif",
+    }
+    collect_attempts(driver, lambda urls: expected <= set(urls))
+    assert find(driver, "link[data-consent]").get_attribute("href") == (
+        "https://fonts.example/shop.css"
+    )
+    assert find(driver, "img[data-consent]").get_attribute("srcset") == (
+        "https://pixel.example/a2.gif 2x"
+    )
