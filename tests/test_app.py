@@ -1,0 +1,39 @@
+import pytest
+
+from consent_server import create_app
+
+
+@pytest.fixture
+def no_env(monkeypatch, tmp_path):
+    for name in ("CONSENT_SECRET_KEY", "CONSENT_DEMO"):
+        monkeypatch.delenv(name, raising=False)
+    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"}
+
+
+def test_refuses_to_start_without_a_secret_key(no_env):
+    with pytest.raises(RuntimeError, match="CONSENT_SECRET_KEY is not set"):
+        create_app(no_env)
+
+
+def test_refuses_a_short_secret_key(no_env):
+    with pytest.raises(RuntimeError, match="shorter than 16"):
+        create_app({**no_env, "SECRET_KEY": "new-key-0123456789abcdef,short"})
+
+
+def test_takes_the_key_from_the_environment(no_env, monkeypatch):
+    monkeypatch.setenv(
+        "CONSENT_SECRET_KEY", "env-key-0123456789abcdef, old-key-0123456789abc"
+    )
+    app = create_app(no_env)
+    assert app.config["CONSENT_KEYS"] == [
+        "env-key-0123456789abcdef",
+        "old-key-0123456789abc",
+    ]
+    assert app.secret_key == "env-key-0123456789abcdef"
+
+
+def test_demo_makes_and_keeps_its_own_key(no_env):
+    first = create_app({**no_env, "DEMO": True})
+    again = create_app({**no_env, "DEMO": True})
+    assert len(first.config["CONSENT_KEYS"][0]) >= 32
+    assert first.config["CONSENT_KEYS"] == again.config["CONSENT_KEYS"]
