@@ -41,6 +41,10 @@ EVENT_PARAMS = {
 
 @bp.before_request
 def _authenticate() -> None:
+    if "\x00" in request.path or any(
+        "\x00" in k + v for k, v in request.args.items(multi=True)
+    ):
+        raise ApiError(400, "invalid_parameter", "the request contains a NUL character")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
@@ -72,7 +76,7 @@ def _record_access(response: Response) -> Response:
                 token_id=token.id if token else None,
                 token_name=token.name if token else "(none)",
                 method=request.method,
-                path=request.full_path.rstrip("?")[:2048],
+                path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
                 status=response.status_code,
                 ip=log.truncate_ip(request.remote_addr),
             )
@@ -88,7 +92,7 @@ def _arg(name: str, parse: Callable[[str], Any]) -> Any:
         return None
     try:
         return parse(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ApiError(
             400, "invalid_parameter", f"{name}: {value!r} is not valid"
         ) from None
@@ -96,7 +100,16 @@ def _arg(name: str, parse: Callable[[str], Any]) -> Any:
 
 def _datetime(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    # Out-of-range in UTC (year 0 or 10000) raises OverflowError here.
+    return parsed.astimezone(dt.UTC)
+
+
+def _sequence(value: str) -> int:
+    number = int(value)
+    if not 0 <= number < 2**63:
+        raise ValueError(value)
+    return number
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
@@ -158,7 +171,7 @@ def events() -> Response:
     limit = 100 if limit is None else limit
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "invalid_parameter", f"limit must be 1 to {MAX_LIMIT}")
-    after = _arg("cursor", int) or 0
+    after = _arg("cursor", _sequence) or 0
     page, cursor = log.page_events(get_db(), where, after=after, limit=limit)
     return jsonify(
         events=[log.as_json(r) for r in page],

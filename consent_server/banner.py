@@ -71,9 +71,9 @@ def build_script(static: Path, config: Mapping[str, Any]) -> Built:
     code = (static / "consent.min.js").read_text()
     css = compact_css((static / "consent.css").read_text())
     # Plain replacement, not a template language: the script is JavaScript.
-    text = code.replace("__CONFIG__", script_json(browser), 1).replace(
-        "__CSS__", script_json(css), 1
-    )
+    # One pass, so a placeholder's name inside a text is never replaced.
+    values = {"__CONFIG__": script_json(browser), "__CSS__": script_json(css)}
+    text = re.sub("__CONFIG__|__CSS__", lambda m: values[m.group()], code, count=2)
     return _built(text)
 
 

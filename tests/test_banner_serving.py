@@ -109,3 +109,10 @@ def test_shipped_build_matches_the_source(tmp_path):
     assert (tmp_path / "consent.min.js").read_bytes() == (
         root / "static" / "consent.min.js"
     ).read_bytes(), "static/consent.min.js is stale: run `npm run build`"
+
+
+def test_placeholder_names_in_texts_are_left_alone(app, client):
+    publish(app, languages={"en": {"title": "See __CSS__ and __CONFIG__"}})
+    body = client.get("/s/demo/consent.js").data.decode()
+    assert "See __CSS__ and __CONFIG__" in body
+    assert body.count("#consent-banner{") == 1
