@@ -39,22 +39,36 @@
 
   const unbase64 = (s) => atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
 
-  // The cookie is read without the secret: shape, site, revision and expiry.
-  // Only the server can tell an edited payload; it does so on the next POST.
-  let previous = (d.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
-  let state = null;
-  try {
-    const parts = previous.split('.');
+  // A token's payload, read without the secret (the server checks signatures).
+  const payload = (token) => {
+    const parts = token.split('.');
     const p = JSON.parse(unbase64(parts[0]));
     const time = [...unbase64(parts[1])].reduce((t, c) => t * 256 + c.charCodeAt(0), 0);
-    if (parts.length === 3 && parts[2] && p.site === C.site && p.rev === C.consent_revision && p.exp > Date.now() / 1000 &&
-        typeof p.id === 'string' && OPT.every((k) => typeof p.choices[k] === 'boolean')) {
-      state = {id: p.id, choices: p.choices, revision: p.rev, time: new Date(time * 1000).toISOString()};
+    if (parts.length !== 3 || !parts[2] || p.site !== C.site || typeof p.id !== 'string' ||
+        !OPT.every((k) => typeof p.choices[k] === 'boolean')) throw token;
+    return {id: p.id, choices: p.choices, revision: p.rev, time: new Date(time * 1000).toISOString(), exp: p.exp};
+  };
+
+  // The cookie counts when it is for this site and consent revision and not
+  // expired. An edited payload is caught by the server on the next POST.
+  let previous = (d.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
+  let state = null;
+  // What the visitor last allowed, even under an older revision: narrowing
+  // it deletes the cookies of what they no longer allow.
+  let before = {};
+  try {
+    const p = payload(previous);
+    before = p.choices;
+    if (p.revision === C.consent_revision && p.exp > Date.now() / 1000) {
+      delete p.exp;
+      state = p;
     }
   } catch (e) { /* no cookie or a malformed one: no consent */ }
 
   const allowed = (category) => has(NEED, category) || !!(state && state.choices[category] === true);
   const categoriesOf = (el) => el.getAttribute('data-consent').split(/\s+/).filter(Boolean);
+  // An element naming no category never runs: fail closed.
+  const allows = (el) => categoriesOf(el).length > 0 && categoriesOf(el).every(allowed);
 
   // Consent Mode v2: the default goes into dataLayer before any tag can run.
   function gtag() {
@@ -95,7 +109,7 @@
     if (node.querySelectorAll) list.push(...node.querySelectorAll(SEL));
     for (const e of list) {
       if (e.csDone) continue;
-      if (!categoriesOf(e).every(allowed)) {
+      if (!allows(e)) {
         if (e.tagName === 'IFRAME') hold(e);
       } else if ((e.csDone = true) && e.tagName === 'SCRIPT') {
         queue.push(e);
@@ -283,7 +297,7 @@
   };
 
   const choose = (method, choices) => {
-    const narrowed = !!state && OPT.some((k) => state.choices[k] && !choices[k]);
+    const narrowed = OPT.some((k) => before[k] && !choices[k]);
     pending = {method: method === 'custom' && narrowed ? 'withdraw' : method, choices, narrowed};
     delay = 1000;
     send(pending);
@@ -291,6 +305,7 @@
 
   // Fail closed: nothing new runs until the server has recorded the choice.
   const send = (p) => {
+    if (!root) build();
     status.textContent = T.saving;
     fetch(API + '/v1/consent', {
       method: 'POST',
@@ -306,14 +321,19 @@
       return r.json();
     }).then((res) => p === pending && recorded(p, res), (err) => {
       if (p !== pending) return;
-      // A withdrawal that cannot be recorded yet still applies here and now.
+      // A withdrawal that cannot be recorded yet still applies here and now:
+      // nothing more runs, the consent cookie and the services' cookies go.
       if (p.narrowed) {
+        if (state) {
+          state = {...state, choices: OPT.reduce((c, k) => ({...c, [k]: c[k] && p.choices[k]}), state.choices)};
+          consentMode('update');
+        }
         d.cookie = NAME + '=; Max-Age=0; Path=/';
         removeCookies(p.choices);
       }
       if (err === 409) {
         // The site asked everyone again since this script was cached: show
-        // the banner anew with the current config, and record nothing yet.
+        // the banner anew with the current config; this choice is not kept.
         pending = null;
         fetch(`${API}/v1/sites/${C.site}/config`).then((r) => r.json()).then((c) => {
           Object.assign(C, c);
@@ -340,16 +360,22 @@
     previous = res.token;
     d.cookie = `${NAME}=${res.token}; Max-Age=${C.cookie_days * 86400}; Path=/; SameSite=Lax` +
       (location.protocol === 'https:' ? '; Secure' : '');
-    state = {id: res.id, choices: p.choices, revision: C.consent_revision, time: res.recorded_at};
+    // What the server recorded, from the token it signed: the server may have
+    // refused more than asked (Global Privacy Control sent as a header).
+    const prior = before;
+    state = payload(res.token);
+    delete state.exp;
+    state.time = res.recorded_at;
+    before = state.choices;
     hide();
     showFloater();
     consentMode('update');
     const detail = api.get();
     listeners.forEach((fn) => fn(detail));
     d.dispatchEvent(new CustomEvent('consent:change', {detail}));
-    if (p.narrowed) {
+    if (OPT.some((k) => prior[k] && !state.choices[k])) {
       // Trackers already running cannot be stopped in place: clean up, reload.
-      removeCookies(p.choices);
+      removeCookies(state.choices);
       location.reload();
     } else {
       scan(d);

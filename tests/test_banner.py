@@ -708,9 +708,103 @@ def test_every_kind_of_gated_element_waits_and_then_loads(driver, storefront, se
         "https://pixel.example/a.gif",
     }
     collect_attempts(driver, lambda urls: expected <= set(urls))
+    settle()
+    assert "no-category" not in ran(driver)
     assert find(driver, "link[data-consent]").get_attribute("href") == (
         "https://fonts.example/shop.css"
     )
     assert find(driver, "img[data-consent]").get_attribute("srcset") == (
         "https://pixel.example/a2.gif 2x"
     )
+
+
+def test_gpc_sent_only_as_a_header_is_what_the_page_obeys(driver, storefront, service):
+    # Some browsers and extensions send Sec-GPC without the script property.
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Sec-GPC": "1"}})
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    [row] = wait_for_rows(service, 1)
+    assert (row["gpc"], row["advertising"]) == (True, False)
+
+    # The page follows what was recorded, not what the button asked for.
+    wait_for_tags(driver, "analytics", "preferences")
+    settle()
+    assert "advertising" not in ran(driver)
+    assert driver.execute_script("return Consent.allowed('advertising')") is False
+    assert "_fbp" not in cookie_names(driver)
+
+
+def test_withdrawal_applies_while_the_server_is_unreachable(
+    driver, storefront, service
+):
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    wait_for(driver, "Consent.allowed('analytics') === true")
+
+    # The service goes away; the visitor withdraws analytics.
+    block_recording(driver, True)
+    click(driver, "a[data-consent-open]")
+    wait_for_layer(driver, "preferences")
+    toggle(driver, "analytics")
+    click(driver, action(PREFERENCES, "save"))
+    wait_for(driver, "Consent.allowed('analytics') === false")
+
+    # Nothing new of analytics runs meanwhile, and its cookies are gone.
+    driver.execute_script("""
+      const s = document.createElement('script');
+      s.type = 'text/plain';
+      s.setAttribute('data-consent', 'analytics');
+      s.textContent = "(window.ran = window.ran || []).push('late-after-withdrawal')";
+      document.body.append(s);
+    """)
+    settle()
+    assert "late-after-withdrawal" not in ran(driver)
+    assert "_ga" not in cookie_names(driver)
+
+    # When the service is back, the withdrawal is recorded and the page reloads.
+    mark_document(driver)
+    block_recording(driver, False)
+    rows = wait_for_rows(service, 2, timeout=15)
+    assert rows[1]["method"] == "withdraw" and rows[1]["analytics"] is False
+    wait_for_reload(driver)
+
+
+def test_returning_visitor_can_allow_a_video_from_its_placeholder(
+    driver, storefront, service
+):
+    first_visit(driver, storefront.page())
+    click(driver, action(NOTICE, "reject-all"))
+    wait_for_rows(service, 1)
+    reload_page(driver)
+    assert shown_layer(driver) is None
+
+    # No banner was built on this page view; the placeholder still works.
+    click(driver, ".cs-ph button")
+    rows = wait_for_rows(service, 2)
+    assert rows[1]["advertising"] is True and rows[1]["analytics"] is False
+    wait_for(driver, "!!document.querySelector('iframe[data-consent]').src")
+    driver.execute_script("Consent.set({analytics: true})")
+    rows = wait_for_rows(service, 3)
+    assert (rows[2]["analytics"], rows[2]["advertising"]) == (True, True)
+
+
+def test_rejecting_after_ask_again_deletes_what_was_allowed_before(
+    driver, storefront, service
+):
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    [given] = wait_for_rows(service, 1)
+    wait_for(driver, "document.cookie.includes('_fbp=')")
+
+    publish(service, ask_again=True)
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    open_page(driver, storefront.page())
+    wait_for_layer(driver, "notice")
+    mark_document(driver)
+    click(driver, action(NOTICE, "reject-all"))
+    rows = wait_for_rows(service, 2)
+    assert rows[1]["consent_id"] == given["consent_id"]
+    wait_for_reload(driver)
+    assert cookie_names(driver) & TRACKER_COOKIES == set()

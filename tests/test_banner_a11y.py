@@ -238,3 +238,29 @@ def test_browser_language_picks_the_texts(make_browser, storefront, service):
     [row] = wait_for_rows(service, 1)
     assert row["language"] == "fr"
     wait_for_no_banner(driver)
+
+
+RING = """
+const el = document.activeElement;
+const s = getComputedStyle(el);
+return [el.id || el.className || el.parentNode.className,
+        s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0];
+"""
+
+
+def test_buttons_outside_the_banner_show_keyboard_focus(driver, storefront, service):
+    open_page(driver, storefront.page())
+    wait_for_layer(driver, "notice")
+    click(driver, action(NOTICE, "reject-all"))
+    wait_for_rows(service, 1)
+    wait_for(driver, "!!document.getElementById('cs-float')")
+
+    # Tab through the page: the settings button and the video's allow button
+    # must show where the focus is, like the banner's own controls.
+    seen = {}
+    for _ in range(12):
+        press(driver, Keys.TAB)
+        where, ring = driver.execute_script(RING)
+        seen[where] = ring
+    assert seen.get("cs-float") is True
+    assert seen.get("cs-ph") is True
