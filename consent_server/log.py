@@ -144,47 +144,77 @@ def verify_chain(conn: Connection) -> ChainReport:
     A changed row is bad itself; a deleted row is reported by its missing
     number; a row added past the head, or a head that runs past the last row,
     is reported at the first number that does not fit.
+
+    Safe under live traffic: it checks the rows up to the head it read first
+    (appends commit row and head together, in order), and looks again when a
+    prune moved the start of the chain while it was walking.
     """
+    for _ in range(10):
+        report, anchor_id = _walk(conn)
+        if report.ok or _anchor(conn)[0] == anchor_id:
+            break
+    return report
+
+
+def _anchor(conn: Connection) -> tuple[int | None, int, str]:
+    """The newest prune's id and where the chain starts again after it."""
     with conn.begin():
-        head_seq, head_hash = conn.execute(
-            sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)
-        ).one()
-        anchor = conn.execute(
-            sa.select(log_prunes.c.through_seq, log_prunes.c.through_hash)
+        row = conn.execute(
+            sa.select(
+                log_prunes.c.id, log_prunes.c.through_seq, log_prunes.c.through_hash
+            )
             .order_by(log_prunes.c.id.desc())
             .limit(1)
         ).first()
-        expected, prev = (anchor[0] + 1, anchor[1]) if anchor else (1, GENESIS_HASH)
-        events = 0
+    return (row[0], row[1], row[2]) if row else (None, 0, GENESIS_HASH)
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    with conn.begin():
+        seq, hash_ = conn.execute(
+            sa.select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1)
+        ).one()
+    return seq, hash_
+
+
+def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
+    head_seq, head_hash = _head(conn)
+    anchor_id, through_seq, prev = _anchor(conn)
+    expected = through_seq + 1
+    events = 0
+    c = consent_events.c
+    with conn.begin():
         rows = conn.execute(
             sa.select(consent_events)
-            .where(consent_events.c.seq >= expected)
-            .order_by(consent_events.c.seq),
+            .where(c.seq >= expected, c.seq <= head_seq)
+            .order_by(c.seq),
             execution_options=STREAM,
         )
         with rows:
             for row in rows.mappings():
                 fields = dict(row)
-                if fields["seq"] > head_seq:
-                    return ChainReport(False, events, fields["seq"])
                 if fields["seq"] != expected:
-                    return ChainReport(False, events, expected)
+                    return ChainReport(False, events, expected), anchor_id
                 if fields["prev_hash"] != prev or row_hash(fields) != fields["hash"]:
-                    return ChainReport(False, events, fields["seq"])
+                    return ChainReport(False, events, fields["seq"]), anchor_id
                 prev = fields["hash"]
                 expected += 1
                 events += 1
         if head_seq != expected - 1 or head_hash != prev:
-            return ChainReport(False, events, expected)
+            return ChainReport(False, events, expected), anchor_id
         old = conn.execute(
-            sa.select(sa.func.min(consent_events.c.seq)).where(
-                consent_events.c.seq < (anchor[0] + 1 if anchor else 1)
-            )
+            sa.select(sa.func.min(c.seq)).where(c.seq <= through_seq)
         ).scalar()
         if old is not None:
             # Rows at or below a prune point cannot be there unless put back.
-            return ChainReport(False, events, old)
-    return ChainReport(True, events, None)
+            return ChainReport(False, events, old), anchor_id
+        beyond = conn.execute(
+            sa.select(sa.func.min(c.seq)).where(c.seq > head_seq)
+        ).scalar()
+    if beyond is not None and _head(conn)[0] < beyond:
+        # Past the head even now: no append wrote that row.
+        return ChainReport(False, events, beyond), anchor_id
+    return ChainReport(True, events, None), anchor_id
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,6 @@
 import datetime as dt
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -159,3 +160,60 @@ def test_concurrent_appends_keep_one_unbroken_chain(app, consent, engine):
     assert chain(engine) == log.ChainReport(ok=True, events=60, first_bad_seq=None)
     with engine.connect() as conn:
         assert conn.execute(sa.select(log_head.c.seq)).scalar() == 60
+
+
+def test_verify_under_live_traffic_raises_no_false_alarm(app, consent, engine):
+    stop = threading.Event()
+
+    def arrive():
+        client = app.test_client()
+        while not stop.is_set():
+            client.post(
+                "/v1/consent",
+                json=consent.body(),
+                headers={"Origin": "http://127.0.0.1:8000"},
+            )
+
+    writers = [threading.Thread(target=arrive) for _ in range(2)]
+    for t in writers:
+        t.start()
+    reports = []
+    try:
+        # Verify again and again while at least twenty more consents arrive.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            len(reports) < 20 or reports[-1].events < reports[0].events + 20
+        ):
+            reports.append(chain(engine))
+    finally:
+        stop.set()
+        for t in writers:
+            t.join()
+    assert [r for r in reports if not r.ok] == []
+    assert reports[-1].events >= reports[0].events + 20
+
+
+def test_verify_while_pruning_raises_no_false_alarm(consent, engine):
+    record(consent, 30)
+    rows = events(engine)
+    stop = threading.Event()
+
+    def prune_one_by_one():
+        for row in rows[:20]:
+            if stop.is_set():
+                return
+            with engine.connect() as conn:
+                log.prune(
+                    conn,
+                    1,
+                    now=row["recorded_at"] + dt.timedelta(days=1, microseconds=1),
+                )
+
+    pruner = threading.Thread(target=prune_one_by_one)
+    pruner.start()
+    try:
+        reports = [chain(engine) for _ in range(30)]
+    finally:
+        stop.set()
+        pruner.join()
+    assert [r for r in reports if not r.ok] == []
