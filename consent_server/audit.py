@@ -137,6 +137,8 @@ def _check_params(known: set[str]) -> None:
 
 def _filter() -> log.EventFilter:
     granted = _arg("granted", _boolean)
+    if granted is not None and request.args.get("category") is None:
+        raise ApiError(400, "invalid_parameter", "granted needs a category")
     return log.EventFilter(
         site=_arg("site", str),
         consent_id=_arg("consent_id", str),

@@ -89,10 +89,8 @@ def _page_path(url: Any, origin: str) -> str:
     """
     if url is None:
         return "/"
-    if not isinstance(url, str) or len(url) > MAX_URL:
-        raise InvalidChoice(
-            "invalid_url", f"url must be a string of at most {MAX_URL} characters"
-        )
+    if not isinstance(url, str):
+        raise InvalidChoice("invalid_url", "url must be a string")
     try:
         parts = urlsplit(url)
         page_origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
@@ -166,6 +164,14 @@ def check_choice(
                 f"{key} is strictly necessary and cannot be refused",
             )
         if key in OPTIONAL and key not in shown and value:
+            stale = body.get("config_revision")
+            if type(stale) is int and stale < config["revision"]:
+                # Shown by an older script that the browser still had cached.
+                raise InvalidChoice(
+                    "stale_revision",
+                    f"{key} is no longer shown; reload the banner",
+                    409,
+                )
             raise InvalidChoice("hidden_category", f"{key} is not shown on this site")
     missing = [c for c in shown if c not in raw]
     if missing:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import time
 import uuid
@@ -30,7 +31,14 @@ def client_key() -> str:
     """Rate limits count per client: an IPv4 address, or an IPv6 /64 (one
     household or server has a whole /64 to pick addresses from)."""
     address = get_remote_address()
-    if ":" in address:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            # An IPv4 visitor seen through a dual-stack socket: one address.
+            return str(ip.ipv4_mapped)
         return log.truncate_ip(address, ipv6_prefix=64)
     return address
 

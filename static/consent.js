@@ -76,7 +76,7 @@
   }
   const consentMode = (kind) => {
     if (!C.google_consent_mode) return;
-    const c = (kind === 'update' && state.choices) || {};
+    const c = (kind === 'update' && state && state.choices) || {};
     const g = (k) => (c[k] ? 'granted' : 'denied');
     const m = {
       ad_storage: g('advertising'), ad_user_data: g('advertising'),
@@ -101,31 +101,43 @@
     if (action) attr(b, 'data-consent-action', action);
     return b;
   };
-  const label = (k) => T.categories[k].label;
+  const label = (k) => (T.categories[k] || {label: k}).label;
 
   // The gate: activate every marked element whose categories are all allowed.
   const scan = (node) => {
     const list = node.matches && node.matches(SEL) ? [node] : [];
     if (node.querySelectorAll) list.push(...node.querySelectorAll(SEL));
     for (const e of list) {
-      if (e.csDone) continue;
-      if (!allows(e)) {
-        if (e.tagName === 'IFRAME') hold(e);
-      } else if ((e.csDone = true) && e.tagName === 'SCRIPT') {
-        queue.push(e);
-      } else {
-        for (const a of ['src', 'href', 'srcset', 'poster']) {
-          const v = e.getAttribute('data-' + a);
-          if (v !== null) attr(e, a, v);
-        }
-        if (e.csHolder) {
-          e.csHolder.remove();
-          e.hidden = false;
-        }
-        if (e.tagName === 'SOURCE' && e.parentNode.load) e.parentNode.load();
+      try {
+        gate(e);
+      } catch (err) {
+        // One broken element must not stop the others or the banner.
+        console.error(err);
       }
     }
     runQueue();
+  };
+
+  const gate = (e) => {
+    if (e.csDone) return;
+    if (!allows(e)) {
+      if (e.tagName === 'IFRAME') hold(e);
+      return;
+    }
+    e.csDone = true;
+    if (e.tagName === 'SCRIPT') {
+      queue.push(e);
+      return;
+    }
+    for (const a of ['src', 'href', 'srcset', 'poster']) {
+      const v = e.getAttribute('data-' + a);
+      if (v !== null) attr(e, a, v);
+    }
+    if (e.csHolder) {
+      e.csHolder.remove();
+      e.hidden = false;
+    }
+    if (e.tagName === 'SOURCE' && e.parentNode.load) e.parentNode.load();
   };
 
   // Gated scripts run once, in order; an external one loads (or fails)
@@ -334,7 +346,10 @@
       if (err === 409) {
         // The site asked everyone again since this script was cached: show
         // the banner anew with the current config; this choice is not kept.
+        // The old consent no longer counts here either: nothing new runs.
         pending = null;
+        state = null;
+        consentMode('update');
         fetch(`${API}/v1/sites/${C.site}/config`).then((r) => r.json()).then((c) => {
           Object.assign(C, c);
           T = C.languages[lang] || C.languages[C.default_language];
@@ -416,8 +431,11 @@
     allowed,
     acceptAll: () => choose('accept_all', everything(true)),
     rejectAll: () => choose('reject_all', everything(false)),
-    set: (wanted) => choose('custom', Object.fromEntries(OPT.map((k) =>
-      [k, k in wanted ? !!wanted[k] && has(C.categories, k) : allowed(k)]))),
+    // Under Global Privacy Control only the visitor, in the second layer,
+    // switches advertising on: a page or a placeholder opens it instead.
+    set: (wanted) => (gpc && wanted.advertising && !allowed('advertising') ? show('preferences') :
+      choose('custom', Object.fromEntries(OPT.map((k) =>
+        [k, k in wanted ? !!wanted[k] && has(C.categories, k) : allowed(k)])))),
     on: (name, fn) => name === 'change' && typeof fn === 'function' && listeners.push(fn)
   };
   w.Consent = Object.freeze(api);

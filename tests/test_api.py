@@ -550,3 +550,39 @@ def test_ipv6_clients_are_limited_per_64(make_app):
         for i in range(5)
     ]
     assert statuses == [201, 201, 201, 429, 429]
+
+
+def test_long_page_paths_are_cut_not_refused(consent, engine):
+    response = consent.post(url=ORIGIN + "/" + "p" * 2100)
+    assert response.status_code == 201
+    assert len(events(engine)[0]["path"]) == 2048
+
+
+def test_category_hidden_since_the_script_was_cached_asks_again(consent, app, engine):
+    with app.app_context():
+        doc = sites.demo_config()
+        doc["categories"] = ["preferences", "analytics"]
+        sites.publish(get_db(), doc, published_by="test")
+    everything = {"preferences": True, "analytics": True, "advertising": True}
+    stale = consent.post(method="accept_all", choices=everything, config_revision=1)
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["code"] == "stale_revision"
+    current = consent.post(method="custom", choices=everything, config_revision=2)
+    assert current.get_json()["error"]["code"] == "hidden_category"
+    assert count_events(engine) == 0
+
+
+def test_ipv4_behind_a_dual_stack_socket_is_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_CONSENT="3 per minute")
+    client = app.test_client()
+
+    def post(address):
+        return client.post(
+            "/v1/consent",
+            json=dict(VALID),
+            headers={"Origin": ORIGIN},
+            environ_base={"REMOTE_ADDR": address},
+        ).status_code
+
+    assert [post("::ffff:198.51.100.1") for _ in range(4)] == [201, 201, 201, 429]
+    assert post("::ffff:198.51.100.2") == 201

@@ -144,6 +144,7 @@ def test_events_filter_by_site_consent_method_category_and_time(
         ({"method": "maybe"}, "invalid_parameter"),
         ({"category": "tracking"}, "invalid_parameter"),
         ({"granted": "yes"}, "invalid_parameter"),
+        ({"granted": "false"}, "invalid_parameter"),
         ({"format": "xml"}, "invalid_parameter"),
         ({"sites": "demo"}, "unknown_parameter"),
     ),

@@ -808,3 +808,60 @@ def test_rejecting_after_ask_again_deletes_what_was_allowed_before(
     assert rows[1]["consent_id"] == given["consent_id"]
     wait_for_reload(driver)
     assert cookie_names(driver) & TRACKER_COOKIES == set()
+
+
+def test_after_a_409_the_old_consent_no_longer_counts(driver, storefront, service):
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    wait_for_tags(driver, *EVERY_TAG)
+
+    # The shop asks everyone again while this page stays open; the next
+    # change the page makes is refused as stale.
+    publish(service, ask_again=True)
+    driver.execute_script("Consent.set({preferences: false})")
+    wait_for_layer(driver, "notice")
+    assert driver.execute_script("return Consent.allowed('advertising')") is False
+
+    # A tag added now waits for the new answer.
+    driver.execute_script("""
+      const s = document.createElement('script');
+      s.type = 'text/plain';
+      s.setAttribute('data-consent', 'advertising');
+      s.textContent = "(window.ran = window.ran || []).push('late-ad')";
+      document.body.append(s);
+    """)
+    settle()
+    assert "late-ad" not in ran(driver)
+    assert len(log_rows(service)) == 1
+
+
+def test_an_iframe_of_a_hidden_category_does_not_break_the_banner(
+    driver, storefront, service
+):
+    publish(service, ask_again=False, categories=["preferences", "analytics"])
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    wait_for_tags(driver, "analytics", "preferences")
+    assert find(driver, ".cs-ph").is_displayed()
+
+
+def test_under_gpc_a_placeholder_opens_the_second_layer(
+    make_browser, storefront, service
+):
+    driver = make_browser(gpc=True)
+    first_visit(driver, storefront.page())
+    click(driver, action(NOTICE, "reject-all"))
+    wait_for_rows(service, 1)
+
+    # "Allow and play" does not switch advertising on by itself under GPC:
+    # the visitor decides in the second layer.
+    click(driver, ".cs-ph button")
+    wait_for_layer(driver, "preferences")
+    settle()
+    assert len(log_rows(service)) == 1
+    toggle(driver, "advertising")
+    click(driver, action(PREFERENCES, "save"))
+    rows = wait_for_rows(service, 2)
+    assert (rows[1]["advertising"], rows[1]["gpc"]) == (True, True)
