@@ -86,6 +86,22 @@ def consent_posts(driver, service):
     ]
 
 
+def add_gated_tag(driver, category, marker):
+    """Add a gated inline tag after load, as a tag manager would."""
+    driver.execute_script(
+        """
+        const s = document.createElement('script');
+        s.type = 'text/plain';
+        s.setAttribute('data-consent', arguments[0]);
+        const marker = JSON.stringify(arguments[1]);
+        s.textContent = `(window.ran = window.ran || []).push(${marker})`;
+        document.body.append(s);
+        """,
+        category,
+        marker,
+    )
+
+
 def block_recording(driver, blocked):
     """Make POST /v1/consent fail as if the service were down (or not any more)."""
     driver.execute_cdp_cmd("Network.enable", {})
@@ -752,13 +768,7 @@ def test_withdrawal_applies_while_the_server_is_unreachable(
     wait_for(driver, "Consent.allowed('analytics') === false")
 
     # Nothing new of analytics runs meanwhile, and its cookies are gone.
-    driver.execute_script("""
-      const s = document.createElement('script');
-      s.type = 'text/plain';
-      s.setAttribute('data-consent', 'analytics');
-      s.textContent = "(window.ran = window.ran || []).push('late-after-withdrawal')";
-      document.body.append(s);
-    """)
+    add_gated_tag(driver, "analytics", "late-after-withdrawal")
     settle()
     assert "late-after-withdrawal" not in ran(driver)
     assert "_ga" not in cookie_names(driver)
@@ -824,13 +834,7 @@ def test_after_a_409_the_old_consent_no_longer_counts(driver, storefront, servic
     assert driver.execute_script("return Consent.allowed('advertising')") is False
 
     # A tag added now waits for the new answer.
-    driver.execute_script("""
-      const s = document.createElement('script');
-      s.type = 'text/plain';
-      s.setAttribute('data-consent', 'advertising');
-      s.textContent = "(window.ran = window.ran || []).push('late-ad')";
-      document.body.append(s);
-    """)
+    add_gated_tag(driver, "advertising", "late-ad")
     settle()
     assert "late-ad" not in ran(driver)
     assert len(log_rows(service)) == 1
