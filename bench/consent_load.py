@@ -40,6 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import wait_until_up  # noqa: E402
+
 HOST = "127.0.0.1"
 ORIGIN = "http://127.0.0.1:8000"
 SITE = "demo"
@@ -105,24 +110,6 @@ def prepare_database(url: str, env: dict[str, str]) -> None:
         db.metadata.drop_all(engine)
         engine.dispose()
     subprocess.run(["consent-server", "init"], env=env, check=True)
-
-
-def wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    url = f"http://{HOST}:{port}/healthz"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(
-        f"GET /healthz did not answer 200 within {STARTUP_TIMEOUT:.0f} s"
-    )
 
 
 def site_config(port: int) -> dict[str, Any]:
@@ -329,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 start_new_session=True,
             )
             try:
-                wait_healthy(port, server)
+                wait_until_up(f"http://{HOST}:{port}/healthz", server, STARTUP_TIMEOUT)
                 config = site_config(port)
                 warm_up(port, config)
                 results, elapsed = run_load(
