@@ -85,20 +85,25 @@ def _api_error(exc: ApiError | InvalidChoice) -> Response:
 
 
 def create_app(
-    test_config: Mapping[str, Any] | None = None, *, require_secret: bool = True
+    test_config: Mapping[str, Any] | None = None,
+    *,
+    require_secret: bool = True,
+    instance_path: str | None = None,
 ) -> Flask:
     """Build the application.
 
     Settings come from safe defaults, then ``instance/config.py``, then
     ``CONSENT_*`` environment variables, then ``test_config``. Outside demo
     mode the app refuses to start without a real secret key; commands that
-    sign nothing pass ``require_secret=False``.
+    sign nothing pass ``require_secret=False``. ``instance_path`` replaces
+    Flask's default instance folder (tests give each app its own).
     """
     app = Flask(
         __name__,
         static_folder=_resource_folder("static"),
         template_folder=_resource_folder("templates"),
         instance_relative_config=True,
+        instance_path=instance_path,
     )
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

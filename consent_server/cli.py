@@ -216,7 +216,7 @@ def export_command(
         method=method,
         category=category,
     )
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     rows = (log.as_json(r) for r in log.iter_events(db.get_db(), where))
     if fmt == "csv":
         log.write_csv(out, rows)
