@@ -38,8 +38,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consent_server import auth, create_app, db, log  # noqa: E402
+from consent_server import create_app  # noqa: E402
 from consent_server.cli import init_database  # noqa: E402
+from consent_server.store import accounts, schema  # noqa: E402
+from consent_server.store import engine as store_engine  # noqa: E402
+from consent_server.store import log as store_log  # noqa: E402
 from tests.helpers import fill_log  # noqa: E402
 
 KEY = "audit-bench-key-0123456789"
@@ -114,13 +117,13 @@ def main() -> int:
     url = args.database_url or f"sqlite:///{tmp.name}/audit.sqlite"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     if backend == "postgresql":
-        engine = db.make_engine(url)
-        db.metadata.drop_all(engine)
+        engine = store_engine.make_engine(url)
+        schema.metadata.drop_all(engine)
         engine.dispose()
     app = make_app(url)
     with app.app_context():
         init_database()
-        token = auth.create_token(db.get_db(), "bench", "audit")
+        token = accounts.create_token(store_engine.get_db(), "bench", "audit")
     engine = app.extensions["consent_db"]
 
     start = time.perf_counter()
@@ -168,7 +171,7 @@ def main() -> int:
 
     start = time.perf_counter()
     with engine.connect() as conn:
-        report = log.verify_chain(conn)
+        report = store_log.verify_chain(conn)
     elapsed = time.perf_counter() - start
     print(
         f"full verify                {report.events:,} events in {elapsed:.1f} s: "

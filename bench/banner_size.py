@@ -18,8 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from consent_server import banner, create_app
+from consent_server import create_app
 from consent_server.cli import init_database
+from consent_server.web import banner
 
 BUDGET = 8000
 VANILLA_COOKIECONSENT = 15474

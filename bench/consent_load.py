@@ -104,10 +104,11 @@ def backend_name(url: str) -> str:
 def prepare_database(url: str, env: dict[str, str]) -> None:
     """Start from empty tables on PostgreSQL, then run ``consent-server init``."""
     if backend_name(url) == "postgresql":
-        from consent_server import db
+        from consent_server.store import engine as store_engine
+        from consent_server.store import schema
 
-        engine = db.make_engine(url)
-        db.metadata.drop_all(engine)
+        engine = store_engine.make_engine(url)
+        schema.metadata.drop_all(engine)
         engine.dispose()
     subprocess.run(["consent-server", "init"], env=env, check=True)
 

@@ -7,16 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import audit, cli, db, public
-from .choices import InvalidChoice
-from .errors import ApiError, error_response
+from . import cli
+from .store import engine
 from .tokens import split_keys
-
-HERE = Path(__file__).resolve().parent
+from .web import audit, consent, cors, errors, files, meta
+from .web.limits import limiter
+from .web.resources import resource_folder
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
@@ -32,13 +31,6 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
 }
 MIN_SECRET_LENGTH = 16
-API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
-
-
-def _resource_folder(name: str) -> str:
-    # Installed: copied into the package. From a checkout: beside the package.
-    installed = HERE / name
-    return str(installed if installed.is_dir() else HERE.parent / name)
 
 
 def _demo_secret(app: Flask) -> str:
@@ -71,19 +63,6 @@ def _configure_secret(app: Flask, require_secret: bool) -> None:
     app.config["SECRET_KEY_FALLBACKS"] = keys[1:]
 
 
-def _json_errors(exc: HTTPException) -> HTTPException | tuple[Response, int]:
-    """API paths answer errors as JSON; pages keep Flask's HTML error pages."""
-    if not request.path.startswith(API_PREFIXES):
-        return exc
-    code = (exc.name or "error").lower().replace(" ", "_")
-    response = error_response(exc.code or 500, code, exc.description or "")
-    return response, exc.code or 500
-
-
-def _api_error(exc: ApiError | InvalidChoice) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
-
-
 def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
@@ -100,8 +79,8 @@ def create_app(
     """
     app = Flask(
         __name__,
-        static_folder=_resource_folder("static"),
-        template_folder=_resource_folder("templates"),
+        static_folder=resource_folder("static"),
+        template_folder=resource_folder("templates"),
         instance_relative_config=True,
         instance_path=instance_path,
     )
@@ -121,12 +100,10 @@ def create_app(
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
-    db.init_app(app)
+    engine.init_app(app)
     cli.init_app(app)
-    public.limiter.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(audit.bp)
-    app.register_error_handler(HTTPException, _json_errors)
-    app.register_error_handler(ApiError, _api_error)
-    app.register_error_handler(InvalidChoice, _api_error)
+    limiter.init_app(app)
+    errors.init_app(app)
+    for module in (files, cors, consent, audit, meta):
+        app.register_blueprint(module.bp)
     return app

@@ -22,11 +22,11 @@ from typing import Any
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 
+# No token lives longer than the longest allowed cookie lifetime (MAX_AGE_SECONDS).
+from .domain.vocabulary import MAX_AGE_SECONDS, OPTIONAL
+
 # Its own salt: a consent token can never pass for any other signed value.
 SALT = "consent-server.consent-token.v1"
-# No token lives longer than the longest allowed cookie lifetime.
-MAX_AGE_SECONDS = 395 * 86400
-OPTIONAL_CATEGORIES = ("preferences", "analytics", "advertising")
 
 
 class _Serializer(URLSafeTimedSerializer):
@@ -67,7 +67,7 @@ def sign_token(
         "id": consent_id,
         "site": site,
         "rev": revision,
-        "choices": {k: bool(choices[k]) for k in OPTIONAL_CATEGORIES},
+        "choices": {k: bool(choices[k]) for k in OPTIONAL},
         "exp": expires_at,
     }
     token: str = _serializer(keys).dumps(payload)
@@ -100,7 +100,7 @@ def _well_formed(payload: Any) -> bool:
         and type(payload.get("rev")) is int
         and type(payload.get("exp")) is int
         and isinstance(choices, dict)
-        and all(type(choices.get(k)) is bool for k in OPTIONAL_CATEGORIES)
+        and all(type(choices.get(k)) is bool for k in OPTIONAL)
     )
 
 

@@ -38,9 +38,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from consent_server import create_app, sites
+from consent_server import create_app
 from consent_server.cli import init_database
-from consent_server.db import get_db
+from consent_server.store import sites as store_sites
+from consent_server.store.engine import get_db
 from tests.helpers import events
 
 HERE = Path(__file__).resolve().parent
@@ -575,11 +576,13 @@ def set_consent_cookie(driver, token):
 def publish(service, ask_again=True, **changes):
     """Publish the demo site's config again with ``changes``; return the new config."""
     with service.app.app_context():
-        doc = sites.current_config(get_db(), "demo")
+        doc = store_sites.current_config(get_db(), "demo")
         doc.pop("revision")
         doc.pop("consent_revision")
         doc.update(changes)
-        return sites.publish(get_db(), doc, published_by="test", ask_again=ask_again)
+        return store_sites.publish(
+            get_db(), doc, published_by="test", ask_again=ask_again
+        )
 
 
 def axe_source():

@@ -3,8 +3,10 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from consent_server import create_app, db
+from consent_server import create_app
 from consent_server.cli import init_database
+from consent_server.store import engine as store_engine
+from consent_server.store import schema
 
 pytest_plugins = ["tests.browser"]
 SECRET = "test-secret-key-0123456789abcdef"
@@ -17,7 +19,7 @@ def _postgres_url():
         if IN_CI:
             pytest.fail("CI=true but CONSENT_TEST_POSTGRES_URL is not set")
         pytest.skip("no PostgreSQL: set CONSENT_TEST_POSTGRES_URL to run these")
-    engine = db.make_engine(POSTGRES_URL)
+    engine = store_engine.make_engine(POSTGRES_URL)
     try:
         with engine.connect():
             pass
@@ -26,7 +28,7 @@ def _postgres_url():
             pytest.fail(f"CI=true but PostgreSQL is unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     # Start every test from an empty database.
-    db.metadata.drop_all(engine)
+    schema.metadata.drop_all(engine)
     engine.dispose()
     return POSTGRES_URL
 

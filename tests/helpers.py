@@ -3,8 +3,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from consent_server import log
-from consent_server.db import consent_events, log_head
+from consent_server.domain import chain
+from consent_server.store.schema import consent_events, log_head
 
 
 def count_events(engine):
@@ -68,7 +68,7 @@ def fill_log(
             "recorded_at": when + step * i,
             "prev_hash": prev,
         }
-        row["hash"] = prev = log.row_hash(row)
+        row["hash"] = prev = chain.row_hash(row)
         batch.append(row)
         if len(batch) == chunk or i == count - 1:
             with engine.begin() as conn:

@@ -2,8 +2,9 @@ import json
 
 import pytest
 
-from consent_server import sites
-from consent_server.db import get_db
+from consent_server.domain import demo_site, languages
+from consent_server.store import sites as store_sites
+from consent_server.store.engine import get_db
 from consent_server.tokens import sign_token, verify_token
 from tests.conftest import ORIGIN, SECRET
 from tests.helpers import count_events, events
@@ -155,9 +156,9 @@ def test_bad_previous_token_is_recorded_as_a_new_visitor(consent, engine):
 
 def test_previous_token_of_another_site_is_not_taken(consent, app, engine):
     with app.app_context():
-        other = sites.demo_config()
+        other = demo_site.demo_config()
         other["site"] = "other"
-        sites.publish(get_db(), other, published_by="test")
+        store_sites.publish(get_db(), other, published_by="test")
     theirs = consent.post(body=consent.body(site="other")).get_json()
     mine = consent.post(previous=theirs["token"]).get_json()
     assert mine["id"] != theirs["id"]
@@ -372,8 +373,8 @@ def test_verify_reports_other_site_expired_and_old_revision(consent, app):
     assert consent.verify(expired).get_json()["reason"] == "expired"
 
     with app.app_context():
-        sites.publish(
-            get_db(), sites.demo_config(), published_by="test", ask_again=True
+        store_sites.publish(
+            get_db(), demo_site.demo_config(), published_by="test", ask_again=True
         )
     result = consent.verify(token).get_json()
     assert (result["valid"], result["reason"], result["revision"]) == (
@@ -475,17 +476,17 @@ def test_recording_is_rate_limited_per_client(make_app, engine):
 
 def test_log_keeps_the_texts_of_the_config_revision_shown(consent, app, engine):
     with app.app_context():
-        first = sites.current_config(get_db(), "demo")
-        changed = sites.demo_config()
+        first = store_sites.current_config(get_db(), "demo")
+        changed = demo_site.demo_config()
         changed["languages"] = {"en": {"title": "A new title"}}
         changed["default_language"] = "en"
-        sites.publish(get_db(), changed, published_by="test")
+        store_sites.publish(get_db(), changed, published_by="test")
     # A visitor whose cached script still carries revision 1.
     assert consent.post(config_revision=1).status_code == 201
     assert consent.post().status_code == 201
     old, new = events(engine)
     assert (old["config_revision"], new["config_revision"]) == (1, 2)
-    assert old["texts_hash"] == sites.texts_hash(first, "en")
+    assert old["texts_hash"] == languages.texts_hash(first, "en")
     assert new["texts_hash"] != old["texts_hash"]
 
 
@@ -560,9 +561,9 @@ def test_long_page_paths_are_cut_not_refused(consent, engine):
 
 def test_category_hidden_since_the_script_was_cached_asks_again(consent, app, engine):
     with app.app_context():
-        doc = sites.demo_config()
+        doc = demo_site.demo_config()
         doc["categories"] = ["preferences", "analytics"]
-        sites.publish(get_db(), doc, published_by="test")
+        store_sites.publish(get_db(), doc, published_by="test")
     everything = {"preferences": True, "analytics": True, "advertising": True}
     stale = consent.post(method="accept_all", choices=everything, config_revision=1)
     assert stale.status_code == 409

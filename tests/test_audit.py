@@ -9,8 +9,11 @@ from urllib.parse import parse_qsl
 import pytest
 import sqlalchemy as sa
 
-from consent_server import auth, log
-from consent_server.db import audit_access, consent_events, get_db
+from consent_server.domain import export
+from consent_server.store import accounts
+from consent_server.store import log as store_log
+from consent_server.store.engine import get_db
+from consent_server.store.schema import audit_access, consent_events
 from tests.conftest import ORIGIN
 from tests.helpers import events, fill_log
 
@@ -19,7 +22,7 @@ from tests.helpers import events, fill_log
 def make_token(app):
     def make(scope="audit", name="auditor"):
         with app.app_context():
-            return auth.create_token(get_db(), name, scope)
+            return accounts.create_token(get_db(), name, scope)
 
     return make
 
@@ -232,7 +235,7 @@ def test_consent_history_is_every_event_oldest_first(audit, consent):
 
 def test_csv_and_ndjson_exports_match_the_log(audit, consent, engine):
     record(consent, 3)
-    stored = [log.as_json(r) for r in events(engine)]
+    stored = [export.as_json(r) for r in events(engine)]
 
     ndjson = audit("/v1/audit/events", format="ndjson")
     assert ndjson.mimetype == "application/x-ndjson"
@@ -275,7 +278,7 @@ def test_export_of_100000_events_streams_with_flat_memory(app, make_token, engin
     assert peak < 15_000_000, f"peak {peak} bytes while streaming {size} bytes"
 
     with engine.connect() as conn:
-        assert log.verify_chain(conn).events == 100_000
+        assert store_log.verify_chain(conn).events == 100_000
     rows = list(
         csv.DictReader(
             io.StringIO(
@@ -322,7 +325,7 @@ def test_verify_after_prune_still_passes(audit, consent, engine):
     record(consent, 3)
     later = events(engine)[0]["recorded_at"] + dt.timedelta(days=7, microseconds=1)
     with engine.connect() as conn:
-        assert log.prune(conn, 7, now=later) == 1
+        assert store_log.prune(conn, 7, now=later) == 1
     assert audit("/v1/audit/verify").get_json() == {
         "ok": True,
         "events": 2,

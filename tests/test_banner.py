@@ -4,7 +4,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
-from consent_server.texts import DEFAULT_TEXTS
+from consent_server.domain.texts import DEFAULT_TEXTS
 from consent_server.tokens import sign_token
 from tests.browser import (
     COOKIE,

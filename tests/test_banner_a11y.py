@@ -2,7 +2,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from consent_server.texts import DEFAULT_TEXTS
+from consent_server.domain.texts import DEFAULT_TEXTS
 from tests.browser import (
     NOTICE,
     PREFERENCES,

@@ -7,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from consent_server import sites
-from consent_server.db import get_db
+from consent_server.domain import demo_site
+from consent_server.store import sites as store_sites
+from consent_server.store.engine import get_db
 
 BUDGET = 8000
 
 
 def publish(app, **changes):
     with app.app_context():
-        doc = sites.demo_config()
+        doc = demo_site.demo_config()
         doc.update(changes)
-        return sites.publish(get_db(), doc, published_by="test")
+        return store_sites.publish(get_db(), doc, published_by="test")
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ import json
 
 import sqlalchemy as sa
 
-from consent_server import sites
-from consent_server.db import api_tokens, consent_events, users
+from consent_server.domain import demo_site
+from consent_server.store import sites as store_sites
+from consent_server.store.schema import api_tokens, consent_events, users
 from tests.helpers import count_events, events
 
 
@@ -65,11 +66,11 @@ def test_verify_log_names_a_deleted_row(runner, consent, engine):
 def test_export_ndjson_and_csv(runner, consent, app):
     record(consent, 2)
     with app.app_context():
-        other = sites.demo_config()
+        other = demo_site.demo_config()
         other["site"] = "other"
-        from consent_server.db import get_db
+        from consent_server.store.engine import get_db
 
-        sites.publish(get_db(), other, published_by="test")
+        store_sites.publish(get_db(), other, published_by="test")
     consent.post(body=consent.body(site="other"))
 
     ndjson = runner.invoke(args=["export"]).output.splitlines()
@@ -167,7 +168,7 @@ def test_sites_export_import_round_trip(runner, tmp_path, client):
 def test_sites_import_refuses_an_invalid_document_and_changes_nothing(
     runner, tmp_path, client
 ):
-    doc = sites.demo_config()
+    doc = demo_site.demo_config()
     doc["cookie_days"] = 400
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc))
@@ -181,7 +182,7 @@ def test_sites_import_refuses_an_invalid_document_and_changes_nothing(
 
 
 def test_new_site_from_import_accepts_consent(runner, tmp_path, consent, engine):
-    doc = sites.demo_config()
+    doc = demo_site.demo_config()
     doc.update(site="shop", origins=["https://shop.example"])
     path = tmp_path / "shop.json"
     path.write_text(json.dumps(doc))

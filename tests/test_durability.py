@@ -5,7 +5,9 @@ import urllib.request
 
 import sqlalchemy as sa
 
-from consent_server import db, log
+from consent_server.store import engine as store_engine
+from consent_server.store import log as store_log
+from consent_server.store import schema
 from tests.servers import cli, free_port, kill, start, wait_until_up
 
 
@@ -77,14 +79,14 @@ def test_sigkill_right_after_201_loses_no_acknowledged_row(tmp_path):
         kill(server)
 
     assert len(acknowledged) >= 150
-    engine = db.make_engine(url)
+    engine = store_engine.make_engine(url)
     try:
         with engine.connect() as conn:
             stored = set(
-                conn.execute(sa.select(db.consent_events.c.consent_id)).scalars()
+                conn.execute(sa.select(schema.consent_events.c.consent_id)).scalars()
             )
         assert set(acknowledged) <= stored
         with engine.connect() as conn:
-            assert log.verify_chain(conn).ok
+            assert store_log.verify_chain(conn).ok
     finally:
         engine.dispose()

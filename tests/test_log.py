@@ -5,8 +5,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from consent_server import log
-from consent_server.db import consent_events, log_head
+from consent_server.domain import chain as log_chain
+from consent_server.store import log as store_log
+from consent_server.store.schema import consent_events, log_head
 from tests.helpers import events
 
 
@@ -17,16 +18,16 @@ def record(consent, n):
 
 def chain(engine):
     with engine.connect() as conn:
-        return log.verify_chain(conn)
+        return store_log.verify_chain(conn)
 
 
 def test_untouched_log_verifies(consent, engine):
     record(consent, 5)
-    assert chain(engine) == log.ChainReport(ok=True, events=5, first_bad_seq=None)
+    assert chain(engine) == log_chain.ChainReport(ok=True, events=5, first_bad_seq=None)
 
 
 def test_empty_log_verifies(engine):
-    assert chain(engine) == log.ChainReport(ok=True, events=0, first_bad_seq=None)
+    assert chain(engine) == log_chain.ChainReport(ok=True, events=0, first_bad_seq=None)
 
 
 def test_rows_are_chained_in_order(consent, engine):
@@ -68,7 +69,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_row(consent, engine):
         conn.execute(
             consent_events.update()
             .where(consent_events.c.seq == 3)
-            .values(analytics=False, hash=log.row_hash(row))
+            .values(analytics=False, hash=log_chain.row_hash(row))
         )
     assert chain(engine).first_bad_seq == 4
 
@@ -86,7 +87,7 @@ def test_inserted_row_is_named(consent, engine):
     record(consent, 4)
     forged = dict(events(engine)[-1])
     forged.update(seq=5, event_id="forged", prev_hash=forged["hash"], analytics=True)
-    forged["hash"] = log.row_hash(forged)
+    forged["hash"] = log_chain.row_hash(forged)
     with engine.begin() as conn:
         conn.execute(consent_events.insert().values(**forged))
     report = chain(engine)
@@ -108,18 +109,18 @@ def test_prune_removes_old_rows_and_the_rest_still_verifies(consent, engine):
     # Thirty days after the second row, only the first two are older than that.
     later = second + dt.timedelta(days=30, microseconds=1)
     with engine.connect() as conn:
-        assert log.prune(conn, 30, now=later) == 2
+        assert store_log.prune(conn, 30, now=later) == 2
     assert [r["seq"] for r in events(engine)] == [3, 4]
-    assert chain(engine) == log.ChainReport(ok=True, events=2, first_bad_seq=None)
+    assert chain(engine) == log_chain.ChainReport(ok=True, events=2, first_bad_seq=None)
     record(consent, 1)
-    assert chain(engine) == log.ChainReport(ok=True, events=3, first_bad_seq=None)
+    assert chain(engine) == log_chain.ChainReport(ok=True, events=3, first_bad_seq=None)
 
 
 def test_rows_put_back_after_a_prune_are_named(consent, engine):
     record(consent, 3)
     first = events(engine)[0]
     with engine.connect() as conn:
-        log.prune(
+        store_log.prune(
             conn, 1, now=first["recorded_at"] + dt.timedelta(days=1, microseconds=1)
         )
     with engine.begin() as conn:
@@ -130,7 +131,7 @@ def test_rows_put_back_after_a_prune_are_named(consent, engine):
 def test_prune_with_nothing_old_removes_nothing(consent, engine):
     record(consent, 2)
     with engine.connect() as conn:
-        assert log.prune(conn, 30) == 0
+        assert store_log.prune(conn, 30) == 0
     assert chain(engine).ok
     record(consent, 1)
     assert chain(engine).events == 3
@@ -157,7 +158,9 @@ def test_concurrent_appends_keep_one_unbroken_chain(app, consent, engine):
         t.join()
     assert errors == []
     assert [r["seq"] for r in events(engine)] == list(range(1, 61))
-    assert chain(engine) == log.ChainReport(ok=True, events=60, first_bad_seq=None)
+    assert chain(engine) == log_chain.ChainReport(
+        ok=True, events=60, first_bad_seq=None
+    )
     with engine.connect() as conn:
         assert conn.execute(sa.select(log_head.c.seq)).scalar() == 60
 
@@ -203,7 +206,7 @@ def test_verify_while_pruning_raises_no_false_alarm(consent, engine):
             if stop.is_set():
                 return
             with engine.connect() as conn:
-                log.prune(
+                store_log.prune(
                     conn,
                     1,
                     now=row["recorded_at"] + dt.timedelta(days=1, microseconds=1),

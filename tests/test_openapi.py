@@ -2,8 +2,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from consent_server.auth import create_token
-from consent_server.db import get_db
+from consent_server.store.accounts import create_token
+from consent_server.store.engine import get_db
 from tests.conftest import ORIGIN
 from tests.helpers import fill_log
 

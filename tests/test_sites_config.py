@@ -2,8 +2,8 @@ import copy
 
 import pytest
 
-from consent_server import sites
-from consent_server.texts import DEFAULT_TEXTS
+from consent_server.domain import demo_site, errors, languages, origins, site_config
+from consent_server.domain.texts import DEFAULT_TEXTS
 
 SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "it")
 TEXT_KEYS = (
@@ -45,7 +45,7 @@ PORTUGUESE = {
 
 
 def _base():
-    return copy.deepcopy(sites.demo_config())
+    return copy.deepcopy(demo_site.demo_config())
 
 
 def _changed(path, value):
@@ -65,7 +65,7 @@ def _with_languages(languages):
 
 def test_demo_config_validates():
     # The shipped demo site is a valid document.
-    config = sites.validate_config(sites.demo_config())
+    config = site_config.validate_config(demo_site.demo_config())
 
     assert config["site"] == "demo"
     assert config["default_language"] == "en"
@@ -96,7 +96,7 @@ def test_demo_config_validates():
 def test_shipped_language_is_filled_completely(language):
     # Every text and every category label/description comes from the defaults
     # of that language, not from English.
-    config = sites.validate_config(sites.demo_config())
+    config = site_config.validate_config(demo_site.demo_config())
     texts = config["languages"][language]
 
     assert set(texts) == {*TEXT_KEYS, "categories"}
@@ -114,7 +114,7 @@ def test_shipped_language_is_filled_completely(language):
 
 def test_shipped_languages_are_translated():
     # The five shipped languages each have their own title.
-    config = sites.validate_config(sites.demo_config())
+    config = site_config.validate_config(demo_site.demo_config())
 
     titles = {lang: config["languages"][lang]["title"] for lang in SHIPPED_LANGUAGES}
 
@@ -124,7 +124,7 @@ def test_shipped_languages_are_translated():
 
 def test_empty_english_gets_the_english_defaults():
     # {"en": {}} is enough: all texts come from the shipped English.
-    config = sites.validate_config(_with_languages({"en": {}}))
+    config = site_config.validate_config(_with_languages({"en": {}}))
 
     assert list(config["languages"]) == ["en"]
     assert config["languages"]["en"] == DEFAULT_TEXTS["en"]
@@ -136,7 +136,7 @@ def test_hidden_category_has_no_texts():
     doc["categories"] = ["analytics"]
     doc["services"] = []
 
-    config = sites.validate_config(doc)
+    config = site_config.validate_config(doc)
 
     assert config["categories"] == ["analytics"]
     assert set(config["languages"]["en"]["categories"]) == {
@@ -148,15 +148,15 @@ def test_hidden_category_has_no_texts():
 
 def test_regional_language_uses_its_base_defaults():
     # de-CH has no defaults of its own; the German ones fill it.
-    config = sites.validate_config(_with_languages({"en": {}, "de-CH": {}}))
+    config = site_config.validate_config(_with_languages({"en": {}, "de-CH": {}}))
 
     assert config["languages"]["de-CH"]["title"] == DEFAULT_TEXTS["de"]["title"]
 
 
 def test_language_without_defaults_must_give_its_texts():
     # Portuguese is not shipped: an empty entry names the first missing text.
-    with pytest.raises(sites.ConfigError) as info:
-        sites.validate_config(_with_languages({"en": {}, "pt": {}}))
+    with pytest.raises(errors.ConfigError) as info:
+        site_config.validate_config(_with_languages({"en": {}, "pt": {}}))
 
     assert info.value.field == "languages.pt.title"
 
@@ -170,8 +170,8 @@ def test_language_without_defaults_needs_each_required_text(missing):
     pt = copy.deepcopy(PORTUGUESE)
     del pt[missing]
 
-    with pytest.raises(sites.ConfigError) as info:
-        sites.validate_config(_with_languages({"en": {}, "pt": pt}))
+    with pytest.raises(errors.ConfigError) as info:
+        site_config.validate_config(_with_languages({"en": {}, "pt": pt}))
 
     assert info.value.field == f"languages.pt.{missing}"
 
@@ -190,15 +190,15 @@ def test_language_without_defaults_needs_category_texts(category, part):
     pt = copy.deepcopy(PORTUGUESE)
     del pt["categories"][category][part]
 
-    with pytest.raises(sites.ConfigError) as info:
-        sites.validate_config(_with_languages({"en": {}, "pt": pt}))
+    with pytest.raises(errors.ConfigError) as info:
+        site_config.validate_config(_with_languages({"en": {}, "pt": pt}))
 
     assert info.value.field == f"languages.pt.categories.{category}.{part}"
 
 
 def test_language_without_defaults_is_accepted_when_complete():
     # Given the required texts, the rest falls back to English.
-    config = sites.validate_config(_with_languages({"en": {}, "pt": PORTUGUESE}))
+    config = site_config.validate_config(_with_languages({"en": {}, "pt": PORTUGUESE}))
 
     pt = config["languages"]["pt"]
     assert pt["title"] == "A sua privacidade, a sua escolha"
@@ -256,8 +256,8 @@ def test_invalid_document_names_the_field(path, value, field):
     # One wrong key in an otherwise valid document is reported by name.
     doc = _changed(path, value)
 
-    with pytest.raises(sites.ConfigError) as info:
-        sites.validate_config(doc)
+    with pytest.raises(errors.ConfigError) as info:
+        site_config.validate_config(doc)
 
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
@@ -268,7 +268,7 @@ def test_validation_does_not_change_the_document():
     doc = _changed(("languages", "en", "title"), "  Hi  ")
     before = copy.deepcopy(doc)
 
-    sites.validate_config(doc)
+    site_config.validate_config(doc)
 
     assert doc == before
 
@@ -278,7 +278,7 @@ def test_texts_are_kept_verbatim_but_stripped():
     doc = _changed(("languages", "en", "title"), "  <b>x</b> & <i>y</i>\n")
     doc["languages"]["en"]["description"] = "\tLine one\nLine two  "
 
-    config = sites.validate_config(doc)
+    config = site_config.validate_config(doc)
 
     assert config["languages"]["en"]["title"] == "<b>x</b> & <i>y</i>"
     assert config["languages"]["en"]["description"] == "Line one\nLine two"
@@ -291,7 +291,7 @@ def test_category_texts_are_stripped():
         {"analytics": {"label": "  Stats <3  "}},
     )
 
-    config = sites.validate_config(doc)
+    config = site_config.validate_config(doc)
 
     analytics = config["languages"]["en"]["categories"]["analytics"]
     assert analytics["label"] == "Stats <3"
@@ -305,7 +305,7 @@ def test_colours_are_lower_cased():
     # Colours are stored in one spelling.
     doc = _changed(("theme", "accent"), "#1A56DB")
 
-    config = sites.validate_config(doc)
+    config = site_config.validate_config(doc)
 
     assert config["theme"]["accent"] == "#1a56db"
 
@@ -322,7 +322,7 @@ def test_colours_are_lower_cased():
 )
 def test_origin_pattern_accepts(value):
     # Plain origins, any-port and any-subdomain patterns are allowed.
-    assert sites.origin_pattern(value, "origins[3]") == value
+    assert origins.origin_pattern(value, "origins[3]") == value
 
 
 @pytest.mark.parametrize(
@@ -340,8 +340,8 @@ def test_origin_pattern_accepts(value):
 )
 def test_origin_pattern_rejects(value):
     # Anything but a lower-case bare origin names the field it came from.
-    with pytest.raises(sites.ConfigError) as info:
-        sites.origin_pattern(value, "origins[3]")
+    with pytest.raises(errors.ConfigError) as info:
+        origins.origin_pattern(value, "origins[3]")
 
     assert info.value.field == "origins[3]"
 
@@ -370,62 +370,64 @@ def test_origin_pattern_rejects(value):
 )
 def test_origin_allowed(origin, pattern, allowed):
     # The Origin header is matched against the site's patterns.
-    assert sites.origin_allowed(origin, [pattern]) is allowed
+    assert origins.origin_allowed(origin, [pattern]) is allowed
 
 
 def test_origin_allowed_checks_every_pattern():
     # A match on any listed pattern is enough; no patterns allow nothing.
     patterns = ["https://shop.example", "http://localhost:*"]
 
-    assert sites.origin_allowed("http://localhost:3000", patterns) is True
-    assert sites.origin_allowed("https://other.example", patterns) is False
-    assert sites.origin_allowed("https://shop.example", []) is False
+    assert origins.origin_allowed("http://localhost:3000", patterns) is True
+    assert origins.origin_allowed("https://other.example", patterns) is False
+    assert origins.origin_allowed("https://shop.example", []) is False
 
 
 def test_texts_hash_is_stable():
     # The same texts hash the same, also after a fresh validation.
-    first = sites.validate_config(sites.demo_config())
-    second = sites.validate_config(sites.demo_config())
+    first = site_config.validate_config(demo_site.demo_config())
+    second = site_config.validate_config(demo_site.demo_config())
 
-    assert sites.texts_hash(first, "en") == sites.texts_hash(second, "en")
-    assert len(sites.texts_hash(first, "en")) == 64
+    assert languages.texts_hash(first, "en") == languages.texts_hash(second, "en")
+    assert len(languages.texts_hash(first, "en")) == 64
 
 
 def test_texts_hash_changes_with_the_texts():
     # Changing one text, or one category label, gives a new hash.
-    plain = sites.validate_config(sites.demo_config())
-    retitled = sites.validate_config(_changed(("languages", "en", "title"), "Cookies?"))
-    relabelled = sites.validate_config(
+    plain = site_config.validate_config(demo_site.demo_config())
+    retitled = site_config.validate_config(
+        _changed(("languages", "en", "title"), "Cookies?")
+    )
+    relabelled = site_config.validate_config(
         _changed(
             ("languages", "en", "categories"),
             {"analytics": {"label": "Statistics"}},
         )
     )
 
-    assert sites.texts_hash(retitled, "en") != sites.texts_hash(plain, "en")
-    assert sites.texts_hash(relabelled, "en") != sites.texts_hash(plain, "en")
-    assert sites.texts_hash(retitled, "de") == sites.texts_hash(plain, "de")
+    assert languages.texts_hash(retitled, "en") != languages.texts_hash(plain, "en")
+    assert languages.texts_hash(relabelled, "en") != languages.texts_hash(plain, "en")
+    assert languages.texts_hash(retitled, "de") == languages.texts_hash(plain, "de")
 
 
 def test_texts_hash_differs_between_languages():
     # Each language is hashed on its own texts.
-    config = sites.validate_config(sites.demo_config())
+    config = site_config.validate_config(demo_site.demo_config())
 
-    assert sites.texts_hash(config, "de") != sites.texts_hash(config, "en")
+    assert languages.texts_hash(config, "de") != languages.texts_hash(config, "en")
 
 
 def test_texts_hash_falls_back_to_the_base_language():
     # de-CH is shown the German texts, so it hashes as de.
-    config = sites.validate_config(sites.demo_config())
+    config = site_config.validate_config(demo_site.demo_config())
 
-    assert sites.texts_hash(config, "de-CH") == sites.texts_hash(config, "de")
+    assert languages.texts_hash(config, "de-CH") == languages.texts_hash(config, "de")
 
 
 def test_texts_hash_falls_back_to_the_default_language():
     # A language the site does not have is shown the default language.
-    doc = sites.demo_config()
+    doc = demo_site.demo_config()
     doc["default_language"] = "de"
-    config = sites.validate_config(doc)
+    config = site_config.validate_config(doc)
 
-    assert sites.texts_hash(config, "pt") == sites.texts_hash(config, "de")
-    assert sites.texts_hash(config, "pt") != sites.texts_hash(config, "en")
+    assert languages.texts_hash(config, "pt") == languages.texts_hash(config, "de")
+    assert languages.texts_hash(config, "pt") != languages.texts_hash(config, "en")

@@ -1,8 +1,9 @@
 """Checking a visitor's choice against the site's published config.
 
-Plain rules, no HTTP: the recording endpoint hands in the decoded JSON body and
-gets back either a clean :class:`Choice` or a :class:`InvalidChoice` that says
-what is wrong. Nothing is written until a body has passed every check here.
+Plain rules, no HTTP: recording hands in the decoded JSON body and gets back
+either a clean :class:`Choice` or an :class:`InvalidInput` (or
+:class:`StaleRevision`) that says what is wrong. Nothing is written until a
+body has passed every check here.
 """
 
 from __future__ import annotations
@@ -13,27 +14,22 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .sites import NECESSARY, OPTIONAL
+from .errors import InvalidInput, StaleRevision
+from .vocabulary import (
+    MAX_LANGUAGE,
+    MAX_SITE_ID,
+    MAX_TOKEN,
+    MAX_URL,
+    METHODS,
+    NECESSARY,
+    OPTIONAL,
+)
 
-METHODS = ("accept_all", "reject_all", "custom", "withdraw")
 FIELDS = {
     "site", "previous", "choices", "method", "revision", "config_revision",
     "language", "url", "gpc",
 }  # fmt: skip
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
-MAX_URL = 2048
-MAX_LANGUAGE = 35
-MAX_TOKEN = 1024
-
-
-class InvalidChoice(ValueError):
-    """A body that cannot be recorded; ``code`` is stable, ``message`` is for people."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,32 +48,13 @@ class Choice:
     gpc: bool
 
 
-def check_strings(value: Any, where: str = "body") -> None:
-    """Refuse NUL characters and lone surrogates anywhere in decoded JSON."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidChoice("invalid_text", f"{where} contains a NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidChoice("invalid_text", f"{where} is not valid UTF-8") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_strings(key, where)
-            check_strings(item, f"{where}.{key}" if where != "body" else key)
-    elif isinstance(value, list):
-        for item in value:
-            check_strings(item, where)
-
-
 def read_site(body: Any) -> str:
     """The site id named by a body, checked only for shape."""
     if not isinstance(body, dict):
-        raise InvalidChoice("invalid_body", "the body must be a JSON object")
-    check_strings(body)
+        raise InvalidInput("invalid_body", "the body must be a JSON object")
     site = body.get("site")
-    if not isinstance(site, str) or not site or len(site) > 63:
-        raise InvalidChoice("invalid_site", "site must be a site id")
+    if not isinstance(site, str) or not site or len(site) > MAX_SITE_ID:
+        raise InvalidInput("invalid_site", "site must be a site id")
     return site
 
 
@@ -90,17 +67,17 @@ def _page_path(url: Any, origin: str) -> str:
     if url is None:
         return "/"
     if not isinstance(url, str):
-        raise InvalidChoice("invalid_url", "url must be a string")
+        raise InvalidInput("invalid_url", "url must be a string")
     try:
         parts = urlsplit(url)
         page_origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
         _ = parts.port  # raises for a port out of range
     except ValueError:
-        raise InvalidChoice("invalid_url", "url is not a valid address") from None
+        raise InvalidInput("invalid_url", "url is not a valid address") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidChoice("invalid_url", "url must be an http or https address")
+        raise InvalidInput("invalid_url", "url must be an http or https address")
     if page_origin != origin.lower():
-        raise InvalidChoice("invalid_url", "url must be on the origin of the request")
+        raise InvalidInput("invalid_url", "url must be on the origin of the request")
     return parts.path.split(";", 1)[0] or "/"
 
 
@@ -112,30 +89,29 @@ def check_choice(
     With GPC honoured by the site, "accept all" leaves advertising off; only an
     explicit custom choice can switch it on (SPEC §5).
 
-    :raise InvalidChoice: for the first problem found.
+    :raise InvalidInput: for the first problem found.
     """
     site = read_site(body)
     unknown = set(body) - FIELDS
     if unknown:
-        raise InvalidChoice(
+        raise InvalidInput(
             "unknown_field", f"{sorted(unknown)[0]} is not a known field"
         )
 
     method = body.get("method")
     if method not in METHODS:
-        raise InvalidChoice(
+        raise InvalidInput(
             "invalid_method", "method must be one of " + ", ".join(METHODS)
         )
 
     revision = body.get("revision")
     if type(revision) is not int:
-        raise InvalidChoice("invalid_revision", "revision must be a whole number")
+        raise InvalidInput("invalid_revision", "revision must be a whole number")
     if revision != config["consent_revision"]:
-        raise InvalidChoice(
+        raise StaleRevision(
             "stale_revision",
             f"revision {revision} is not the current consent revision"
             f" ({config['consent_revision']}); reload the banner",
-            status=409,
         )
 
     config_revision = body.get("config_revision")
@@ -143,23 +119,23 @@ def check_choice(
         type(config_revision) is not int
         or not 1 <= config_revision <= config["revision"]
     ):
-        raise InvalidChoice(
+        raise InvalidInput(
             "invalid_revision", "config_revision is not a revision shown"
         )
 
     raw = body.get("choices")
     if not isinstance(raw, dict):
-        raise InvalidChoice("invalid_choices", "choices must be an object")
+        raise InvalidInput("invalid_choices", "choices must be an object")
     shown = config["categories"]
     for key, value in raw.items():
         if key not in (*NECESSARY, *OPTIONAL):
-            raise InvalidChoice("unknown_category", f"{key} is not a category")
+            raise InvalidInput("unknown_category", f"{key} is not a category")
         if type(value) is not bool:
-            raise InvalidChoice(
+            raise InvalidInput(
                 "invalid_choices", f"choices.{key} must be true or false"
             )
         if key in NECESSARY and value is not True:
-            raise InvalidChoice(
+            raise InvalidInput(
                 "necessary_category",
                 f"{key} is strictly necessary and cannot be refused",
             )
@@ -167,20 +143,18 @@ def check_choice(
             stale = body.get("config_revision")
             if type(stale) is int and stale < config["revision"]:
                 # Shown by an older script that the browser still had cached.
-                raise InvalidChoice(
-                    "stale_revision",
-                    f"{key} is no longer shown; reload the banner",
-                    409,
+                raise StaleRevision(
+                    "stale_revision", f"{key} is no longer shown; reload the banner"
                 )
-            raise InvalidChoice("hidden_category", f"{key} is not shown on this site")
+            raise InvalidInput("hidden_category", f"{key} is not shown on this site")
     missing = [c for c in shown if c not in raw]
     if missing:
-        raise InvalidChoice("missing_category", f"choices.{missing[0]} is missing")
+        raise InvalidInput("missing_category", f"choices.{missing[0]} is missing")
     choices = {c: bool(raw.get(c, False)) for c in OPTIONAL}
 
     gpc = body.get("gpc", False)
     if type(gpc) is not bool:
-        raise InvalidChoice("invalid_gpc", "gpc must be true or false")
+        raise InvalidInput("invalid_gpc", "gpc must be true or false")
     gpc = gpc or gpc_header
     honour_gpc = gpc and config["gpc"]
     if method == "accept_all":
@@ -189,11 +163,11 @@ def check_choice(
             expected["advertising"] = False
             choices["advertising"] = False
         if choices != expected:
-            raise InvalidChoice(
+            raise InvalidInput(
                 "method_mismatch", "accept_all must allow every shown category"
             )
     elif method == "reject_all" and any(choices.values()):
-        raise InvalidChoice(
+        raise InvalidInput(
             "method_mismatch", "reject_all must refuse every optional category"
         )
 
@@ -201,7 +175,7 @@ def check_choice(
     if previous is not None and (
         not isinstance(previous, str) or len(previous) > MAX_TOKEN
     ):
-        raise InvalidChoice("invalid_previous", "previous must be the consent token")
+        raise InvalidInput("invalid_previous", "previous must be the consent token")
 
     language = body.get("language")
     if (
@@ -209,7 +183,7 @@ def check_choice(
         or len(language) > MAX_LANGUAGE
         or not LANGUAGE.fullmatch(language)
     ):
-        raise InvalidChoice(
+        raise InvalidInput(
             "invalid_language", "language must be a language code such as en or de-CH"
         )
 

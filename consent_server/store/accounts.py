@@ -17,16 +17,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from werkzeug.security import generate_password_hash
 
-from .db import api_tokens, users
+from ..domain.errors import InvalidInput
+from ..domain.vocabulary import ROLES, SCOPES
+from .schema import api_tokens, audit_access, users
 
-ROLES = ("admin", "editor", "auditor")
-SCOPES = ("audit", "stats")
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 MIN_PASSWORD = 12
 
 
-class AuthError(ValueError):
+class AuthError(InvalidInput):
     """A user or token could not be created; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid_account", message)
 
 
 def create_user(conn: Connection, email: str, password: str, role: str) -> int:
@@ -136,3 +139,36 @@ def revoke_token(conn: Connection, name: str) -> int:
     if not count:
         raise AuthError(f"no live token named {name!r}")
     return count
+
+
+def record_access(
+    conn: Connection,
+    token: Token | None,
+    *,
+    method: str,
+    path: str,
+    status: int,
+    ip: str,
+) -> None:
+    """Write down one request to the audit API, allowed or not."""
+    with conn.begin():
+        conn.execute(
+            audit_access.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                token_id=token.id if token else None,
+                token_name=token.name if token else "(none)",
+                method=method,
+                path=path,
+                status=status,
+                ip=ip,
+            )
+        )
+
+
+def recent_access(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest audit requests, newest first (for the config page and tests)."""
+    with conn.begin():
+        rows = conn.execute(
+            sa.select(audit_access).order_by(audit_access.c.id.desc()).limit(limit)
+        ).mappings()
+        return [dict(r) for r in rows]

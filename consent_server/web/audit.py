@@ -12,15 +12,16 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.engine import Engine
 
-from . import auth, log, stats
-from .choices import METHODS
-from .db import audit_access, get_db, get_engine
+from ..domain.export import as_json, csv_lines
+from ..domain.privacy import truncate_ip
+from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
+from ..store import accounts, log, stats
+from ..store import events as event_store
+from ..store.engine import get_db, get_engine
 from .errors import ApiError
-from .sites import CATEGORIES
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 
@@ -50,7 +51,7 @@ def _authenticate() -> None:
         raise ApiError(
             401, "unauthorized", "send the header Authorization: Bearer TOKEN"
         )
-    found = auth.find_token(get_db(), token.strip())
+    found = accounts.find_token(get_db(), token.strip())
     if found is None:
         raise ApiError(401, "unauthorized", "the token is unknown or was revoked")
     g.audit_token = found
@@ -65,22 +66,17 @@ def _authenticate() -> None:
 
 @bp.after_request
 def _record_access(response: Response) -> Response:
-    token: auth.Token | None = g.get("audit_token")
+    token: accounts.Token | None = g.get("audit_token")
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="consent-server audit"'
-    conn = get_db()
-    with conn.begin():
-        conn.execute(
-            audit_access.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                token_id=token.id if token else None,
-                token_name=token.name if token else "(none)",
-                method=request.method,
-                path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
-                status=response.status_code,
-                ip=log.truncate_ip(request.remote_addr),
-            )
-        )
+    accounts.record_access(
+        get_db(),
+        token,
+        method=request.method,
+        path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
+        status=response.status_code,
+        ip=truncate_ip(request.remote_addr),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -135,11 +131,11 @@ def _check_params(known: set[str]) -> None:
         )
 
 
-def _filter() -> log.EventFilter:
+def _filter() -> event_store.EventFilter:
     granted = _arg("granted", _boolean)
     if granted is not None and request.args.get("category") is None:
         raise ApiError(400, "invalid_parameter", "granted needs a category")
-    return log.EventFilter(
+    return event_store.EventFilter(
         site=_arg("site", str),
         consent_id=_arg("consent_id", str),
         since=_arg("since", _datetime),
@@ -160,7 +156,7 @@ def events() -> Response:
         exported = _export(get_engine(), where)
         lines: Iterator[str]
         if fmt == "csv":
-            lines, mimetype = log.csv_lines(exported), "text/csv"
+            lines, mimetype = csv_lines(exported), "text/csv"
         else:
             lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in exported)
             mimetype = "application/x-ndjson"
@@ -174,18 +170,18 @@ def events() -> Response:
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "invalid_parameter", f"limit must be 1 to {MAX_LIMIT}")
     after = _arg("cursor", _sequence) or 0
-    page, cursor = log.page_events(get_db(), where, after=after, limit=limit)
+    page, cursor = event_store.page_events(get_db(), where, after=after, limit=limit)
     return jsonify(
-        events=[log.as_json(r) for r in page],
+        events=[as_json(r) for r in page],
         next_cursor=str(cursor) if cursor is not None else None,
     )
 
 
-def _export(engine: Engine, where: log.EventFilter) -> Iterator[dict[str, Any]]:
+def _export(engine: Engine, where: event_store.EventFilter) -> Iterator[dict[str, Any]]:
     # Its own connection: the stream outlives the request's connection.
     with engine.connect() as conn:
-        for row in log.iter_events(conn, where):
-            yield log.as_json(row)
+        for row in event_store.iter_events(conn, where):
+            yield as_json(row)
 
 
 @bp.get("/consents/<consent_id>")
@@ -193,8 +189,10 @@ def consent_history(consent_id: str) -> Response:
     """Every event of one visitor's consent, oldest first."""
     _check_params(set())
     rows = [
-        log.as_json(r)
-        for r in log.iter_events(get_db(), log.EventFilter(consent_id=consent_id))
+        as_json(r)
+        for r in event_store.iter_events(
+            get_db(), event_store.EventFilter(consent_id=consent_id)
+        )
     ]
     if not rows:
         raise ApiError(404, "unknown_consent", f"no consent with id {consent_id!r}")
@@ -202,7 +200,7 @@ def consent_history(consent_id: str) -> Response:
     return jsonify(
         id=consent_id,
         site=current["site"],
-        current={k: current[k] for k in ("preferences", "analytics", "advertising")},
+        current={k: current[k] for k in OPTIONAL},
         events=rows,
     )
 
@@ -229,13 +227,3 @@ def daily_stats() -> Response:
             until=_arg("until", dt.date.fromisoformat),
         )
     )
-
-
-def recent_access(limit: int = 100) -> list[dict[str, Any]]:
-    """The newest audit requests, newest first (for the config page and tests)."""
-    conn = get_db()
-    with conn.begin():
-        rows = conn.execute(
-            sa.select(audit_access).order_by(audit_access.c.id.desc()).limit(limit)
-        ).mappings()
-        return [dict(r) for r in rows]

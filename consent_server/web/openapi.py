@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .choices import METHODS
-from .sites import CATEGORIES, CONFIG_KEYS, OPTIONAL
+from ..domain.site_config import CONFIG_KEYS
+from ..domain.vocabulary import CATEGORIES, MAX_DAYS, METHODS, OPTIONAL
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -514,7 +514,11 @@ SPEC: dict[str, Any] = {
                     "services": {"type": "array"},
                     "policy_url": {"type": "string"},
                     "origins": {"type": "array", "items": {"type": "string"}},
-                    "cookie_days": {"type": "integer", "minimum": 1, "maximum": 395},
+                    "cookie_days": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_DAYS,
+                    },
                     "google_consent_mode": {"type": "boolean"},
                     "gpc": {"type": "boolean"},
                     "theme": {"type": "object"},

@@ -1,18 +1,14 @@
-"""The database: one SQLAlchemy Core engine for SQLite and PostgreSQL, and the schema.
+"""The tables: sites and their revisions, the consent log, accounts and tokens.
 
-Every part of the product talks to storage through :func:`get_db`, which hands
-out one connection per request (or CLI command) and closes it at teardown.
+Timestamps are stored as UTC and read back timezone-aware on both backends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData(
     naming_convention={
@@ -173,95 +169,3 @@ audit_access = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("ip", sa.String(45), nullable=False),
 )
-
-GENESIS_HASH = "0" * 64
-
-
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-    # WAL lets readers run beside the one writer; synchronous=FULL makes a
-    # commit durable before we answer 201, even across a power cut.
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-def make_engine(url: str) -> Engine:
-    """Build the engine for a database URL, with the settings each backend needs."""
-    if url.startswith("postgresql://"):
-        # Use psycopg 3, not SQLAlchemy's default psycopg2 driver.
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # Dates in statistics are UTC days whatever the server's own zone is.
-    connect_args = (
-        {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
-    )
-    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def get_engine() -> Engine:
-    """Return the application's engine, made once per application."""
-    engine: Engine = current_app.extensions["consent_db"]
-    return engine
-
-
-def get_db() -> Connection:
-    """Return this request's database connection, opening it on first use."""
-    if "db" not in g:
-        g.db = get_engine().connect()
-    conn: Connection = g.db
-    return conn
-
-
-def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's connection, if one was opened."""
-    conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
-
-
-def _add_missing_parts(engine: Engine) -> None:
-    # The schema only ever grows: a column or index added in a later version
-    # is added to an existing table (columns nullable, so old rows stay
-    # valid). Nothing is dropped, renamed or retyped here.
-    inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in indexes:
-                    index.create(conn)
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable:
-                    raise RuntimeError(
-                        f"cannot add required column {table.name}.{column.name}"
-                    )
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.execute(
-                    sa.text(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
-                    )
-                )
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables and columns and the log head; never drops data."""
-    metadata.create_all(engine)
-    _add_missing_parts(engine)
-    with engine.begin() as conn:
-        head = conn.execute(sa.select(log_head.c.id)).first()
-        if head is None:
-            conn.execute(log_head.insert().values(id=1, seq=0, hash=GENESIS_HASH))
-
-
-def init_app(app: Flask) -> None:
-    """Attach the engine and the teardown to the application."""
-    app.extensions["consent_db"] = make_engine(app.config["DATABASE_URL"])
-    app.teardown_appcontext(close_db)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 
-from . import _resource_folder
+from .resources import resource_folder
 
 
 def create_storefront(service_port: int) -> Flask:
     """A made-up shop's product page that embeds the banner and gated tags."""
     app = Flask(
         "consent_server_storefront",
-        static_folder=_resource_folder("static"),
-        template_folder=_resource_folder("templates"),
+        static_folder=resource_folder("static"),
+        template_folder=resource_folder("templates"),
     )
 
     @app.get("/")

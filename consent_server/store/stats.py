@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .db import consent_events
-from .sites import OPTIONAL
+from ..domain.vocabulary import OPTIONAL
+from .schema import consent_events
 
 
 def _rates(events: int, granted: dict[str, int]) -> dict[str, float]:

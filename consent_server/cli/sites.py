@@ -1,0 +1,57 @@
+"""Commands for site config documents as code: export one, import one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from ..domain.errors import ConfigError, UnknownSite
+from ..store import sites
+from ..store.engine import get_db
+from .common import schema_ready
+
+
+@click.group("sites")
+def sites_group() -> None:
+    """Site config documents as code."""
+
+
+@sites_group.command("export")
+@with_appcontext
+@click.argument("site")
+def sites_export_command(site: str) -> None:
+    """Print the site's published config document as JSON."""
+    schema_ready()
+    try:
+        config = sites.current_config(get_db(), site)
+    except UnknownSite:
+        raise click.ClickException(f"there is no site {site!r}") from None
+    click.echo(json.dumps(config, indent=2, ensure_ascii=False))
+
+
+@sites_group.command("import")
+@with_appcontext
+@click.argument("file", type=click.File("rb"))
+@click.option("--ask-again", is_flag=True, help="Bump the consent revision.")
+def sites_import_command(file: Any, ask_again: bool) -> None:
+    """Validate a config document and publish it as the site's new revision."""
+    schema_ready()
+    try:
+        doc = json.loads(file.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise click.ClickException(
+            f"{file.name} is not a JSON document: {exc}"
+        ) from None
+    try:
+        config = sites.publish(
+            get_db(), doc, published_by="sites import", ask_again=ask_again
+        )
+    except ConfigError as exc:
+        raise click.ClickException(f"invalid config, nothing changed: {exc}") from None
+    click.echo(
+        f"Published {config['site']} revision {config['revision']}"
+        f" (consent revision {config['consent_revision']})."
+    )

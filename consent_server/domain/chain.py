@@ -1,0 +1,77 @@
+"""The hash chain of the consent log: which fields each row's hash covers, and how.
+
+Every recorded choice is one row. Each row's ``hash`` is the SHA-256 of its
+own fields and the previous row's hash, so editing, deleting or inserting a
+row anywhere breaks the chain at that point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+# The order of fields hashed into the chain; changing it breaks old logs.
+HASHED_FIELDS = (
+    "seq",
+    "event_id",
+    "consent_id",
+    "site",
+    "consent_revision",
+    "config_revision",
+    "authentication",
+    "security",
+    "preferences",
+    "analytics",
+    "advertising",
+    "method",
+    "gpc",
+    "language",
+    "texts_hash",
+    "origin",
+    "path",
+    "ip",
+    "user_agent",
+    "recorded_at",
+    "prev_hash",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    """A choice to record, as checked by recording."""
+
+    consent_id: str
+    site: str
+    consent_revision: int
+    config_revision: int
+    choices: dict[str, bool]
+    method: str
+    gpc: bool
+    language: str
+    texts_hash: str
+    origin: str
+    path: str
+    ip: str
+    user_agent: str
+
+
+def row_hash(fields: dict[str, Any]) -> str:
+    """The chain hash of one row: SHA-256 over its fields in canonical JSON."""
+    canonical = {k: fields[k] for k in HASHED_FIELDS}
+    canonical["recorded_at"] = fields["recorded_at"].astimezone(dt.UTC).isoformat()
+    blob = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainReport:
+    """Result of checking the chain: ``first_bad_seq`` is None when ``ok``."""
+
+    ok: bool
+    events: int
+    first_bad_seq: int | None

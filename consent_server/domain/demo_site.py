@@ -1,0 +1,51 @@
+"""The ``demo`` site that ``consent-server init`` publishes, to try the banner on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .texts import DEFAULT_TEXTS
+from .vocabulary import OPTIONAL
+
+
+def demo_config() -> dict[str, Any]:
+    """The ``demo`` site: every category, our default texts, loopback origins."""
+    return {
+        "site": "demo",
+        "default_language": "en",
+        "languages": {lang: {} for lang in DEFAULT_TEXTS},
+        "categories": list(OPTIONAL),
+        "services": [
+            {
+                "name": "Google Analytics",
+                "category": "analytics",
+                "cookies": ["_ga", "_ga_*", "_gid"],
+            },
+            {
+                "name": "Google Ads",
+                "category": "advertising",
+                "cookies": ["_gcl_*", "IDE"],
+            },
+            {
+                "name": "Meta Pixel",
+                "category": "advertising",
+                "cookies": ["_fbp", "fr"],
+            },
+            {
+                "name": "YouTube",
+                "category": "advertising",
+                "cookies": ["VISITOR_INFO1_LIVE", "YSC"],
+            },
+            {
+                "name": "Shop settings",
+                "category": "preferences",
+                "cookies": ["shop_lang", "shop_currency"],
+            },
+        ],
+        "policy_url": "https://shop.example/privacy",
+        "origins": ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        "cookie_days": 180,
+        "google_consent_mode": True,
+        "gpc": True,
+        "theme": {"position": "bottom", "accent": "#1a56db"},
+    }

@@ -1,0 +1,126 @@
+"""Recording a visitor's choice: the whole consent path in one function.
+
+The web view hands in the decoded body and what the request says about the
+visitor; :func:`record` checks the origin and the choice, finds the texts the
+visitor was shown, continues their history when their token proves who they
+are, appends the event and signs the token for their cookie.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from ..tokens import sign_token, verify_token
+from .chain import NewEvent
+from .choices import check_choice, read_site
+from .errors import NotAllowed
+from .languages import texts_hash
+from .origins import origin_allowed
+from .privacy import truncate_ip
+from .vocabulary import MAX_ORIGIN, MAX_USER_AGENT
+
+
+class ConsentStore(Protocol):
+    """What recording needs from storage."""
+
+    def config(self, site: str, revision: int | None = None) -> dict[str, Any]:
+        """The site's published config (the newest, or the given revision).
+
+        :raise UnknownSite: if it was never published.
+        """
+
+    def append(self, event: NewEvent) -> dict[str, Any]:
+        """Append and commit one event; returns the stored row."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Visitor:
+    """What the request tells about who is choosing, as the web floor read it."""
+
+    origin: str | None
+    ip: str | None
+    user_agent: str
+    gpc_header: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    """What the visitor gets back once their choice is committed."""
+
+    consent_id: str
+    token: str
+    recorded_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def record(
+    store: ConsentStore, body: Any, visitor: Visitor, keys: Sequence[str]
+) -> Receipt:
+    """Check a choice, append it to the log and sign the visitor's token.
+
+    :raise InvalidInput: the body breaks a rule; nothing is written.
+    :raise StaleRevision: the visitor was shown an outdated banner.
+    :raise NotAllowed: the origin is not one the site lists.
+    :raise UnknownSite: the site was never published.
+    """
+    site = read_site(body)
+    config = store.config(site)
+    origin = visitor.origin
+    if (
+        not origin
+        or len(origin) > MAX_ORIGIN
+        or not origin_allowed(origin, config["origins"])
+    ):
+        raise NotAllowed(
+            "origin_not_allowed", "this origin may not record consent for the site"
+        )
+    choice = check_choice(body, config, origin=origin, gpc_header=visitor.gpc_header)
+
+    # The texts the visitor saw: the config revision their script carried,
+    # when it is one with the current consent revision; else the newest.
+    shown = config
+    if choice.config_revision not in (None, config["revision"]):
+        older = store.config(site, choice.config_revision)
+        if older["consent_revision"] == config["consent_revision"]:
+            shown = older
+
+    consent_id = None
+    if choice.previous:
+        # Only a token we signed for this site may continue a visitor's history.
+        # An expired or superseded one still proves who the visitor is.
+        found = verify_token(choice.previous, keys)
+        if found.site == site and (found.valid or found.reason == "expired"):
+            consent_id = found.id
+    user_agent = "".join(c for c in visitor.user_agent if c.isprintable())
+    row = store.append(
+        NewEvent(
+            consent_id=consent_id or str(uuid.uuid4()),
+            site=site,
+            consent_revision=config["consent_revision"],
+            config_revision=shown["revision"],
+            choices=choice.choices,
+            method=choice.method,
+            gpc=choice.gpc,
+            language=choice.language,
+            texts_hash=texts_hash(shown, choice.language),
+            origin=choice.origin,
+            path=choice.path,
+            ip=truncate_ip(visitor.ip),
+            user_agent=user_agent[:MAX_USER_AGENT],
+        )
+    )
+    recorded_at: dt.datetime = row["recorded_at"]
+    expires_at = recorded_at + dt.timedelta(days=config["cookie_days"])
+    token = sign_token(
+        keys,
+        consent_id=row["consent_id"],
+        site=site,
+        revision=config["consent_revision"],
+        choices=choice.choices,
+        expires_at=int(expires_at.timestamp()),
+    )
+    return Receipt(row["consent_id"], token, recorded_at, expires_at)

@@ -1,0 +1,36 @@
+"""The words and limits of the product, each written once.
+
+Categories, methods and lifetimes are named here and nowhere else: the config
+checks, the log, the token, the audit filters, the API description and the
+banner script (which gets them inside its built-in config) all read them here.
+"""
+
+from __future__ import annotations
+
+# Strictly necessary: always on, shown locked so the visitor knows.
+NECESSARY = ("authentication", "security")
+# Opt-in: never pre-ticked, each may be hidden by a site that does not use it.
+OPTIONAL = ("preferences", "analytics", "advertising")
+CATEGORIES = NECESSARY + OPTIONAL
+
+# How a choice was made on the banner.
+METHODS = ("accept_all", "reject_all", "custom", "withdraw")
+
+# Cookie lifetimes in days. No consent (and no token) outlives MAX_DAYS: about
+# 13 months, the longest that European regulators accept.
+MAX_DAYS = 395
+DEFAULT_COOKIE_DAYS = 180
+MAX_AGE_SECONDS = MAX_DAYS * 86400
+
+# Sizes of what a visitor's browser may send.
+MAX_BODY = 4096
+MAX_TOKEN = 1024
+MAX_URL = 2048
+MAX_LANGUAGE = 35
+MAX_ORIGIN = 255
+MAX_USER_AGENT = 512
+MAX_SITE_ID = 63
+
+# People on the config page and machines on the audit API.
+ROLES = ("admin", "editor", "auditor")
+SCOPES = ("audit", "stats")

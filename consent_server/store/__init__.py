@@ -1,0 +1,1 @@
+"""Storage on SQLAlchemy Core: the same code path for SQLite and PostgreSQL."""

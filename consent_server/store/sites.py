@@ -1,0 +1,145 @@
+"""Published site configs: each publish stores the whole document as a new revision.
+
+The server adds ``revision`` and ``consent_revision`` to what it stores.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..domain.chain import NewEvent
+from ..domain.errors import UnknownSite
+from ..domain.site_config import SITE_ID, validate_config
+from . import log
+from .schema import site_revisions, sites
+
+
+def current_config(
+    conn: Connection, site: str, revision: int | None = None
+) -> dict[str, Any]:
+    """The site's published config, with ``revision`` and ``consent_revision``;
+    the newest one, or the given revision.
+
+    :raise UnknownSite: if the site (or that revision of it) was never published.
+    """
+    if not SITE_ID.fullmatch(site):
+        raise UnknownSite(site)
+    query = sa.select(
+        site_revisions.c.revision,
+        site_revisions.c.consent_revision,
+        site_revisions.c.document,
+    ).where(site_revisions.c.site == site)
+    if revision is not None:
+        query = query.where(site_revisions.c.revision == revision)
+    with conn.begin():
+        row = conn.execute(
+            query.order_by(site_revisions.c.revision.desc()).limit(1)
+        ).first()
+    if row is None:
+        raise UnknownSite(site)
+    config: dict[str, Any] = json.loads(row.document)
+    config["revision"] = row.revision
+    config["consent_revision"] = row.consent_revision
+    return config
+
+
+def all_origins(conn: Connection) -> list[str]:
+    """Every origin pattern any site currently allows (for CORS preflights)."""
+    latest = (
+        sa.select(
+            site_revisions.c.site, sa.func.max(site_revisions.c.revision).label("r")
+        )
+        .group_by(site_revisions.c.site)
+        .subquery()
+    )
+    with conn.begin():
+        docs = conn.execute(
+            sa.select(site_revisions.c.document).join(
+                latest,
+                sa.and_(
+                    site_revisions.c.site == latest.c.site,
+                    site_revisions.c.revision == latest.c.r,
+                ),
+            )
+        ).scalars()
+        return [o for doc in docs for o in json.loads(doc)["origins"]]
+
+
+def publish(
+    conn: Connection,
+    doc: Any,
+    *,
+    published_by: str,
+    ask_again: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Validate a document and store it as the site's next revision.
+
+    The consent revision is bumped when ``ask_again`` is set, and also when the
+    document shows a category the previous revision did not: consent given
+    before cannot cover a category the visitor was never asked about.
+
+    :raise ConfigError: if the document is invalid; nothing is stored then.
+    """
+    config = validate_config(doc)
+    now = now or dt.datetime.now(dt.UTC)
+    with conn.begin():
+        site = config["site"]
+        if (
+            conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first()
+            is None
+        ):
+            conn.execute(sites.insert().values(id=site, created_at=now))
+        prev = conn.execute(
+            sa.select(site_revisions)
+            .where(site_revisions.c.site == site)
+            .order_by(site_revisions.c.revision.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if prev is None:
+            revision, consent_revision = 1, 1
+        else:
+            revision = prev.revision + 1
+            added = set(config["categories"]) - set(
+                json.loads(prev.document)["categories"]
+            )
+            bump = ask_again or bool(added)
+            consent_revision = prev.consent_revision + (1 if bump else 0)
+        conn.execute(
+            site_revisions.insert().values(
+                site=site,
+                revision=revision,
+                consent_revision=consent_revision,
+                document=json.dumps(config, sort_keys=True, ensure_ascii=False),
+                published_at=now,
+                published_by=published_by,
+            )
+        )
+    result = copy.deepcopy(config)
+    result["revision"] = revision
+    result["consent_revision"] = consent_revision
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class SqlConsentStore:
+    """Recording's storage (:class:`~consent_server.domain.recording.ConsentStore`)
+    on one connection."""
+
+    conn: Connection
+
+    def config(self, site: str, revision: int | None = None) -> dict[str, Any]:
+        """The site's published config; see :func:`current_config`."""
+        return current_config(self.conn, site, revision)
+
+    def append(self, event: NewEvent) -> dict[str, Any]:
+        """Append and commit one event; see :func:`consent_server.store.log.append`."""
+        return log.append(self.conn, event)

@@ -1,0 +1,43 @@
+"""Reading a request's JSON body, once, with the limits every endpoint shares."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+
+from ..domain.fields import check_strings
+from ..domain.vocabulary import MAX_BODY
+from .errors import ApiError
+
+
+def json_body() -> Any:
+    """Read, decode and check a small JSON request body.
+
+    :raise ApiError: 415 unless JSON, 413 if over the limit, 400 if it is not
+        UTF-8 or not JSON.
+    :raise InvalidInput: for a NUL character or lone surrogate in any string.
+    """
+    if request.mimetype != "application/json":
+        raise ApiError(
+            415, "unsupported_media_type", "send the body as application/json"
+        )
+    if (request.content_length or 0) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_utf8", "the body is not valid UTF-8") from None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    try:
+        check_strings(body)
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
+    return body

@@ -1,0 +1,77 @@
+"""Errors at the web edge: the one JSON shape ``{"error": {"code", "message"}}``.
+
+The domain raises :class:`~consent_server.domain.errors.ConsentError`s that
+know nothing of HTTP; this module alone gives each kind its status. Errors of
+the HTTP exchange itself (wrong media type, missing bearer token) are
+:class:`ApiError`s raised by the views.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..domain.errors import (
+    ConsentError,
+    InvalidInput,
+    NotAllowed,
+    StaleRevision,
+    UnknownSite,
+)
+
+# The most specific class wins: ConfigError is an InvalidInput, so a 400.
+STATUS: dict[type[ConsentError], int] = {
+    InvalidInput: 400,
+    NotAllowed: 403,
+    UnknownSite: 404,
+    StaleRevision: 409,
+}
+# Paths that answer errors as JSON; pages keep Flask's HTML error pages.
+API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
+
+
+class ApiError(Exception):
+    """An error of the HTTP exchange, answered with its status and a stable code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """Build the JSON error response."""
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+def status_of(exc: ConsentError) -> int:
+    """The HTTP status for a domain error: that of its nearest listed class."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _http_error(exc: HTTPException) -> HTTPException | tuple[Response, int]:
+    if not request.path.startswith(API_PREFIXES):
+        return exc
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error_response(exc.code or 500, code, exc.description or ""), exc.code or 500
+
+
+def _api_error(exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _domain_error(exc: ConsentError) -> Response:
+    return error_response(status_of(exc), exc.code, exc.message)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into its response."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(ConsentError, _domain_error)

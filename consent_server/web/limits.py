@@ -1,0 +1,35 @@
+"""Rate limits per client (Flask-Limiter), counted per address or IPv6 /64."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from ..domain.privacy import truncate_ip
+
+
+def client_key() -> str:
+    """Rate limits count per client: an IPv4 address, or an IPv6 /64 (one
+    household or server has a whole /64 to pick addresses from)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            # An IPv4 visitor seen through a dual-stack socket: one address.
+            return str(ip.ipv4_mapped)
+        return truncate_ip(address, ipv6_prefix=64)
+    return address
+
+
+limiter = Limiter(key_func=client_key)
+
+
+def setting(name: str) -> str:
+    """A limit from the app's config, read per request so tests can change it."""
+    return str(current_app.config[name])
