@@ -7,6 +7,15 @@ from typing import Any
 from .texts import DEFAULT_TEXTS
 from .vocabulary import OPTIONAL
 
+# What the demo storefront's page loads: name, category, cookie names.
+DEMO_SERVICES = (
+    ("Google Analytics", "analytics", ("_ga", "_ga_*", "_gid")),
+    ("Google Ads", "advertising", ("_gcl_*", "IDE")),
+    ("Meta Pixel", "advertising", ("_fbp", "fr")),
+    ("YouTube", "advertising", ("VISITOR_INFO1_LIVE", "YSC")),
+    ("Shop settings", "preferences", ("shop_lang", "shop_currency")),
+)
+
 
 def demo_config() -> dict[str, Any]:
     """The ``demo`` site: every category, our default texts, loopback origins."""
@@ -16,31 +25,8 @@ def demo_config() -> dict[str, Any]:
         "languages": {lang: {} for lang in DEFAULT_TEXTS},
         "categories": list(OPTIONAL),
         "services": [
-            {
-                "name": "Google Analytics",
-                "category": "analytics",
-                "cookies": ["_ga", "_ga_*", "_gid"],
-            },
-            {
-                "name": "Google Ads",
-                "category": "advertising",
-                "cookies": ["_gcl_*", "IDE"],
-            },
-            {
-                "name": "Meta Pixel",
-                "category": "advertising",
-                "cookies": ["_fbp", "fr"],
-            },
-            {
-                "name": "YouTube",
-                "category": "advertising",
-                "cookies": ["VISITOR_INFO1_LIVE", "YSC"],
-            },
-            {
-                "name": "Shop settings",
-                "category": "preferences",
-                "cookies": ["shop_lang", "shop_currency"],
-            },
+            {"name": name, "category": category, "cookies": list(cookies)}
+            for name, category, cookies in DEMO_SERVICES
         ],
         "policy_url": "https://shop.example/privacy",
         "origins": ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],

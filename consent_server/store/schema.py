@@ -34,21 +34,24 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
     def process_bind_param(
         self, value: dt.datetime | None, dialect: Dialect
     ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
+        if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        value = _utc(value)
+        return (
+            value.replace(tzinfo=None) if value and dialect.name == "sqlite" else value
+        )
 
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect
     ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return _utc(value)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    # A naive value read back from SQLite is UTC already.
+    if value is None or value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC) if value else None
+    return value.astimezone(dt.UTC)
 
 
 sites = sa.Table(
