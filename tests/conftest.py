@@ -29,6 +29,8 @@ def _postgres_url():
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     # Start every test from an empty database.
     schema.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return POSTGRES_URL
 

@@ -197,8 +197,9 @@ def test_new_site_from_import_accepts_consent(runner, tmp_path, consent, engine)
 
 def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engine):
     record(consent, 2)
-    # A database from before revocation and the site/seq index existed.
+    # A database from before Alembic, revocation and the site/seq index.
     with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
         conn.execute(sa.text("DROP INDEX ix_consent_events_site_seq"))
         conn.execute(sa.text("ALTER TABLE api_tokens DROP COLUMN revoked_at"))
     result = runner.invoke(args=["init"])

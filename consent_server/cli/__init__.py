@@ -15,7 +15,7 @@ from werkzeug.serving import make_server, run_simple
 
 from ..domain.demo_site import demo_config
 from ..domain.errors import UnknownSite
-from ..store import engine
+from ..store import engine, migrate
 from ..store import sites as site_store
 from . import accounts, log
 from .sites import sites_group
@@ -54,7 +54,10 @@ def init_database() -> bool:
 @with_appcontext
 def init_command() -> None:
     """Create or upgrade the database (never drops data) and the demo site."""
-    created = init_database()
+    try:
+        created = init_database()
+    except migrate.SchemaMismatch as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("Database ready." + (" Created the demo site." if created else ""))
 
 

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Connection, Engine
 
-from ..domain.chain import GENESIS_HASH
-from .schema import log_head, metadata
+from . import migrate
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -64,41 +63,9 @@ def close_db(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
-def _add_missing_parts(engine: Engine) -> None:
-    # The schema only ever grows: a column or index added in a later version
-    # is added to an existing table (columns nullable, so old rows stay
-    # valid). Nothing is dropped, renamed or retyped here.
-    inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            indexes = {i["name"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                if index.name not in indexes:
-                    index.create(conn)
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                if not column.nullable:
-                    raise RuntimeError(
-                        f"cannot add required column {table.name}.{column.name}"
-                    )
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.execute(
-                    sa.text(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'
-                    )
-                )
-
-
 def create_schema(engine: Engine) -> None:
-    """Create missing tables and columns and the log head; never drops data."""
-    metadata.create_all(engine)
-    _add_missing_parts(engine)
-    with engine.begin() as conn:
-        head = conn.execute(sa.select(log_head.c.id)).first()
-        if head is None:
-            conn.execute(log_head.insert().values(id=1, seq=0, hash=GENESIS_HASH))
+    """Upgrade the database to the newest schema revision; never drops data."""
+    migrate.upgrade(engine)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""The schema's revisions, oldest first: ``<date>_<revision>_<what>.py``."""

@@ -1,0 +1,176 @@
+# The schema as consent-server 0.1 created it before Alembic: consent_server/store/
+# schema.py at commit a10c1d4, copied unchanged below this comment and frozen
+# here, so that tests/test_migrations.py can build a database the way that
+# version's `init` did (metadata.create_all, then the log head row).
+
+"""The tables: sites and their revisions, the consent log, accounts and tokens.
+
+Timestamps are stored as UTC and read back timezone-aware on both backends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no timezone type, so values are stored naive in UTC there and
+    given their zone back on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.String(63), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+site_revisions = sa.Table(
+    "site_revisions",
+    metadata,
+    sa.Column("site", sa.String(63), sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("consent_revision", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("published_by", sa.String(320), nullable=False),
+)
+
+# The consent log. Append-only: rows are only ever inserted (and removed from
+# the old end by `prune`); `hash` chains every row to the one before it.
+consent_events = sa.Table(
+    "consent_events",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("consent_id", sa.String(36), nullable=False, index=True),
+    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("consent_revision", sa.Integer, nullable=False),
+    sa.Column("config_revision", sa.Integer, nullable=False),
+    sa.Column("authentication", sa.Boolean, nullable=False),
+    sa.Column("security", sa.Boolean, nullable=False),
+    sa.Column("preferences", sa.Boolean, nullable=False),
+    sa.Column("analytics", sa.Boolean, nullable=False),
+    sa.Column("advertising", sa.Boolean, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("gpc", sa.Boolean, nullable=False),
+    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("texts_hash", sa.String(64), nullable=False),
+    sa.Column("origin", sa.String(255), nullable=False),
+    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("ip", sa.String(45), nullable=False),
+    sa.Column("user_agent", sa.String(512), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
+    # Audit pages walk one site's events in sequence order.
+    sa.Index("ix_consent_events_site_seq", "site", "seq"),
+)
+
+# One row (id 1): the newest sequence number and hash. Taking the row lock on
+# it serialises appends across processes and servers, and it lets `verify`
+# notice rows removed from, or added past, the end of the log.
+log_head = sa.Table(
+    "log_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column(
+        "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False
+    ),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Each `prune` leaves a row here: the chain then starts again after through_seq.
+log_prunes = sa.Table(
+    "log_prunes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("pruned_at", UTCDateTime, nullable=False),
+    sa.Column("older_than_days", sa.Integer, nullable=False),
+    sa.Column("rows_removed", sa.Integer, nullable=False),
+    sa.Column(
+        "through_seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        nullable=False,
+    ),
+    sa.Column("through_hash", sa.String(64), nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Who asked the audit API what, and when: kept apart from the consent log.
+audit_access = sa.Table(
+    "audit_access",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("token_id", sa.Integer, nullable=True),
+    sa.Column("token_name", sa.String(100), nullable=False),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("ip", sa.String(45), nullable=False),
+)

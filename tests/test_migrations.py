@@ -1,0 +1,169 @@
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from consent_server import create_app
+from consent_server.domain import demo_site
+from consent_server.domain.chain import GENESIS_HASH
+from consent_server.store import accounts, log, migrate
+from consent_server.store import sites as store_sites
+from consent_server.store.engine import make_engine
+from consent_server.store.schema import log_head, metadata
+from tests import schema_0_1
+from tests.conftest import SECRET
+from tests.helpers import events, fill_log
+
+
+@pytest.fixture
+def old_engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_on(database_url):
+    # The application without running init: the tests run it themselves.
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield app
+    app.extensions["consent_db"].dispose()
+
+
+def init_0_1(engine):
+    # What consent-server 0.1's `init` did on an empty database.
+    schema_0_1.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            schema_0_1.log_head.insert().values(id=1, seq=0, hash=GENESIS_HASH)
+        )
+
+
+def before_audit_trail(engine):
+    # A database made before revocation, the audit trail and the (site, seq)
+    # index, which 0.1's init added to it on the fly.
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_access"))
+        conn.execute(sa.text("DROP INDEX ix_consent_events_site_seq"))
+        conn.execute(sa.text("ALTER TABLE api_tokens DROP COLUMN revoked_at"))
+
+
+def version(engine):
+    with engine.connect() as conn:
+        return migrate.current_revision(conn)
+
+
+def differences(engine, target):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, target)
+
+
+def head_row(engine):
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.select(log_head)).one())
+
+
+@pytest.mark.parametrize("older", [None, before_audit_trail], ids=["0.1", "older"])
+def test_init_adopts_a_database_made_before_alembic(old_engine, app_on, older):
+    init_0_1(old_engine)
+    with old_engine.connect() as conn:
+        store_sites.publish(conn, demo_site.demo_config(), published_by="0.1")
+    fill_log(old_engine, 40)
+    # A few through the real append code, as the API records them.
+    app_on.test_client().post(
+        "/v1/consent",
+        json={
+            "site": "demo",
+            "choices": {"preferences": True, "analytics": False, "advertising": False},
+            "method": "custom",
+            "revision": 1,
+            "language": "en",
+            "url": "http://127.0.0.1:8000/",
+        },
+        headers={"Origin": "http://127.0.0.1:8000"},
+    )
+    if older:
+        older(old_engine)
+    before = events(old_engine)
+    head_before = head_row(old_engine)
+    with old_engine.connect() as conn:
+        assert log.verify_chain(conn).ok
+    assert len(before) == 41 and version(old_engine) is None
+
+    result = app_on.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "Database ready.\n"
+    assert version(old_engine) == migrate.head_revision()
+    assert events(old_engine) == before
+    assert head_row(old_engine) == head_before
+    verify = app_on.test_cli_runner().invoke(args=["verify-log"])
+    assert verify.exit_code == 0
+    assert "ok: 41 events" in verify.output
+    assert differences(old_engine, metadata) == []
+    # The adopted database works as a new one, revocation included.
+    with old_engine.connect() as conn:
+        accounts.create_token(conn, "after", "audit")
+    assert (
+        app_on.test_cli_runner().invoke(args=["revoke-token", "after"]).exit_code == 0
+    )
+
+
+def test_init_on_an_empty_database_reaches_head(old_engine, app_on):
+    result = app_on.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Database ready. Created the demo site.\n"
+    assert version(old_engine) == migrate.head_revision()
+    assert head_row(old_engine) == (1, 0, GENESIS_HASH)
+    # The revisions build exactly the tables schema.py describes.
+    assert differences(old_engine, metadata) == []
+
+
+def test_baseline_builds_what_0_1_built(old_engine):
+    migrate.upgrade(old_engine)
+    # Compare with the frozen 0.1 schema too: the first revision is that schema.
+    assert differences(old_engine, schema_0_1.metadata) == []
+    assert differences(old_engine, migrate.baseline_metadata()) == []
+
+
+def test_init_twice_changes_nothing(old_engine, app_on):
+    runner = app_on.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    fill_log(old_engine, 5, start=dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    before = events(old_engine), head_row(old_engine), version(old_engine)
+
+    result = runner.invoke(args=["init"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "Database ready.\n"
+    assert (events(old_engine), head_row(old_engine), version(old_engine)) == before
+
+
+def test_init_refuses_a_database_it_did_not_make(old_engine, app_on):
+    init_0_1(old_engine)
+    fill_log(old_engine, 3)
+    # A column that no consent-server version had: not ours to adopt.
+    with old_engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE log_prunes ADD COLUMN note VARCHAR(10)"))
+        conn.execute(sa.text("DROP TABLE users"))
+    before = events(old_engine)
+
+    result = app_on.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 1
+    assert "do not match the baseline" in result.output
+    assert "log_prunes" in result.output
+    assert version(old_engine) is None
+    assert events(old_engine) == before
+    # Checked before anything changed: the missing table was not made either.
+    assert not sa.inspect(old_engine).has_table("users")
