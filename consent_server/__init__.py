@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli
 from .store import engine
 from .tokens import split_keys
-from .web import audit, consent, cors, errors, files, meta
+from .web import audit, consent, cors, errors, files, home, meta
 from .web.limits import limiter
 from .web.resources import resource_folder
 
@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_VERIFY": "600 per minute",
     # Number of reverse proxies in front whose X-Forwarded-For we trust.
     "PROXY_COUNT": 0,
+    # Set by `consent-server demo`: the home page links the demo storefront.
+    "DEMO_STOREFRONT_PORT": None,
 }
 MIN_SECRET_LENGTH = 16
 
@@ -104,6 +106,6 @@ def create_app(
     cli.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
-    for module in (files, cors, consent, audit, meta):
+    for module in (files, cors, consent, audit, meta, home):
         app.register_blueprint(module.bp)
     return app
