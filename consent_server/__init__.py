@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
 from .store import engine
+from .store import url as database_url
 from .tokens import split_keys
 from .web import audit, consent, cors, errors, files, home, meta
 from .web.limits import limiter
@@ -102,7 +104,11 @@ def create_app(
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
-    engine.init_app(app)
+    try:
+        engine.init_app(app)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+        # A bad URL never gets better by retrying: say so at start-up.
+        raise database_url.unusable(str(app.config["DATABASE_URL"]), exc) from exc
     cli.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
