@@ -7,13 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli
 from .store import engine
+from .store import url as database_url
 from .tokens import split_keys
-from .web import audit, consent, cors, errors, files, meta
+from .web import audit, consent, cors, errors, files, home, meta
 from .web.limits import limiter
 from .web.resources import resource_folder
 
@@ -29,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_VERIFY": "600 per minute",
     # Number of reverse proxies in front whose X-Forwarded-For we trust.
     "PROXY_COUNT": 0,
+    # Set by `consent-server demo`: the home page links the demo storefront.
+    "DEMO_STOREFRONT_PORT": None,
 }
 MIN_SECRET_LENGTH = 16
 
@@ -100,10 +104,14 @@ def create_app(
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
-    engine.init_app(app)
+    try:
+        engine.init_app(app)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+        # A bad URL never gets better by retrying: say so at start-up.
+        raise database_url.unusable(str(app.config["DATABASE_URL"]), exc) from exc
     cli.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
-    for module in (files, cors, consent, audit, meta):
+    for module in (files, cors, consent, audit, meta, home):
         app.register_blueprint(module.bp)
     return app

@@ -2,4 +2,5 @@
 
 from consent_server.cli import main
 
-main()
+# The same name in usage lines and --version as the installed command.
+main(prog_name="consent-server")

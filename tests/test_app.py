@@ -37,3 +37,12 @@ def test_demo_makes_and_keeps_its_own_key(no_env):
     again = create_app({**no_env, "DEMO": True})
     assert len(first.config["CONSENT_KEYS"][0]) >= 32
     assert first.config["CONSENT_KEYS"] == again.config["CONSENT_KEYS"]
+
+
+@pytest.mark.parametrize(
+    "url", ("nonsense", "postgres://consent:s3cret@db/consent", "postgresql://x:y")
+)
+def test_refuses_a_database_url_it_cannot_use(no_env, url):
+    with pytest.raises(RuntimeError, match="cannot open the database") as raised:
+        create_app({**no_env, "DEMO": True, "DATABASE_URL": url})
+    assert "s3cret" not in str(raised.value)

@@ -1,13 +1,22 @@
 import csv
 import io
 import json
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from consent_server.cli import COMMANDS, main
 from consent_server.domain import demo_site
 from consent_server.store import sites as store_sites
 from consent_server.store.schema import api_tokens, consent_events, users
 from tests.helpers import count_events, events
+from tests.servers import free_port
 
 
 def record(consent, n):
@@ -235,3 +244,59 @@ def test_export_filters_like_the_audit_api(runner, consent, engine):
     since = rows[1]["recorded_at"].replace(tzinfo=None).isoformat()
     assert seqs("--until", "2000-01-01") == []
     assert seqs("--since", since) == [2, 3]
+
+
+def test_version_is_ours():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"consent-server {metadata.version('consent-server')}\n"
+
+
+def test_help_shows_our_commands_only():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:")[1].split()
+    for command in COMMANDS:
+        assert command.name in listed
+    # Nothing of Flask's own command line or of its extensions.
+    for theirs in ("--app", "--env-file", "--debug", "limiter", "routes", "shell"):
+        assert theirs not in result.output
+
+
+def test_python_m_and_the_installed_command_say_the_same():
+    script = shutil.which("consent-server", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the consent-server command is not installed beside this Python")
+    for args in (["--version"], ["--help"], ["sites", "--help"]):
+        runs = [
+            subprocess.run(cmd + args, capture_output=True, text=True, timeout=60)
+            for cmd in ([sys.executable, "-m", "consent_server"], [script])
+        ]
+        assert runs[0].returncode == runs[1].returncode == 0
+        assert runs[0].stdout == runs[1].stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    (
+        ("nonsense", "cannot open the database nonsense: not a database URL"),
+        (
+            "postgres://consent:s3cret@127.0.0.1/consent",
+            "cannot open the database postgres://consent:***@127.0.0.1/consent:"
+            " unknown database driver 'postgres'",
+        ),
+        ("mysql://consent:s3cret@db/consent", "unknown database driver 'mysql'"),
+        ("sqlite:////no/such/folder/c.sqlite", "unable to open database file"),
+        (
+            f"postgresql://consent:s3cret@127.0.0.1:{free_port()}/consent",
+            "Connection refused",
+        ),
+    ),
+)
+def test_a_database_that_cannot_be_opened_is_one_line(url, message):
+    result = CliRunner().invoke(main, ["verify-log"], env={"CONSENT_DATABASE_URL": url})
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: cannot open the database ")
+    assert message in line
+    assert "s3cret" not in line

@@ -7,32 +7,60 @@ The commands are grouped by what they work on: ``accounts``, ``log`` and
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app
+from flask.cli import ScriptInfo, with_appcontext
 from werkzeug.serving import make_server, run_simple
 
 from ..domain.demo_site import demo_config
 from ..domain.errors import UnknownSite
 from ..store import engine, migrate
 from ..store import sites as site_store
+from ..store.url import check_connects, shown
 from . import accounts, log
 from .sites import sites_group
 
 
-def _app() -> Flask:
+def build_app(
+    config: Mapping[str, Any] | None = None, *, require_secret: bool = False
+) -> Flask:
+    """Build the application for a command and check that its database answers.
+
+    A bad setting or an unreachable database stops the command with one line
+    (``Error: ...``, exit 1) instead of a traceback.
+    """
     from .. import create_app
 
+    try:
+        app = create_app(config, require_secret=require_secret)
+        check_connects(app.extensions["consent_db"], app.config["DATABASE_URL"])
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return app
+
+
+def _app() -> Flask:
     # Commands here sign nothing, so they run without a secret key.
-    return create_app(require_secret=False)
+    return build_app()
 
 
-@click.group(
-    cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=False
+# A plain group rather than Flask's FlaskGroup: that one adds its own options
+# (--app, --env-file, ...) and the commands extensions register on the app
+# (Flask-Limiter's `limiter`), none of which are ours to offer.
+@click.group()
+@click.version_option(
+    package_name="consent-server",
+    prog_name="consent-server",
+    message="%(prog)s %(version)s",
 )
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """consent-server: cookie consent banner, tracking gate and consent log."""
+    # `with_appcontext` builds the application from this, as under `flask`.
+    ctx.obj = ScriptInfo(create_app=_app, set_debug_flag=False)
 
 
 def init_database() -> bool:
@@ -59,6 +87,8 @@ def init_command() -> None:
     except migrate.SchemaMismatch as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("Database ready." + (" Created the demo site." if created else ""))
+    # Which database (and so which instance folder) this was: password hidden.
+    click.echo(f"Database: {shown(current_app.config['DATABASE_URL'])}")
 
 
 @click.command("demo")
@@ -68,13 +98,12 @@ def init_command() -> None:
               help="Port of the demo storefront [default: PORT + 1].")  # fmt: skip
 def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     """Serve the service and a demo storefront on the embedded SQLite default."""
-    from .. import create_app
     from ..web.demo import create_storefront
 
-    app = create_app({"DEMO": True})
+    shop_port = storefront_port or port + 1
+    app = build_app({"DEMO": True, "DEMO_STOREFRONT_PORT": shop_port})
     with app.app_context():
         init_database()
-    shop_port = storefront_port or port + 1
     shop = make_server(host, shop_port, create_storefront(port), threaded=True)
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     click.echo(f"consent-server demo: the service on http://{host}:{port}/")
@@ -83,18 +112,24 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     run_simple(host, port, app, threaded=True)
 
 
+COMMANDS: tuple[click.Command, ...] = (
+    init_command,
+    demo_command,
+    accounts.create_user_command,
+    accounts.create_token_command,
+    accounts.revoke_token_command,
+    accounts.list_tokens_command,
+    log.verify_log_command,
+    log.export_command,
+    log.prune_command,
+    sites_group,
+)
+for _command in COMMANDS:
+    main.add_command(_command)
+
+
 def init_app(app: Flask) -> None:
-    """Add the commands to the application's CLI (and so to `consent-server`)."""
-    for command in (
-        init_command,
-        demo_command,
-        accounts.create_user_command,
-        accounts.create_token_command,
-        accounts.revoke_token_command,
-        accounts.list_tokens_command,
-        log.verify_log_command,
-        log.export_command,
-        log.prune_command,
-        sites_group,
-    ):
+    """Add the commands to the application's CLI too (``app.test_cli_runner``,
+    ``flask --app consent_server``)."""
+    for command in COMMANDS:
         app.cli.add_command(command)

@@ -11,6 +11,27 @@ from flask import Flask, render_template, request
 
 from .resources import resource_folder
 
+# The languages the banner ships texts for (domain/texts.py DEFAULT_TEXTS),
+# each named in itself for the switch.
+LANGUAGES = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "it": "Italiano",
+}
+
+
+def page_language() -> str:
+    """``?lang=`` if it is one of ours, else the browser's best match, else English.
+
+    The page says it in ``<html lang>``, which is what the banner reads first.
+    """
+    asked = request.args.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
 
 def create_storefront(service_port: int) -> Flask:
     """A made-up shop's product page that embeds the banner and gated tags."""
@@ -25,6 +46,8 @@ def create_storefront(service_port: int) -> Flask:
         # The service runs on the same host name the visitor used, other port.
         host = request.host.rsplit(":", 1)[0]
         service = f"{request.scheme}://{host}:{service_port}"
-        return render_template("demo.html", service=service)
+        return render_template(
+            "demo.html", service=service, lang=page_language(), languages=LANGUAGES
+        )
 
     return app

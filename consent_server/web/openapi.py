@@ -321,6 +321,17 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/": {
+            "get": {
+                "summary": "The front page: what this service is, links onward",
+                "responses": {
+                    "200": {
+                        "description": "an HTML page",
+                        "content": {"text/html": {}},
+                    }
+                },
+            }
+        },
         "/healthz": {
             "get": {
                 "summary": "Liveness and a database round trip",
