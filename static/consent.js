@@ -11,8 +11,7 @@
   const API = new URL(me.src, location.href).origin;
   const NONCE = me.nonce || '';
   const NAME = 'cs_consent';
-  const NEED = ['authentication', 'security'];
-  const OPT = ['preferences', 'analytics', 'advertising'];
+  const {necessary: NEED, optional: OPT} = C;
   const SEL = '[data-consent]';
   const has = (list, x) => list.indexOf(x) >= 0;
   const gpc = C.gpc && navigator.globalPrivacyControl === true;
