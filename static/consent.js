@@ -1,470 +1,534 @@
-/* consent-server banner and tracking gate. One global (window.Consent), no
-   dependencies, no eval, no inline handlers, every text set with textContent.
-   The server fills in __CONFIG__ and __CSS__ when it serves /s/SITE/consent.js;
-   it also strips comments and indentation, so comments cost storefronts nothing. */
-((w, d) => {
+/* consent-server banner and tracking gate (SPEC.md §3–§5).
+
+   One global (window.Consent), no dependencies, no eval, no inline handlers,
+   every text set with textContent. The server fills in __CONFIG__ and __CSS__
+   when it serves /s/SITE/consent.js. The build (terser) strips comments and
+   shortens every local name, so both cost storefronts nothing.
+
+   One file in sections, in the order a visit goes through them:
+     1. Config, the category vocabulary, the visitor's language
+     2. The consent cookie, and what this page remembers
+     3. The gate: marked elements run only when their categories are allowed
+     4. The banner: two layers, the iframe placeholder, the settings button
+     5. Recording a choice: fail closed, retried, the answer applied
+     6. window.Consent and start-up
+   Every variable that is ever reassigned is declared in one block, in section 2. */
+((window, document) => {
   'use strict';
-  const me = d.currentScript;
-  if (w.Consent || !me) return;
-  const C = __CONFIG__;
-  const CSS = __CSS__;
-  const API = new URL(me.src, location.href).origin;
-  const NONCE = me.nonce || '';
-  const NAME = 'cs_consent';
-  const NEED = ['authentication', 'security'];
-  const OPT = ['preferences', 'analytics', 'advertising'];
-  const SEL = '[data-consent]';
-  const has = (list, x) => list.indexOf(x) >= 0;
-  const gpc = C.gpc && navigator.globalPrivacyControl === true;
-  const listeners = [];
-  const queue = [];
-  let running = false;
-  let ready = false;
-  let pending = null;
-  let delay = 1000;
-  let root, notice, prefs, status, floater, lastFocus;
+  const ownScript = document.currentScript;
+  if (window.Consent || !ownScript) return;
 
-  // The visitor's language: <html lang>, then the browser's list, then the default.
-  const lang = (() => {
-    const keys = {};
-    Object.keys(C.languages).forEach((k) => { keys[k.toLowerCase()] = k; });
-    for (const want of [d.documentElement.lang, ...(navigator.languages || [])]) {
-      const t = (want || '').toLowerCase();
-      const hit = keys[t] || keys[t.split('-')[0]];
-      if (hit) return hit;
+  // -- 1. Config, vocabulary, language ---------------------------------------
+
+  const config = __CONFIG__;
+  // The category vocabulary comes with the config (consent_server/banner.py):
+  // the server owns it and the script never restates it.
+  const {necessary: NECESSARY, optional: OPTIONAL} = config;
+  const SERVICE = new URL(ownScript.src).origin; // .src is absolute
+  const NONCE = ownScript.nonce || '';
+  const COOKIE = 'cs_consent';
+  const GATED = '[data-consent]';
+  const honourGpc = config.gpc && navigator.globalPrivacyControl === true;
+  // {category: value(category)} for the optional categories (or those given).
+  const perCategory = (value, categories = OPTIONAL) => Object.fromEntries(categories.map((k) => [k, value(k)]));
+
+  // <html lang>, then the browser's list, then the site's default.
+  const language = (() => {
+    const byLowerCase = {};
+    for (const code of Object.keys(config.languages)) byLowerCase[code.toLowerCase()] = code;
+    for (const wanted of [document.documentElement.lang, ...(navigator.languages || [])]) {
+      const code = (wanted || '').toLowerCase();
+      const found = byLowerCase[code] || byLowerCase[code.split('-')[0]];
+      if (found) return found;
     }
-    return C.default_language;
+    return config.default_language;
   })();
-  let T = C.languages[lang];
 
-  const unbase64 = (s) => atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
+  // -- 2. The consent cookie, and what this page remembers --------------------
 
-  // A token's payload, read without the secret (the server checks signatures).
-  const payload = (token) => {
+  const fromBase64Url = (text) =>
+    atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
+
+  // A token's consent and its expiry (in seconds), read without the secret
+  // (the server checks signatures).
+  const readToken = (token) => {
     const parts = token.split('.');
-    const p = JSON.parse(unbase64(parts[0]));
-    const time = [...unbase64(parts[1])].reduce((t, c) => t * 256 + c.charCodeAt(0), 0);
-    if (parts.length !== 3 || !parts[2] || p.site !== C.site || typeof p.id !== 'string' ||
-        !OPT.every((k) => typeof p.choices[k] === 'boolean')) throw token;
-    return {id: p.id, choices: p.choices, revision: p.rev, time: new Date(time * 1000).toISOString(), exp: p.exp};
+    const payload = JSON.parse(fromBase64Url(parts[0]));
+    const seconds = [...fromBase64Url(parts[1])].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
+    if (parts.length !== 3 || !parts[2] || payload.site !== config.site || typeof payload.id !== 'string' ||
+        !OPTIONAL.every((k) => typeof payload.choices[k] === 'boolean')) {
+      throw new Error('bad token');
+    }
+    const recorded = {
+      id: payload.id, choices: payload.choices, revision: payload.rev, time: new Date(seconds * 1000).toISOString()
+    };
+    return [recorded, payload.exp];
   };
 
-  // The cookie counts when it is for this site and consent revision and not
-  // expired. An edited payload is caught by the server on the next POST.
-  let previous = (d.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
-  let state = null;
+  // What this page remembers. (One block: terser cannot merge declarations
+  // spread over the file, and each would cost bytes.)
+  let texts = config.languages[language]; // replaced when a 409 brings new texts
+  // The visitor's latest token, sent along so that their history continues.
+  let previousToken = (document.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
+  // The consent that applies on this page, or null: the cookie counts when it
+  // is for this site and consent revision and not expired. An edited payload
+  // is caught by the server on the next POST.
+  let consent = null;
   // What the visitor last allowed, even under an older revision: narrowing
   // it deletes the cookies of what they no longer allow.
-  let before = {};
+  let lastAllowed = {};
+  let scriptLoading = false; // an external gated script is loading; the next ones wait
+  // The banner's parts, built on first use; the element focused before it opened.
+  let banner, noticeLayer, preferencesLayer, statusLine, settingsButton, focusBefore;
+  let pendingChoice = null; // the choice being recorded; a newer one replaces it
+  let retryDelay = 1000; // doubles with each failed attempt, up to a minute
+  let retryTimer; // the one scheduled retry, of a POST or of loading the config
   try {
-    const p = payload(previous);
-    before = p.choices;
-    if (p.revision === C.consent_revision && p.exp > Date.now() / 1000) {
-      delete p.exp;
-      state = p;
-    }
-  } catch (e) { /* no cookie or a malformed one: no consent */ }
+    const [found, expires] = readToken(previousToken);
+    lastAllowed = found.choices;
+    if (found.revision === config.consent_revision && expires > Date.now() / 1000) consent = found;
+  } catch (error) { /* no cookie or a malformed one: no consent */ }
 
-  const allowed = (category) => has(NEED, category) || !!(state && state.choices[category] === true);
-  const categoriesOf = (el) => el.getAttribute('data-consent').split(/\s+/).filter(Boolean);
-  // An element naming no category never runs: fail closed.
-  const allows = (el) => categoriesOf(el).length > 0 && categoriesOf(el).every(allowed);
-
-  // Consent Mode v2: the default goes into dataLayer before any tag can run.
-  function gtag() {
-    (w.dataLayer = w.dataLayer || []).push(arguments);
-  }
-  const consentMode = (kind) => {
-    if (!C.google_consent_mode) return;
-    const c = (kind === 'update' && state && state.choices) || {};
-    const g = (k) => (c[k] ? 'granted' : 'denied');
-    const m = {
-      ad_storage: g('advertising'), ad_user_data: g('advertising'),
-      ad_personalization: g('advertising'), analytics_storage: g('analytics'),
-      functionality_storage: g('preferences'), personalization_storage: g('preferences'),
-      security_storage: 'granted'
-    };
-    if (kind === 'default') m.wait_for_update = 500;
-    gtag('consent', kind, m);
+  const deleteCookie = (name, domain) => {
+    document.cookie = `${name}=; Max-Age=0; Path=/` + (domain ? '; Domain=' + domain : '');
   };
 
-  const el = (tag, cls, text) => {
-    const e = d.createElement(tag);
-    if (cls) e.className = cls;
-    if (text) e.textContent = text;
-    return e;
-  };
-  const attr = (e, name, value) => e.setAttribute(name, value);
-  const button = (text, action) => {
-    const b = el('button', '', text);
-    b.type = 'button';
-    if (action) attr(b, 'data-consent-action', action);
-    return b;
-  };
-  const label = (k) => (T.categories[k] || {label: k}).label;
-
-  // The gate: activate every marked element whose categories are all allowed.
-  const scan = (node) => {
-    const list = node.matches && node.matches(SEL) ? [node] : [];
-    if (node.querySelectorAll) list.push(...node.querySelectorAll(SEL));
-    for (const e of list) {
-      try {
-        gate(e);
-      } catch (err) {
-        // One broken element must not stop the others or the banner.
-        console.error(err);
+  // Delete the cookies of services whose category is now refused, on this
+  // host and on every parent domain they might have been set for.
+  const deleteRefusedServicesCookies = (choices) => {
+    const names = document.cookie.split(/;\s*/).map((pair) => pair.split('=')[0]);
+    const host = location.hostname.split('.');
+    for (const service of config.services) {
+      if (choices[service.category] !== false) continue;
+      for (const pattern of service.cookies) {
+        const wildcard = new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
+        for (const name of names.filter((n) => wildcard.test(n))) {
+          deleteCookie(name);
+          for (let i = 0; i < host.length - 1; i++) deleteCookie(name, host.slice(i).join('.'));
+        }
       }
     }
-    runQueue();
   };
 
-  const gate = (e) => {
-    if (e.csDone) return;
-    if (!allows(e)) {
-      if (e.tagName === 'IFRAME') hold(e);
+  // -- 3. The gate ------------------------------------------------------------
+
+  const allowed = (category) =>
+    NECESSARY.includes(category) || !!(consent && consent.choices[category] === true);
+  const categoriesOf = (element) => element.getAttribute('data-consent').split(/\s+/).filter(Boolean);
+  // An element naming no category never runs: fail closed.
+  const mayRun = (element) => categoriesOf(element).length > 0 && categoriesOf(element).every(allowed);
+
+  // Google Consent Mode v2: the default goes into dataLayer before any tag can run.
+  function gtag() {
+    (window.dataLayer = window.dataLayer || []).push(arguments);
+  }
+  const tellConsentMode = (kind) => {
+    if (!config.google_consent_mode) return;
+    const choices = (kind === 'update' && consent && consent.choices) || {};
+    const grant = (category) => (choices[category] ? 'granted' : 'denied');
+    const signals = {
+      ad_storage: grant('advertising'), ad_user_data: grant('advertising'),
+      ad_personalization: grant('advertising'), analytics_storage: grant('analytics'),
+      functionality_storage: grant('preferences'), personalization_storage: grant('preferences'),
+      security_storage: 'granted'
+    };
+    if (kind === 'default') signals.wait_for_update = 500;
+    gtag('consent', kind, signals);
+  };
+
+  const scriptQueue = []; // gated scripts allowed to run, in document order
+
+  // Activate every marked element in (and including) node whose categories
+  // are all allowed. Any node will do: a text node simply holds none.
+  const gateAll = (node) => {
+    const found = node.matches && node.matches(GATED) ? [node] : [];
+    if (node.querySelectorAll) found.push(...node.querySelectorAll(GATED));
+    for (const element of found) {
+      try {
+        gate(element);
+      } catch (error) {
+        // One broken element must not stop the others or the banner.
+        console.error(error);
+      }
+    }
+    runQueuedScripts();
+  };
+
+  const gate = (element) => {
+    if (element.csDone) return;
+    if (!mayRun(element)) {
+      if (element.tagName === 'IFRAME') showPlaceholder(element);
       return;
     }
-    e.csDone = true;
-    if (e.tagName === 'SCRIPT') {
-      queue.push(e);
+    element.csDone = true;
+    if (element.tagName === 'SCRIPT') {
+      scriptQueue.push(element);
       return;
     }
-    for (const a of ['src', 'href', 'srcset', 'poster']) {
-      const v = e.getAttribute('data-' + a);
-      if (v !== null) attr(e, a, v);
+    for (const name of ['src', 'href', 'srcset', 'poster']) {
+      const value = element.getAttribute('data-' + name);
+      if (value !== null) setAttr(element, name, value);
     }
-    if (e.csHolder) {
-      e.csHolder.remove();
-      e.hidden = false;
+    if (element.csHolder) {
+      element.csHolder.remove();
+      element.hidden = false;
     }
-    if (e.tagName === 'SOURCE' && e.parentNode.load) e.parentNode.load();
+    if (element.tagName === 'SOURCE' && element.parentNode.load) element.parentNode.load();
   };
 
   // Gated scripts run once, in order; an external one loads (or fails)
   // before the next one starts, as the parser would have done.
-  const runQueue = () => {
-    while (!running && queue.length) {
-      const old = queue.shift();
-      const s = d.createElement('script');
-      for (const a of old.attributes) {
-        if (!/^(type|src|nonce|data-consent|data-src|data-type)$/.test(a.name)) attr(s, a.name, a.value);
+  const runQueuedScripts = () => {
+    while (!scriptLoading && scriptQueue.length) {
+      const gated = scriptQueue.shift();
+      const script = document.createElement('script');
+      for (const a of gated.attributes) {
+        if (!/^(type|src|nonce|data-consent|data-src|data-type)$/.test(a.name)) setAttr(script, a.name, a.value);
       }
-      if (old.getAttribute('data-type')) s.type = old.getAttribute('data-type');
-      s.nonce = old.nonce || NONCE;
-      const src = old.getAttribute('src') || old.getAttribute('data-src');
+      if (gated.getAttribute('data-type')) script.type = gated.getAttribute('data-type');
+      script.nonce = gated.nonce || NONCE;
+      const src = gated.getAttribute('src') || gated.getAttribute('data-src');
       if (src) {
-        running = true;
-        s.async = false;
-        s.onload = s.onerror = () => {
-          running = false;
-          runQueue();
+        scriptLoading = true;
+        script.async = false;
+        script.onload = script.onerror = () => {
+          scriptLoading = false;
+          runQueuedScripts();
         };
-        s.src = src;
+        script.src = src;
       } else {
-        s.textContent = old.textContent;
+        script.textContent = gated.textContent;
       }
-      (old.parentNode || d.head).insertBefore(s, old.nextSibling);
+      (gated.parentNode || document.head).insertBefore(script, gated.nextSibling);
     }
   };
 
+  // -- 4. The banner ------------------------------------------------------------
+
+  const newElement = (tag, className, text) => {
+    const made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text) made.textContent = text;
+    return made;
+  };
+  const setAttr = (target, name, value) => target.setAttribute(name, value);
+  const button = (text, action) => {
+    const made = newElement('button', '', text);
+    made.type = 'button';
+    if (action) setAttr(made, 'data-consent-action', action);
+    return made;
+  };
+  const categoryLabel = (category) => (texts.categories[category] || {label: category}).label;
+
   // A blocked iframe shows a placeholder of the same size with an allow button.
-  const hold = (frame) => {
+  const showPlaceholder = (frame) => {
     if (frame.csHolder || !frame.parentNode) return;
     const missing = categoriesOf(frame).filter((k) => !allowed(k));
     let service = frame.getAttribute('data-consent-service');
     try {
       service = service || new URL(frame.getAttribute('data-src'), location.href).hostname.replace(/^www\./, '');
-    } catch (e) { /* keep it empty */ }
+    } catch (error) { /* no usable address: no service name */ }
     const box = frame.getBoundingClientRect();
-    const h = el('div', 'cs-ph');
-    h.style.width = box.width + 'px';
-    h.style.height = box.height + 'px';
-    h.append(el('p', '', T.placeholder.replace('{service}', service || '')
-      .replace('{category}', missing.map(label).join(', '))));
-    const b = button(T.allow_and_play);
-    b.addEventListener('click', () => api.set(Object.fromEntries(missing.map((k) => [k, true]))));
-    h.append(b);
+    const placeholder = newElement('div', 'cs-ph');
+    placeholder.style.width = box.width + 'px';
+    placeholder.style.height = box.height + 'px';
+    placeholder.append(newElement('p', '', texts.placeholder.replace('{service}', service || '')
+      .replace('{category}', missing.map(categoryLabel).join(', '))));
+    const allow = button(texts.allow_and_play);
+    allow.addEventListener('click', () => api.set(perCategory(() => true, missing)));
+    placeholder.append(allow);
     frame.hidden = true;
-    frame.before(h);
-    frame.csHolder = h;
+    frame.before(placeholder);
+    frame.csHolder = placeholder;
   };
 
   const layer = (name, title) => {
-    const l = el('div', 'cs-layer');
-    attr(l, 'data-consent-layer', name);
-    attr(l, 'role', 'dialog');
-    attr(l, 'aria-modal', name === 'preferences');
-    attr(l, 'aria-labelledby', 'cs-' + name);
-    const h = el('h2', '', title);
-    h.id = 'cs-' + name;
-    h.tabIndex = -1;
-    l.append(h);
-    return l;
+    const made = newElement('div', 'cs-layer');
+    setAttr(made, 'data-consent-layer', name);
+    setAttr(made, 'role', 'dialog');
+    setAttr(made, 'aria-modal', name === 'preferences');
+    setAttr(made, 'aria-labelledby', 'cs-' + name);
+    const heading = newElement('h2', '', title);
+    heading.id = 'cs-' + name;
+    heading.tabIndex = -1;
+    made.append(heading);
+    return made;
   };
-  const buttons = (actions) => {
-    const row = el('div', 'cs-btns');
-    for (const a of actions) row.append(button(T[a.replace('-', '_')], a));
+  // Each action's button text is the text of the same name: accept-all → accept_all.
+  const buttonRow = (actions) => {
+    const row = newElement('div', 'cs-btns');
+    for (const action of actions) row.append(button(texts[action.replace('-', '_')], action));
     return row;
   };
 
-  const build = () => {
-    root = el('div', 'cs-' + C.theme.position);
-    root.id = 'consent-banner';
-    root.lang = lang;
-    for (const k of ['accent', 'background', 'text']) root.style.setProperty('--cs-' + k, C.theme[k]);
+  const buildBanner = () => {
+    banner = newElement('div', 'cs-' + config.theme.position);
+    banner.id = 'consent-banner';
+    banner.lang = language;
+    for (const k of ['accent', 'background', 'text']) banner.style.setProperty('--cs-' + k, config.theme[k]);
 
-    notice = layer('notice', T.title);
-    const text = el('p', '', T.description + ' ');
-    text.id = 'cs-text';
-    attr(notice, 'aria-describedby', text.id);
-    const a = el('a', '', T.policy_link);
-    a.href = C.policy_url;
-    text.append(a);
-    notice.append(text, buttons(['accept-all', 'reject-all', 'customize']));
+    noticeLayer = layer('notice', texts.title);
+    const description = newElement('p', '', texts.description + ' ');
+    setAttr(noticeLayer, 'aria-describedby', description.id = 'cs-text');
+    const policy = newElement('a', '', texts.policy_link);
+    policy.href = config.policy_url;
+    description.append(policy);
+    noticeLayer.append(description, buttonRow(['accept-all', 'reject-all', 'customize']));
 
-    prefs = layer('preferences', T.preferences_title);
+    preferencesLayer = layer('preferences', texts.preferences_title);
     const close = button('\u00d7', 'close');
     close.className = 'cs-x';
-    attr(close, 'aria-label', T.close);
-    prefs.prepend(close);
-    for (const k of NEED.concat(C.categories)) {
-      const row = el('div', 'cs-cat');
-      const lab = el('label');
-      const box = el('input');
-      const desc = el('p', '', T.categories[k].description);
-      box.type = 'checkbox';
-      attr(box, 'role', 'switch');
-      attr(box, 'data-consent-category', k);
-      desc.id = 'cs-d-' + k;
-      attr(box, 'aria-describedby', desc.id);
-      lab.append(box, el('span', '', label(k)));
-      if (has(NEED, k)) {
-        box.checked = box.disabled = true;
-        lab.append(el('span', 'cs-on', T.always_on));
+    setAttr(close, 'aria-label', texts.close);
+    preferencesLayer.prepend(close);
+    for (const category of NECESSARY.concat(config.categories)) {
+      const row = newElement('div', 'cs-cat');
+      const label = newElement('label');
+      const toggle = newElement('input');
+      const description = newElement('p', '', texts.categories[category].description);
+      toggle.type = 'checkbox';
+      setAttr(toggle, 'role', 'switch');
+      setAttr(toggle, 'data-consent-category', category);
+      setAttr(toggle, 'aria-describedby', description.id = 'cs-d-' + category);
+      label.append(toggle, newElement('span', '', categoryLabel(category)));
+      if (NECESSARY.includes(category)) {
+        toggle.checked = toggle.disabled = true;
+        label.append(newElement('span', 'cs-on', texts.always_on));
       }
-      row.append(lab, desc);
-      prefs.append(row);
+      row.append(label, description);
+      preferencesLayer.append(row);
     }
-    prefs.append(buttons(['save', 'accept-all', 'reject-all']));
-    status = el('p', 'cs-status');
-    attr(status, 'role', 'status');
-    root.append(notice, prefs);
-    root.addEventListener('click', onClick);
-    root.addEventListener('keydown', onKey);
+    preferencesLayer.append(buttonRow(['save', 'accept-all', 'reject-all']));
+    statusLine = newElement('p', 'cs-status');
+    setAttr(statusLine, 'role', 'status');
+    banner.append(noticeLayer, preferencesLayer);
+    banner.addEventListener('click', onBannerClick);
+    banner.addEventListener('keydown', onBannerKey);
   };
 
-  const switchOf = (k) => root.querySelector(`[data-consent-category="${k}"]`);
+  const switchOf = (category) => banner.querySelector(`[data-consent-category="${category}"]`);
 
-  const show = (which) => {
-    if (!d.body) return;
-    if (!root) build();
-    if (!root.isConnected) {
-      const active = d.activeElement;
-      lastFocus = active !== d.body ? active : null;
-      d.body.append(root);
+  // Open the banner on one layer, "notice" or "preferences", focus on its title.
+  const show = (layerName) => {
+    if (!document.body) return;
+    if (!banner) buildBanner();
+    if (!banner.isConnected) {
+      const active = document.activeElement;
+      focusBefore = active !== document.body ? active : null;
+      document.body.append(banner);
     }
-    for (const k of OPT) if (switchOf(k)) switchOf(k).checked = allowed(k);
-    notice.hidden = which !== 'notice';
-    prefs.hidden = !notice.hidden;
-    (notice.hidden ? prefs : notice).append(status);
-    d.getElementById('cs-' + which).focus();
+    for (const k of OPTIONAL) if (switchOf(k)) switchOf(k).checked = allowed(k);
+    noticeLayer.hidden = layerName !== 'notice';
+    preferencesLayer.hidden = !noticeLayer.hidden;
+    (noticeLayer.hidden ? preferencesLayer : noticeLayer).append(statusLine);
+    document.getElementById('cs-' + layerName).focus();
   };
-  const reopen = () => show(state ? 'preferences' : 'notice');
+  const openSettings = () => show(consent ? 'preferences' : 'notice');
 
   const hide = () => {
-    if (!root || !root.isConnected) return;
-    root.remove();
-    status.textContent = '';
-    (lastFocus && lastFocus.isConnected ? lastFocus : floater || d.body).focus();
+    if (!banner || !banner.isConnected) return;
+    banner.remove();
+    statusLine.textContent = '';
+    (focusBefore && focusBefore.isConnected ? focusBefore : settingsButton || document.body).focus();
   };
 
   // Escape and the close button record nothing.
-  const back = () => (state ? hide() : show('notice'));
+  const closeWithoutChoosing = () => (consent ? hide() : show('notice'));
 
-  const everything = (on) => Object.fromEntries(OPT.map((k) =>
-    [k, on && has(C.categories, k) && !(k === 'advertising' && gpc)]));
+  const showSettingsButton = () => {
+    if (!config.theme.floating || settingsButton || !document.body) return;
+    settingsButton = button(texts.settings);
+    settingsButton.id = 'cs-float';
+    settingsButton.style.setProperty('--cs-accent', config.theme.accent);
+    settingsButton.addEventListener('click', openSettings);
+    document.body.append(settingsButton);
+  };
 
-  const onClick = (e) => {
-    const b = e.target.closest('[data-consent-action]');
-    const action = b && b.getAttribute('data-consent-action');
+  const onBannerClick = (event) => {
+    const clicked = event.target.closest('[data-consent-action]');
+    const action = clicked && clicked.getAttribute('data-consent-action');
     if (action === 'accept-all') api.acceptAll();
     if (action === 'reject-all') api.rejectAll();
     if (action === 'customize') show('preferences');
-    if (action === 'close') back();
+    if (action === 'close') closeWithoutChoosing();
     if (action === 'save') {
-      choose('custom', Object.fromEntries(OPT.map((k) => [k, !!(switchOf(k) && switchOf(k).checked)])));
+      choose('custom', perCategory((k) => !!(switchOf(k) && switchOf(k).checked)));
     }
   };
 
-  const onKey = (e) => {
-    if (e.key === 'Escape' && !prefs.hidden) back();
-    if (e.key !== 'Tab' || prefs.hidden) return;
+  const onBannerKey = (event) => {
+    if (event.key === 'Escape' && !preferencesLayer.hidden) closeWithoutChoosing();
+    if (event.key !== 'Tab' || preferencesLayer.hidden) return;
     // The preferences layer is modal: Tab cycles within it.
-    const f = [...prefs.querySelectorAll('button, input:not([disabled]), a[href]')];
-    const edge = e.shiftKey ? f[0] : f[f.length - 1];
-    if (d.activeElement === edge) {
-      (e.shiftKey ? f[f.length - 1] : f[0]).focus();
-      e.preventDefault();
+    const focusable = [...preferencesLayer.querySelectorAll('button, input:not([disabled]), a[href]')];
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (document.activeElement === (event.shiftKey ? first : last)) {
+      (event.shiftKey ? last : first).focus();
+      event.preventDefault();
     }
+  };
+
+  // -- 5. Recording a choice ----------------------------------------------------
+  // Fail closed: nothing new runs until the server has recorded the choice.
+  // A network failure (offline, server down, refused by CORS) and an HTTP error
+  // that may pass next time (timeout, too many requests, server error) are
+  // retried with back-off, saying so; a 409 asks the visitor again with the
+  // current config; any other HTTP error is final: the visitor may choose again.
+
+  // The JSON of a 2xx answer. An HTTP error rejects with an Error that has the
+  // status; a network failure rejects with fetch's own TypeError, which has none.
+  const fetchJson = (path, options) => fetch(SERVICE + path, options).then((response) => {
+    if (!response.ok) throw Object.assign(new Error('HTTP ' + response.status), {status: response.status});
+    return response.json();
+  });
+
+  // A request the server refused (4xx) would be refused again, unless it
+  // timed out or came too often; a network failure or a server error may pass.
+  const refusedForGood = (status) => status > 399 && status < 500 && status !== 408 && status !== 429;
+
+  const tryAgainLater = (attempt) => {
+    statusLine.textContent = texts.retrying;
+    retryDelay = Math.min(retryDelay * 2, 60000);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(attempt, retryDelay);
   };
 
   const choose = (method, choices) => {
-    const narrowed = OPT.some((k) => before[k] && !choices[k]);
-    pending = {method: method === 'custom' && narrowed ? 'withdraw' : method, choices, narrowed};
-    delay = 1000;
-    send(pending);
+    const narrowed = OPTIONAL.some((k) => lastAllowed[k] && !choices[k]);
+    pendingChoice = {method: method === 'custom' && narrowed ? 'withdraw' : method, choices, narrowed};
+    retryDelay = 1000;
+    send(pendingChoice);
   };
 
-  // Fail closed: nothing new runs until the server has recorded the choice.
-  const send = (p) => {
-    if (!root) build();
-    status.textContent = T.saving;
-    fetch(API + '/v1/consent', {
+  const send = (choice) => {
+    if (!banner) buildBanner();
+    statusLine.textContent = texts.saving;
+    fetchJson('/v1/consent', {
       method: 'POST',
       credentials: 'omit',
       headers: {'Content-Type': 'application/json'},
       body: JSON.stringify({
-        site: C.site, previous, choices: p.choices, method: p.method,
-        revision: C.consent_revision, config_revision: C.revision, language: lang,
-        url: location.origin + location.pathname, gpc
+        site: config.site, previous: previousToken, choices: choice.choices, method: choice.method,
+        revision: config.consent_revision, config_revision: config.revision, language,
+        url: location.origin + location.pathname, gpc: honourGpc
       })
-    }).then((r) => {
-      if (r.status !== 201) throw r.status;
-      return r.json();
-    }).then((res) => p === pending && recorded(p, res), (err) => {
-      if (p !== pending) return;
+    }).then((answer) => choice === pendingChoice && applyRecorded(answer), (error) => {
+      if (choice !== pendingChoice) return;
       // A withdrawal that cannot be recorded yet still applies here and now:
       // nothing more runs, the consent cookie and the services' cookies go.
-      if (p.narrowed) {
-        if (state) {
-          state = {...state, choices: OPT.reduce((c, k) => ({...c, [k]: c[k] && p.choices[k]}), state.choices)};
-          consentMode('update');
+      if (choice.narrowed) {
+        if (consent) {
+          consent = {...consent, choices: perCategory((k) => consent.choices[k] && choice.choices[k])};
+          tellConsentMode('update');
         }
-        d.cookie = NAME + '=; Max-Age=0; Path=/';
-        removeCookies(p.choices);
+        deleteCookie(COOKIE);
+        deleteRefusedServicesCookies(choice.choices);
       }
-      if (err === 409) {
+      if (error.status === 409) {
         // The site asked everyone again since this script was cached: show
         // the banner anew with the current config; this choice is not kept.
         // The old consent no longer counts here either: nothing new runs.
-        pending = null;
-        state = null;
-        consentMode('update');
-        fetch(`${API}/v1/sites/${C.site}/config`).then((r) => r.json()).then((c) => {
-          Object.assign(C, c);
-          T = C.languages[lang] || C.languages[C.default_language];
-          if (root) root.remove();
-          root = null;
-          show('notice');
-        });
-        return;
+        pendingChoice = null;
+        consent = null;
+        tellConsentMode('update');
+        loadCurrentConfig();
+      } else if (refusedForGood(error.status)) {
+        // Sending it again would get the same answer; the visitor may choose again.
+        pendingChoice = null;
+        statusLine.textContent = '';
+      } else {
+        tryAgainLater(() => choice === pendingChoice && send(choice));
       }
-      if (err >= 400 && err < 500 && err !== 408 && err !== 429) {
-        pending = null;
-        status.textContent = '';
-        return;
-      }
-      status.textContent = T.retrying;
-      delay = Math.min(delay * 2, 60000);
-      setTimeout(() => p === pending && send(p), delay);
     });
   };
 
-  const recorded = (p, res) => {
-    pending = null;
-    previous = res.token;
-    d.cookie = `${NAME}=${res.token}; Max-Age=${C.cookie_days * 86400}; Path=/; SameSite=Lax` +
+  // After a 409: fetch the current config and show the banner anew with it.
+  // Until it arrives the banner is open and says that it is trying again; a
+  // choice made meanwhile meets the same 409 and takes over the retrying.
+  const loadCurrentConfig = () => fetchJson(`/v1/sites/${config.site}/config`).then((current) => {
+    Object.assign(config, current);
+    texts = config.languages[language] || config.languages[config.default_language];
+    banner.remove();
+    banner = null;
+    show('notice');
+  }, () => {
+    if (pendingChoice) return;
+    if (!banner.isConnected) show('notice');
+    tryAgainLater(loadCurrentConfig);
+  });
+
+  const applyRecorded = (answer) => {
+    pendingChoice = null;
+    previousToken = answer.token;
+    document.cookie = `${COOKIE}=${answer.token}; Max-Age=${config.cookie_days * 86400}; Path=/; SameSite=Lax` +
       (location.protocol === 'https:' ? '; Secure' : '');
     // What the server recorded, from the token it signed: the server may have
     // refused more than asked (Global Privacy Control sent as a header).
-    const prior = before;
-    state = payload(res.token);
-    delete state.exp;
-    state.time = res.recorded_at;
-    before = state.choices;
+    const allowedBefore = lastAllowed;
+    [consent] = readToken(answer.token);
+    consent.time = answer.recorded_at;
+    lastAllowed = consent.choices;
     hide();
-    showFloater();
-    consentMode('update');
+    showSettingsButton();
+    tellConsentMode('update');
     const detail = api.get();
-    listeners.forEach((fn) => fn(detail));
-    d.dispatchEvent(new CustomEvent('consent:change', {detail}));
-    if (OPT.some((k) => prior[k] && !state.choices[k])) {
+    changeListeners.forEach((listener) => listener(detail));
+    document.dispatchEvent(new CustomEvent('consent:change', {detail}));
+    if (OPTIONAL.some((k) => allowedBefore[k] && !consent.choices[k])) {
       // Trackers already running cannot be stopped in place: clean up, reload.
-      removeCookies(state.choices);
+      deleteRefusedServicesCookies(consent.choices);
       location.reload();
     } else {
-      scan(d);
+      gateAll(document);
     }
   };
 
-  // Delete the cookies of services whose category is now refused, on this
-  // host and on every parent domain they might have been set for.
-  const removeCookies = (choices) => {
-    const names = d.cookie.split(/;\s*/).map((c) => c.split('=')[0]);
-    const host = location.hostname.split('.');
-    for (const s of C.services) {
-      if (choices[s.category] !== false) continue;
-      for (const pattern of s.cookies) {
-        const re = new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
-        for (const n of names.filter((x) => re.test(x))) {
-          d.cookie = n + '=; Max-Age=0; Path=/';
-          for (let i = 0; i < host.length - 1; i++) {
-            d.cookie = `${n}=; Max-Age=0; Path=/; Domain=${host.slice(i).join('.')}`;
-          }
-        }
-      }
-    }
-  };
+  // -- 6. window.Consent and start-up -------------------------------------------
 
-  const showFloater = () => {
-    if (!C.theme.floating || floater || !d.body) return;
-    floater = button(T.settings);
-    floater.id = 'cs-float';
-    floater.style.setProperty('--cs-accent', C.theme.accent);
-    floater.addEventListener('click', reopen);
-    d.body.append(floater);
-  };
+  const changeListeners = [];
+  // Every optional category the site shows, on or off; under Global Privacy
+  // Control "Accept all" leaves advertising off.
+  const allChoices = (on) => perCategory((k) =>
+    on && config.categories.includes(k) && !(k === 'advertising' && honourGpc));
 
   const api = {
-    show: reopen,
-    get: () => state && {...state, choices: {...state.choices}},
+    show: openSettings,
+    get: () => consent && {...consent, choices: {...consent.choices}},
     allowed,
-    acceptAll: () => choose('accept_all', everything(true)),
-    rejectAll: () => choose('reject_all', everything(false)),
+    acceptAll: () => choose('accept_all', allChoices(true)),
+    rejectAll: () => choose('reject_all', allChoices(false)),
     // Under Global Privacy Control only the visitor, in the second layer,
     // switches advertising on: a page or a placeholder opens it instead.
-    set: (wanted) => (gpc && wanted.advertising && !allowed('advertising') ? show('preferences') :
-      choose('custom', Object.fromEntries(OPT.map((k) =>
-        [k, k in wanted ? !!wanted[k] && has(C.categories, k) : allowed(k)])))),
-    on: (name, fn) => name === 'change' && typeof fn === 'function' && listeners.push(fn)
+    set: (wanted) => (honourGpc && wanted.advertising && !allowed('advertising') ? show('preferences') :
+      choose('custom', perCategory((k) =>
+        k in wanted ? !!wanted[k] && config.categories.includes(k) : allowed(k)))),
+    on: (name, listener) => name === 'change' && typeof listener === 'function' && changeListeners.push(listener)
   };
-  w.Consent = Object.freeze(api);
+  window.Consent = Object.freeze(api);
 
-  consentMode('default');
-  if (state) consentMode('update');
-  if (!me.hasAttribute('data-external-css')) {
-    const style = el('style', '', CSS);
+  tellConsentMode('default');
+  if (consent) tellConsentMode('update');
+  if (!ownScript.hasAttribute('data-external-css')) {
+    const style = newElement('style', '', __CSS__);
     style.nonce = NONCE;
-    d.head.append(style);
+    document.head.append(style);
   }
 
-  // Elements added later (single-page apps, tag managers) are gated the same way.
-  new MutationObserver((records) => {
-    if (ready) for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) scan(n);
-  }).observe(d.documentElement, {childList: true, subtree: true});
-
-  d.addEventListener('click', (e) => {
-    if (!e.target.closest || !e.target.closest('[data-consent-open]')) return;
-    e.preventDefault();
-    reopen();
+  document.addEventListener('click', (event) => {
+    if (!event.target.closest || !event.target.closest('[data-consent-open]')) return;
+    event.preventDefault();
+    openSettings();
   });
 
   const start = () => {
-    ready = true;
-    scan(d);
-    if (state) showFloater();
+    gateAll(document);
+    // Elements added later (single-page apps, tag managers) are gated the same way.
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) gateAll(node);
+    }).observe(document.documentElement, {childList: true, subtree: true});
+    if (consent) showSettingsButton();
     else show('notice');
   };
-  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })(window, document);

@@ -2,6 +2,7 @@ import json
 import time
 
 import pytest
+from flask import Response
 from selenium.webdriver.common.by import By
 
 from consent_server.domain.texts import DEFAULT_TEXTS
@@ -43,6 +44,7 @@ from tests.browser import (
     wait_for_no_banner,
     wait_for_reload,
     wait_for_rows,
+    wait_until,
     with_payload,
 )
 
@@ -108,6 +110,74 @@ def block_recording(driver, blocked):
     driver.execute_cdp_cmd(
         "Network.setBlockedURLs", {"urls": ["*/v1/consent*"] if blocked else []}
     )
+
+
+def block_config(driver, blocked):
+    """Make GET /v1/sites/SITE/config fail as if offline (or not any more)."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.setBlockedURLs", {"urls": ["*/v1/sites/*"] if blocked else []}
+    )
+
+
+class _Failing:
+    """WSGI middleware: answer some requests with an HTTP error of our choosing."""
+
+    def __init__(self, app):
+        self.app = app
+        self.statuses = {}
+
+    def __call__(self, environ, start_response):
+        status = self.statuses.get((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        if status is None:
+            return self.app(environ, start_response)
+        # With the CORS header, as the service's own errors have: the page
+        # sees the status, not a network failure.
+        response = Response(
+            json.dumps({"error": {"code": "test", "message": "made to fail"}}),
+            status,
+            mimetype="application/json",
+            headers={"Access-Control-Allow-Origin": environ.get("HTTP_ORIGIN", "*")},
+        )
+        return response(environ, start_response)
+
+
+def answer_with(service, method, path, status):
+    """Make the service answer ``method path`` with ``status`` (None: as usual).
+
+    What a server under load, or a proxy in front of it, would answer.
+    """
+    app = service.app
+    if not isinstance(app.wsgi_app, _Failing):
+        app.wsgi_app = _Failing(app.wsgi_app)
+    app.wsgi_app.statuses[(method, path)] = status
+
+
+def wait_for_status(driver, text):
+    """Wait until the banner's status line says ``text``."""
+    wait_for(
+        driver,
+        "(document.querySelector('#consent-banner [role=\"status\"]') || {})"
+        f".textContent === {text!r}",
+        message=lambda: (
+            f"the status never said {text!r}; it says {status_text(driver)!r}"
+        ),
+    )
+
+
+def wait_for_posts(driver, service, count):
+    """Wait until the page has POSTed ``count`` choices (or more); return them."""
+    posts = []
+    wait_until(
+        lambda: posts.extend(consent_posts(driver, service)) or len(posts) >= count,
+        message=f"{count} POST(s) to /v1/consent",
+    )
+    return posts
+
+
+def calls_to(urls, service, path):
+    """The URLs among ``urls`` that went to ``path`` on the service."""
+    return [u for u in urls if u == f"{service.url}{path}"]
 
 
 def test_harness_sees_what_a_page_does(driver, storefront):
@@ -838,6 +908,109 @@ def test_after_a_409_the_old_consent_no_longer_counts(driver, storefront, servic
     settle()
     assert "late-ad" not in ran(driver)
     assert len(log_rows(service)) == 1
+
+
+def test_after_a_409_an_unreachable_config_is_retried(driver, storefront, service):
+    # Reproduces: offline after a 409, the banner stayed on "Saving…" for good.
+    first_visit(driver, storefront.page())
+    publish(service, ask_again=True, languages={"en": {"title": "Fresh words"}})
+    # The visitor's connection drops after the choice reaches the service.
+    block_config(driver, True)
+    attempts(driver)
+    accept_all(driver)
+
+    # The banner leaves "Saving…", says it is trying again, and does.
+    wait_for_status(driver, EN["retrying"])
+    config = "/v1/sites/demo/config"
+    urls = collect_attempts(driver, lambda u: len(calls_to(u, service, config)) >= 2)
+    assert shown_layer(driver) == "notice"
+    assert trackers(urls) == []
+    assert ran(driver) == []
+    assert consent_cookie(driver) is None
+    assert log_rows(service) == []
+
+    # Back online: the banner asks again with the current texts.
+    block_config(driver, False)
+    wait_for(
+        driver,
+        "document.querySelector('#cs-notice')?.textContent === 'Fresh words'",
+        timeout=15,
+    )
+    assert status_text(driver) == ""
+    accept_all(driver)
+    [row] = wait_for_rows(service, 1)
+    assert row["consent_revision"] == 2
+    wait_for_tags(driver, *EVERY_TAG)
+
+
+def test_after_a_409_a_config_error_opens_the_banner_and_retries(
+    driver, storefront, service
+):
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    wait_for_tags(driver, *EVERY_TAG)
+    wait_for_no_banner(driver)
+
+    # The shop asks everyone again; its config answers an error for a while.
+    publish(service, ask_again=True, languages={"en": {"title": "Fresh words"}})
+    answer_with(service, "GET", "/v1/sites/demo/config", 503)
+    driver.execute_script("Consent.set({preferences: false})")
+
+    # The change is refused as stale. The old consent no longer counts, and
+    # the visitor, who had no banner open, now sees one that says it retries.
+    wait_for_layer(driver, "notice")
+    wait_for_status(driver, EN["retrying"])
+    assert driver.execute_script("return Consent.allowed('advertising')") is False
+    add_gated_tag(driver, "advertising", "late-ad")
+    settle()
+    assert "late-ad" not in ran(driver)
+
+    # The config answers again: the banner shows its current texts.
+    answer_with(service, "GET", "/v1/sites/demo/config", None)
+    wait_for(
+        driver,
+        "document.querySelector('#cs-notice')?.textContent === 'Fresh words'",
+        timeout=15,
+    )
+    assert status_text(driver) == ""
+    assert len(log_rows(service)) == 1
+
+
+def test_a_refused_choice_is_not_retried_but_a_server_error_is(
+    driver, storefront, service
+):
+    # A network failure is retried (test_unreachable_server_keeps_tags_off_and_
+    # retries); an HTTP error is retried only when it may pass next time.
+    first_visit(driver, storefront.page())
+    answer_with(service, "POST", "/v1/consent", 400)
+    network_events(driver)
+    accept_all(driver)
+
+    # Refused: "Saving…" goes, no retry is promised or made, nothing runs,
+    # and the banner stays for the visitor to choose again.
+    posts = wait_for_posts(driver, service, 1)
+    time.sleep(2.5)  # longer than the first retry's 2 s back-off
+    posts += consent_posts(driver, service)
+    assert len(posts) == 1
+    assert status_text(driver) == ""
+    assert shown_layer(driver) == "notice"
+    assert ran(driver) == []
+    assert consent_cookie(driver) is None
+
+    # A server error may pass next time: the banner says so and retries.
+    answer_with(service, "POST", "/v1/consent", 503)
+    accept_all(driver)
+    wait_for_status(driver, EN["retrying"])
+    wait_for_posts(driver, service, 2)
+    assert ran(driver) == []
+    assert log_rows(service) == []
+
+    answer_with(service, "POST", "/v1/consent", None)
+    [row] = wait_for_rows(service, 1, timeout=15)
+    assert row["method"] == "accept_all"
+    wait_for_tags(driver, *EVERY_TAG)
+    wait_for_no_banner(driver)
 
 
 def test_an_iframe_of_a_hidden_category_does_not_break_the_banner(

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .sites import NECESSARY, OPTIONAL
+
 # The parts of a site config the browser needs; origins and the rest stay home.
 BROWSER_KEYS = (
     "site", "revision", "consent_revision", "default_language", "languages",
@@ -68,6 +70,8 @@ def build_script(static: Path, config: Mapping[str, Any]) -> Built:
     browser["services"] = [
         {"category": s["category"], "cookies": s["cookies"]} for s in config["services"]
     ]
+    # The category vocabulary, so that the script never restates it.
+    browser["necessary"], browser["optional"] = NECESSARY, OPTIONAL
     code = (static / "consent.min.js").read_text()
     css = compact_css((static / "consent.css").read_text())
     # Plain replacement, not a template language: the script is JavaScript.
