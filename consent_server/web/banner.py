@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .sites import NECESSARY, OPTIONAL
+from ..domain.vocabulary import NECESSARY, OPTIONAL
 
 # The parts of a site config the browser needs; origins and the rest stay home.
 BROWSER_KEYS = (
