@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,9 +79,13 @@ def create_app(
     Settings come from safe defaults, then ``instance/config.py``, then
     ``CONSENT_*`` environment variables, then ``test_config``. Outside demo
     mode the app refuses to start without a real secret key; commands that
-    sign nothing pass ``require_secret=False``. ``instance_path`` replaces
-    Flask's default instance folder (tests give each app its own).
+    sign nothing pass ``require_secret=False``. ``instance_path`` (absolute)
+    replaces Flask's default instance folder, and so does
+    ``CONSENT_INSTANCE_PATH`` when it is not given (tests give each app its
+    own, the command line and gunicorn through the environment).
     """
+    if instance_path is None:
+        instance_path = os.environ.get("CONSENT_INSTANCE_PATH") or None
     app = Flask(
         __name__,
         static_folder=resource_folder("static"),

@@ -134,7 +134,8 @@ def service(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}",
             "SECRET_KEY": SECRET,
             "RATELIMIT_ENABLED": False,
-        }
+        },
+        instance_path=str(tmp_path / "instance"),
     )
     with app.app_context():
         init_database()

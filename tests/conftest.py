@@ -1,4 +1,6 @@
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +14,59 @@ pytest_plugins = ["tests.browser"]
 SECRET = "test-secret-key-0123456789abcdef"
 POSTGRES_URL = os.environ.get("CONSENT_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"
+ROOT = Path(__file__).resolve().parent.parent
+
+# The developer's own settings must not reach the apps under test, nor the
+# servers and commands the tests start: drop every CONSENT_* variable for the
+# whole run but the suite's own (CONSENT_TEST_*, read above).
+for _name in [n for n in os.environ if n.startswith("CONSENT_")]:
+    if not _name.startswith("CONSENT_TEST_"):
+        del os.environ[_name]
+
+# What tools keep in the checkout anyway: not the tests' doing.
+TOOL_LITTER = ("__pycache__/", ".pytest_cache/", "node_modules/", ".egg-info/")
+
+
+def _files_beside_the_checkout():
+    """Untracked and ignored files in the checkout, or None outside git."""
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "-z",
+                "--ignored",
+                "--untracked-files=all",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except FileNotFoundError:
+        return None
+    if out.returncode != 0:
+        return None
+    entries = [e[3:] for e in out.stdout.split("\0") if e[:2] in ("??", "!!")]
+    return {e for e in entries if not any(part in e for part in TOOL_LITTER)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leave_no_trace(tmp_path_factory):
+    # Anything that builds an app without its own instance folder (the command
+    # line, gunicorn, a bare create_app()) gets a temporary one, never the
+    # checkout's instance/ with the developer's config.py and demo key.
+    before = _files_beside_the_checkout()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CONSENT_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield
+    after = _files_beside_the_checkout()
+    if before is not None and after is not None and after - before:
+        pytest.fail(
+            "the tests wrote into the checkout (or something else did while they"
+            " ran): " + ", ".join(sorted(after - before))
+        )
 
 
 def _postgres_url():
@@ -45,7 +100,7 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, tmp_path):
     made = []
 
     def make(**config):
@@ -56,7 +111,8 @@ def make_app(database_url):
             "RATELIMIT_ENABLED": False,
         }
         settings.update(config)
-        app = create_app(settings)
+        instance = tmp_path / f"instance-{len(made)}"
+        app = create_app(settings, instance_path=str(instance))
         made.append(app)
         with app.app_context():
             init_database()

@@ -30,10 +30,15 @@ def wait_until_up(url, process, timeout=30.0):
 
 
 def start(args, env, cwd=None):
-    """Start a server in its own process group so it can be killed whole."""
+    """Start a server in its own process group so it can be killed whole.
+
+    ``env`` is added to this process's environment; a value of None removes
+    that variable.
+    """
+    env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     return subprocess.Popen(
         args,
-        env={**os.environ, **env},
+        env=env,
         cwd=cwd,
         start_new_session=True,
         stdout=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ from consent_server import create_app
 def no_env(monkeypatch, tmp_path):
     for name in ("CONSENT_SECRET_KEY", "CONSENT_DEMO"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CONSENT_INSTANCE_PATH", str(tmp_path / "instance"))
     return {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"}
 
 

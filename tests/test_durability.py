@@ -36,6 +36,7 @@ def test_sigkill_right_after_201_loses_no_acknowledged_row(tmp_path):
         "CONSENT_DATABASE_URL": url,
         "CONSENT_SECRET_KEY": "durability-key-0123456789",
         "CONSENT_RATELIMIT_ENABLED": "false",
+        "CONSENT_INSTANCE_PATH": str(tmp_path / "instance"),
     }
     assert cli(["init"], env).returncode == 0
     port = free_port()

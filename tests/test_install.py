@@ -1,37 +1,94 @@
 import os
+import shutil
+import site
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from tests.servers import free_port, kill, start, wait_until_up
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = Path(__file__).resolve().parent.parent
+# What building the wheel reads; copied so that the build litters a temporary
+# folder (build/, *.egg-info), not the checkout.
+SOURCES = (
+    "setup.cfg",
+    "pyproject.toml",
+    "README.md",
+    "consent_server",
+    "static",
+    "templates",
+)
+
+
+def run(args, **kwargs):
+    # Show what went wrong: pip's and the app's own output, not just an exit code.
+    result = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=300, **kwargs
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(str(a) for a in args)} exited with {result.returncode}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
+            pytrace=False,
+        )
+    return result
+
+
+def site_folders():
+    """Where this interpreter's packages are: a virtual environment's or not."""
+    folders = site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [f for f in folders if os.path.isdir(f)]
 
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
-    # A plain, non-editable install into a fresh virtual environment; the
-    # dependencies come from this interpreter so no download is needed.
+    # A plain, non-editable install into a fresh virtual environment, with no
+    # download: the wheel is built by this interpreter's setuptools and wheel
+    # (pinned in requirements.lock), and the new environment finds the
+    # dependencies in this interpreter's site-packages through a .pth file.
+    # (--system-site-packages would not do: from inside a virtual environment
+    # it reaches the base Python, not this environment.)
+    source = tmp_path_factory.mktemp("source")
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    wheels = tmp_path_factory.mktemp("wheels")
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "--no-cache-dir", "--wheel-dir", wheels, source])  # fmt: skip
+    (wheel,) = wheels.glob("consent_server-*.whl")
+
     path = tmp_path_factory.mktemp("venv")
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(path)], check=True
+    run([sys.executable, "-m", "venv", path])
+    python = path / "bin" / "python"
+    purelib = run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
+    ).stdout.strip()
+    # Plain paths, appended after the new environment's own site-packages: the
+    # install wins over the checkout, and this environment's .pth files (the
+    # editable install's among them) are not run.
+    (Path(purelib) / "consent-test-dependencies.pth").write_text(
+        "".join(f"{folder}\n" for folder in site_folders())
     )
-    subprocess.run(
+    run(
         [
-            path / "bin" / "python",
+            python,
             "-m",
             "pip",
             "install",
-            "--quiet",
             "--no-deps",
-            "--no-build-isolation",
+            "--no-index",
             "--no-cache-dir",
-            ROOT,
-        ],
-        check=True,
-        capture_output=True,
+            wheel,
+        ]
     )
     return path
 
@@ -45,17 +102,12 @@ def test_installed_package_carries_static_and_templates(venv, tmp_path):
         "import consent_server as c; a = c.create_app({'DEMO': True});"
         "print(c.__file__); print(a.static_folder); print(a.template_folder)"
     )
-    out = subprocess.run(
-        [venv / "bin" / "python", "-c", code],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    module, static, templates = out
+    out = run([venv / "bin" / "python", "-c", code], cwd=tmp_path, env=clean_env())
+    module, static, templates = out.stdout.split()
     assert module.startswith(str(venv)), "the checkout was imported, not the install"
     assert static.startswith(str(venv)) and templates.startswith(str(venv))
+    assert os.path.isfile(os.path.join(static, "consent.min.js"))
+    assert os.listdir(templates)
 
 
 def test_demo_runs_on_the_embedded_default_after_install(venv, tmp_path):
@@ -63,7 +115,7 @@ def test_demo_runs_on_the_embedded_default_after_install(venv, tmp_path):
     server = start(
         [venv / "bin" / "consent-server", "demo", "--port", str(port),
          "--storefront-port", str(shop_port)],
-        env={}, cwd=tmp_path,
+        env={"CONSENT_INSTANCE_PATH": None}, cwd=tmp_path,
     )  # fmt: skip
     service = f"http://127.0.0.1:{port}"
     shop = f"http://127.0.0.1:{shop_port}"

@@ -1,0 +1,51 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from consent_server import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def outside_the_checkout(path):
+    return not Path(path).resolve().is_relative_to(ROOT)
+
+
+def test_apps_under_test_have_their_own_instance_folder(app, tmp_path):
+    assert Path(app.instance_path).is_relative_to(tmp_path)
+
+
+def test_the_developers_settings_do_not_reach_the_tests():
+    leaked = [
+        name
+        for name in os.environ
+        if name.startswith("CONSENT_")
+        and not name.startswith("CONSENT_TEST_")
+        and name != "CONSENT_INSTANCE_PATH"
+    ]
+    assert leaked == []
+    assert outside_the_checkout(os.environ["CONSENT_INSTANCE_PATH"])
+
+
+def test_an_app_built_without_an_instance_folder_stays_out_of_the_checkout():
+    app = create_app({"DEMO": True, "DATABASE_URL": "sqlite://"})
+    assert outside_the_checkout(app.instance_path)
+    assert not (Path(app.instance_path) / "config.py").exists()
+    assert (Path(app.instance_path) / "demo-secret.key").exists()
+
+
+def test_processes_the_tests_start_stay_out_of_the_checkout():
+    # Servers and commands inherit this environment (tests/servers.py).
+    code = (
+        "import consent_server as c; print(c.create_app({'DEMO': True}).instance_path)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert outside_the_checkout(result.stdout.strip()), result.stdout
