@@ -3,61 +3,47 @@
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
 from ..domain.vocabulary import ROLES, SCOPES
 from ..store import accounts
 from ..store.engine import get_db
-from .common import schema_ready
+from .common import database_command
 
 
 @click.command("create-user")
-@with_appcontext
+@database_command
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_user_command(email: str, role: str, password: str) -> None:
     """Create a user of the config page."""
-    schema_ready()
-    try:
-        accounts.create_user(get_db(), email, password, role)
-    except accounts.AuthError as exc:
-        raise click.ClickException(str(exc)) from None
+    accounts.create_user(get_db(), email, password, role)
     click.echo(f"Created {role} {email.strip().lower()}.")
 
 
 @click.command("create-token")
-@with_appcontext
+@database_command
 @click.argument("name")
 @click.option("--scope", type=click.Choice(SCOPES), required=True)
 def create_token_command(name: str, scope: str) -> None:
     """Create a bearer token for the audit API; it is printed this once only."""
-    schema_ready()
-    try:
-        token = accounts.create_token(get_db(), name, scope)
-    except accounts.AuthError as exc:
-        raise click.ClickException(str(exc)) from None
+    token = accounts.create_token(get_db(), name, scope)
     click.echo(token)
 
 
 @click.command("revoke-token")
-@with_appcontext
+@database_command
 @click.argument("name")
 def revoke_token_command(name: str) -> None:
     """Revoke the bearer token(s) with this name or id; they stop working at once."""
-    schema_ready()
-    try:
-        count = accounts.revoke_token(get_db(), name)
-    except accounts.AuthError as exc:
-        raise click.ClickException(str(exc)) from None
+    count = accounts.revoke_token(get_db(), name)
     click.echo(f"Revoked {count} token{'s' if count > 1 else ''} named {name}.")
 
 
 @click.command("list-tokens")
-@with_appcontext
+@database_command
 def list_tokens_command() -> None:
     """List bearer tokens (never the tokens themselves): id, name, scope, state."""
-    schema_ready()
     for t in accounts.list_tokens(get_db()):
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
         click.echo(
