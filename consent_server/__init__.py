@@ -16,7 +16,7 @@ from . import cli
 from .store import engine
 from .store import url as database_url
 from .tokens import split_keys
-from .web import audit, consent, cors, errors, files, home, meta
+from .web import audit, consent, cors, errors, files, home, meta, settings
 from .web.limits import limiter
 from .web.resources import resource_folder
 
@@ -86,6 +86,8 @@ def create_app(
     """
     if instance_path is None:
         instance_path = os.environ.get("CONSENT_INSTANCE_PATH") or None
+    if instance_path is not None and not os.path.isabs(instance_path):
+        raise settings.BadSetting("INSTANCE_PATH", "must be an absolute path")
     app = Flask(
         __name__,
         static_folder=resource_folder("static"),
@@ -99,14 +101,20 @@ def create_app(
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    settings.check(app.config)
+    try:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise settings.BadSetting(
+            "INSTANCE_PATH", f"cannot make {app.instance_path}: {exc.strerror}"
+        ) from None
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + str(
             Path(app.instance_path) / "consent.sqlite"
         )
     _configure_secret(app, require_secret)
     if app.config["PROXY_COUNT"]:
-        count = int(app.config["PROXY_COUNT"])
+        count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     try:

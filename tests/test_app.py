@@ -47,3 +47,26 @@ def test_refuses_a_database_url_it_cannot_use(no_env, url):
     with pytest.raises(RuntimeError, match="cannot open the database") as raised:
         create_app({**no_env, "DEMO": True, "DATABASE_URL": url})
     assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    (
+        ("DATABASE_URL", 123, "CONSENT_DATABASE_URL: 123 is not a database URL"),
+        ("PROXY_COUNT", "abc", "CONSENT_PROXY_COUNT: must be a whole number"),
+        ("RATELIMIT_CONSENT", "2 per minuet", "CONSENT_RATELIMIT_CONSENT: '2 per"),
+        ("RATELIMIT_VERIFY", "bogus", "CONSENT_RATELIMIT_VERIFY: 'bogus' is not"),
+        ("RATELIMIT_STORAGE_URI", "bogus://", "CONSENT_RATELIMIT_STORAGE_URI: "),
+    ),
+)
+def test_refuses_a_setting_it_cannot_use(no_env, setting, value, message):
+    # A typo in a limit used to switch rate limiting off without a word.
+    with pytest.raises(RuntimeError) as caught:
+        create_app({**no_env, "DEMO": True, setting: value})
+    assert str(caught.value).startswith(message)
+
+
+def test_refuses_a_relative_instance_folder(no_env, monkeypatch):
+    monkeypatch.setenv("CONSENT_INSTANCE_PATH", "relative/folder")
+    with pytest.raises(RuntimeError, match="CONSENT_INSTANCE_PATH: must be an abs"):
+        create_app({**no_env, "DEMO": True})

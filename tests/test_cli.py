@@ -16,7 +16,7 @@ from consent_server.domain import demo_site
 from consent_server.store import sites as store_sites
 from consent_server.store.schema import api_tokens, consent_events, users
 from tests.helpers import count_events, events
-from tests.servers import free_port
+from tests.servers import cli, free_port
 
 
 def record(consent, n):
@@ -300,3 +300,23 @@ def test_a_database_that_cannot_be_opened_is_one_line(url, message):
     assert line.startswith("Error: cannot open the database ")
     assert message in line
     assert "s3cret" not in line
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    (
+        ({"CONSENT_DATABASE_URL": "123"}, "Error: CONSENT_DATABASE_URL: 123 is not"),
+        ({"CONSENT_PROXY_COUNT": "abc"}, "Error: CONSENT_PROXY_COUNT: must be"),
+        ({"CONSENT_RATELIMIT_CONSENT": "bogus"}, "Error: CONSENT_RATELIMIT_CONSENT:"),
+    ),
+)
+def test_a_bad_setting_is_one_line_on_the_command_line(env, line, tmp_path):
+    result = cli(["verify-log"], {**env, "CONSENT_INSTANCE_PATH": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == result.stderr.strip().splitlines()[0]
+    assert result.stderr.startswith(line), result.stderr
+
+
+def test_prune_refuses_an_age_before_the_calendar(runner):
+    result = runner.invoke(args=["prune", "--older-than", "99999999999"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

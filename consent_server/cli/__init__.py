@@ -93,8 +93,8 @@ def init_command() -> None:
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--storefront-port", default=None, type=int,
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--storefront-port", default=None, type=click.IntRange(1, 65535),
               help="Port of the demo storefront [default: PORT + 1].")  # fmt: skip
 def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     """Serve the service and a demo storefront on the embedded SQLite default."""

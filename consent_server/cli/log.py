@@ -101,7 +101,8 @@ def export_command(
 @click.option(
     "--older-than",
     "days",
-    type=click.IntRange(min=1),
+    # Past this the cut-off date is before year 1.
+    type=click.IntRange(min=1, max=700_000),
     required=True,
     help="Remove events older than this many days.",
 )

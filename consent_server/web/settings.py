@@ -1,0 +1,50 @@
+"""Checking the operator's settings once, at start-up, each failure in one line.
+
+Environment variables arrive through Flask's ``from_prefixed_env``, which
+reads a value as JSON when it can (``CONSENT_PROXY_COUNT=1`` is the number
+1, ``CONSENT_DATABASE_URL=123`` a number too), so every setting is checked
+for its kind here rather than failing later inside a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import limits
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
+
+RATE_LIMITS = ("RATELIMIT_CONSENT", "RATELIMIT_VERIFY")
+
+
+class BadSetting(RuntimeError):
+    """A setting cannot be used; the message names it as the operator wrote it."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"CONSENT_{name}: {reason}")
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse settings the service cannot run with.
+
+    :raise BadSetting: naming the first setting that is wrong.
+    """
+    url = config["DATABASE_URL"]
+    if url is not None and not isinstance(url, str):
+        raise BadSetting("DATABASE_URL", f"{url!r} is not a database URL")
+    proxies = config["PROXY_COUNT"]
+    if type(proxies) is not int or not 0 <= proxies <= 10:
+        raise BadSetting("PROXY_COUNT", "must be a whole number of proxies, 0 to 10")
+    for name in RATE_LIMITS:
+        try:
+            limits.parse_many(str(config[name]))
+        except ValueError:
+            raise BadSetting(
+                name, f"{config[name]!r} is not a rate limit such as '60 per minute'"
+            ) from None
+    if config["RATELIMIT_ENABLED"]:
+        try:
+            storage_from_string(str(config["RATELIMIT_STORAGE_URI"]))
+        except ConfigurationError as exc:
+            raise BadSetting("RATELIMIT_STORAGE_URI", str(exc)) from None
