@@ -25,6 +25,10 @@ from itsdangerous.encoding import base64_encode
 # No token lives longer than the longest allowed cookie lifetime (MAX_AGE_SECONDS).
 from .domain.vocabulary import MAX_AGE_SECONDS, OPTIONAL
 
+# Longer than any token we sign, so a helper of another version still reads
+# ours; anything longer is not a token and is not even decoded.
+MAX_TOKEN_READ = 4096
+
 # Its own salt: a consent token can never pass for any other signed value.
 SALT = "consent-server.consent-token.v1"
 
@@ -119,7 +123,7 @@ def verify_token(
     (when ``consent_revision`` is given). A token that fails only the last
     three still names its consent id, site and choices.
     """
-    if not isinstance(token, str) or not token or len(token) > 4096:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_READ:
         return Verification(False, reason="malformed")
     if not token.isascii() or token.count(".") != 2:
         return Verification(False, reason="malformed")

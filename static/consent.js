@@ -1,4 +1,4 @@
-/* consent-server banner and tracking gate (SPEC.md §3–§5).
+/* consent-server banner and tracking gate.
 
    One global (window.Consent), no dependencies, no eval, no inline handlers,
    every text set with textContent. The server fills in __CONFIG__ and __CSS__

@@ -590,7 +590,7 @@ def index_of(layer, *start):
 
 
 def granted(**categories):
-    """The Consent Mode v2 state for the given choices (SPEC §5)."""
+    """The Consent Mode v2 state for the given choices."""
     values = {
         "analytics_storage": categories.get("analytics"),
         "ad_storage": categories.get("advertising"),

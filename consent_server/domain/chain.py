@@ -15,7 +15,9 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 
-# The order of fields hashed into the chain; changing it breaks old logs.
+# The order of fields hashed into the chain; changing it breaks old logs. The
+# category names are written out, not taken from the vocabulary, on purpose:
+# this is a stored format, fixed for every row already hashed.
 HASHED_FIELDS = (
     "seq",
     "event_id",

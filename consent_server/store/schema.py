@@ -10,6 +10,15 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from ..domain.vocabulary import (
+    CATEGORIES,
+    MAX_LANGUAGE,
+    MAX_ORIGIN,
+    MAX_SITE_ID,
+    MAX_URL,
+    MAX_USER_AGENT,
+)
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -57,14 +66,16 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 sites = sa.Table(
     "sites",
     metadata,
-    sa.Column("id", sa.String(63), primary_key=True),
+    sa.Column("id", sa.String(MAX_SITE_ID), primary_key=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 site_revisions = sa.Table(
     "site_revisions",
     metadata,
-    sa.Column("site", sa.String(63), sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column(
+        "site", sa.String(MAX_SITE_ID), sa.ForeignKey("sites.id"), primary_key=True
+    ),
     sa.Column("revision", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("consent_revision", sa.Integer, nullable=False),
     sa.Column("document", sa.Text, nullable=False),
@@ -85,22 +96,19 @@ consent_events = sa.Table(
     ),
     sa.Column("event_id", sa.String(36), nullable=False, unique=True),
     sa.Column("consent_id", sa.String(36), nullable=False, index=True),
-    sa.Column("site", sa.String(63), nullable=False),
+    sa.Column("site", sa.String(MAX_SITE_ID), nullable=False),
     sa.Column("consent_revision", sa.Integer, nullable=False),
     sa.Column("config_revision", sa.Integer, nullable=False),
-    sa.Column("authentication", sa.Boolean, nullable=False),
-    sa.Column("security", sa.Boolean, nullable=False),
-    sa.Column("preferences", sa.Boolean, nullable=False),
-    sa.Column("analytics", sa.Boolean, nullable=False),
-    sa.Column("advertising", sa.Boolean, nullable=False),
+    # One column a category: what the visitor allowed.
+    *(sa.Column(category, sa.Boolean, nullable=False) for category in CATEGORIES),
     sa.Column("method", sa.String(16), nullable=False),
     sa.Column("gpc", sa.Boolean, nullable=False),
-    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("language", sa.String(MAX_LANGUAGE), nullable=False),
     sa.Column("texts_hash", sa.String(64), nullable=False),
-    sa.Column("origin", sa.String(255), nullable=False),
-    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("origin", sa.String(MAX_ORIGIN), nullable=False),
+    sa.Column("path", sa.String(MAX_URL), nullable=False),
     sa.Column("ip", sa.String(45), nullable=False),
-    sa.Column("user_agent", sa.String(512), nullable=False),
+    sa.Column("user_agent", sa.String(MAX_USER_AGENT), nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
@@ -168,7 +176,7 @@ audit_access = sa.Table(
     sa.Column("token_id", sa.Integer, nullable=True),
     sa.Column("token_name", sa.String(100), nullable=False),
     sa.Column("method", sa.String(8), nullable=False),
-    sa.Column("path", sa.String(2048), nullable=False),
+    sa.Column("path", sa.String(MAX_URL), nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("ip", sa.String(45), nullable=False),
 )
