@@ -302,7 +302,14 @@ def test_bad_input_is_refused_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    "origin", (None, "http://evil.example", "http://127.0.0.1.evil.example:80")
+    "origin",
+    (
+        None,
+        "http://evil.example",
+        "http://127.0.0.1.evil.example:80",
+        # Over the length limit: refused, and not echoed back either.
+        "http://127.0.0.1:" + "1" * 300,
+    ),
 )
 def test_origin_not_listed_may_not_record(consent, engine, origin):
     response = consent.post(origin=origin)

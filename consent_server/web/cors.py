@@ -18,6 +18,7 @@ import time
 from flask import Blueprint, Response, current_app, request
 
 from ..domain.origins import origin_allowed
+from ..domain.vocabulary import MAX_ORIGIN
 from ..store import sites
 from ..store.engine import get_db
 from .errors import ApiError
@@ -46,6 +47,8 @@ def _known_origins(force: bool = False) -> list[str]:
 
 def recording_allowed(origin: str) -> bool:
     """Whether any site lets this origin record consent."""
+    if len(origin) > MAX_ORIGIN:
+        return False
     return origin_allowed(origin, _known_origins()) or origin_allowed(
         origin, _known_origins(force=True)
     )
