@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,17 @@ def _configure_secret(app: Flask, require_secret: bool) -> None:
     app.config["SECRET_KEY_FALLBACKS"] = keys[1:]
 
 
+def default_instance() -> str:
+    """The instance folder when none is given: beside this Python's packages.
+
+    Flask would pick ``instance/`` beside the code when run from a checkout
+    and this folder when installed, so ``python -m consent_server`` in a
+    checkout and ``consent-server`` could use two databases. One rule for
+    every way of starting the service: the environment's own ``var/``.
+    """
+    return str(Path(sys.prefix) / "var" / "consent_server-instance")
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
@@ -76,16 +88,16 @@ def create_app(
 ) -> Flask:
     """Build the application.
 
-    Settings come from safe defaults, then ``instance/config.py``, then
+    Settings come from safe defaults, then ``config.py`` in the instance folder, then
     ``CONSENT_*`` environment variables, then ``test_config``. Outside demo
     mode the app refuses to start without a real secret key; commands that
     sign nothing pass ``require_secret=False``. ``instance_path`` (absolute)
-    replaces Flask's default instance folder, and so does
-    ``CONSENT_INSTANCE_PATH`` when it is not given (tests give each app its
+    replaces the default instance folder (:func:`default_instance`), and so
+    does ``CONSENT_INSTANCE_PATH`` when it is not given (tests give each app its
     own, the command line and gunicorn through the environment).
     """
     if instance_path is None:
-        instance_path = os.environ.get("CONSENT_INSTANCE_PATH") or None
+        instance_path = os.environ.get("CONSENT_INSTANCE_PATH") or default_instance()
     if instance_path is not None and not os.path.isabs(instance_path):
         raise settings.BadSetting("INSTANCE_PATH", "must be an absolute path")
     app = Flask(

@@ -49,3 +49,19 @@ def test_processes_the_tests_start_stay_out_of_the_checkout():
     )
     assert result.returncode == 0, result.stderr
     assert outside_the_checkout(result.stdout.strip()), result.stdout
+
+
+def test_every_way_of_starting_uses_one_instance_folder(tmp_path):
+    # `python -m consent_server` inside a checkout imports the checkout's code,
+    # `consent-server` the installed one; both must find the same database.
+    code = "import consent_server as c; print(c.create_app({'DEMO': 1}).instance_path)"
+    env = {k: v for k, v in os.environ.items() if k != "CONSENT_INSTANCE_PATH"}
+    env["CONSENT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    found = {
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=cwd, env=env,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for cwd in (ROOT, tmp_path)
+    }  # fmt: skip
+    assert found == {str(Path(sys.prefix) / "var" / "consent_server-instance")}
