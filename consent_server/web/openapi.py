@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.site_config import CONFIG_KEYS
+from ..domain.site_config import PublishedConfig
 from ..domain.vocabulary import CATEGORIES, MAX_DAYS, METHODS, OPTIONAL
 
 
@@ -503,7 +503,7 @@ SPEC: dict[str, Any] = {
             },
             "SiteConfig": {
                 "type": "object",
-                "required": list(CONFIG_KEYS),
+                "required": list(PublishedConfig.model_fields),
                 "properties": {
                     "site": {"type": "string"},
                     "revision": {"type": "integer"},
