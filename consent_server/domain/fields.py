@@ -50,7 +50,13 @@ WORDING = {
 class Document(BaseModel):
     """A JSON object we check: strict JSON types, no keys but the model's own."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # Served (serialization) schemas list every field: a served config has them all.
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+    )
     # The code and words for a key the model does not know; ``{unknown}`` is it.
     unknown_key: ClassVar[tuple[str, str]] = (
         "invalid_config",

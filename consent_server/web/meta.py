@@ -14,7 +14,7 @@ bp = Blueprint("meta", __name__)
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3.1 description of every endpoint."""
-    return jsonify(openapi.SPEC)
+    return jsonify(openapi.document())
 
 
 @bp.get("/healthz")
