@@ -150,6 +150,17 @@ META: Schema = {
             },
         }
     },
+    "/docs": {
+        "get": {
+            "summary": "This document rendered for people",
+            "responses": {
+                "200": {
+                    "description": "an HTML page; every file it loads is ours",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
 }
 RESPONSES: Schema = {
     "Error": ERROR,
