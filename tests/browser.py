@@ -577,13 +577,12 @@ def set_consent_cookie(driver, token):
 def publish(service, ask_again=True, **changes):
     """Publish the demo site's config again with ``changes``; return the new config."""
     with service.app.app_context():
-        doc = store_sites.current_config(get_db(), "demo")
-        doc.pop("revision")
-        doc.pop("consent_revision")
+        current = store_sites.current_config(get_db(), "demo")
+        doc = current.model_dump(exclude={"revision", "consent_revision"})
         doc.update(changes)
         return store_sites.publish(
             get_db(), doc, published_by="test", ask_again=ask_again
-        )
+        ).model_dump()
 
 
 def axe_source():

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
@@ -5,7 +7,7 @@ from openapi_spec_validator import validate
 from consent_server.store.accounts import create_token
 from consent_server.store.engine import get_db
 from tests.conftest import ORIGIN
-from tests.helpers import fill_log
+from tests.helpers import count_events, fill_log
 
 
 @pytest.fixture
@@ -92,3 +94,89 @@ def test_responses_match_the_document(app, client, consent, spec):
     check(spec, client.get("/v1/audit/verify", headers=auth), "/v1/audit/verify")
     check(spec, client.get("/v1/audit/stats", headers=auth), "/v1/audit/stats")
     check(spec, client.get("/openapi.json"), "/openapi.json")
+
+
+# A value of another JSON type than each schema type allows.
+WRONG_TYPE = {
+    "string": 12,
+    "integer": "1",
+    "boolean": "yes",
+    "object": ["x"],
+    "array": {"x": 1},
+}
+
+
+DROP = object()
+
+
+def resolve(spec, schema):
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def breaks(spec, schema, valid, path=()):
+    # Every body that breaks one rule the schema states: a required field left
+    # out, a wrong type, a value outside an enum, const, minimum or maxLength,
+    # an unknown key.
+    # Yields (the field named, body).
+    schema = resolve(spec, schema)
+
+    def put(value, key=None):
+        body = json.loads(json.dumps(valid))
+        target = body
+        for part in path:
+            target = target[part]
+        if key is None:
+            return body
+        if value is DROP:
+            target.pop(key)
+        else:
+            target[key] = value
+        return body
+
+    for name in schema.get("required", []):
+        yield name, put(DROP, name)
+    if schema.get("additionalProperties") is False:
+        yield "unexpected", put(True, "unexpected")
+    for name, prop in schema.get("properties", {}).items():
+        prop = resolve(spec, prop)
+        options = [resolve(spec, p) for p in prop.get("anyOf", [prop])]
+        types = {o.get("type") for o in options} - {None, "null"}
+        for kind in types:
+            yield name, put(WRONG_TYPE[kind], name)
+        for option in options:
+            if "enum" in option:
+                yield name, put("not-" + option["enum"][0], name)
+            if "const" in option:
+                yield name, put(not option["const"], name)
+            if "minimum" in option:
+                yield name, put(option["minimum"] - 1, name)
+            if "maxLength" in option:
+                yield name, put("a" * (option["maxLength"] + 1), name)
+            if option.get("type") == "object" and "properties" in option:
+                yield from breaks(spec, option, valid, (*path, name))
+
+
+@pytest.mark.parametrize(
+    ("path", "valid"),
+    (
+        ("/v1/consent", None),
+        ("/v1/consent/verify", {"token": "a.b.c", "site": "demo"}),
+    ),
+)
+def test_bodies_that_break_the_schema_get_a_documented_400(
+    client, consent, engine, spec, path, valid
+):
+    operation = spec["paths"][path]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    valid = consent.body() if valid is None else valid
+    broken = list(breaks(spec, schema, valid))
+    assert broken
+    for field, body in broken:
+        response = client.post(path, json=body, headers={"Origin": ORIGIN})
+        # The answer is one the document lists, with the error shape.
+        check(spec, response, path, "post")
+        assert response.status_code == 400, (field, body, response.get_json())
+        assert field in response.get_json()["error"]["message"], (field, body)
+    assert count_events(engine) == 0

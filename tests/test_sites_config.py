@@ -57,6 +57,11 @@ def _changed(path, value):
     return doc
 
 
+def validated(doc):
+    # The checked config as plain JSON data, to compare with what was given.
+    return site_config.validate_config(doc).model_dump()
+
+
 def _with_languages(languages):
     doc = _base()
     doc["languages"] = languages
@@ -65,7 +70,7 @@ def _with_languages(languages):
 
 def test_demo_config_validates():
     # The shipped demo site is a valid document.
-    config = site_config.validate_config(demo_site.demo_config())
+    config = validated(demo_site.demo_config())
 
     assert config["site"] == "demo"
     assert config["default_language"] == "en"
@@ -96,7 +101,7 @@ def test_demo_config_validates():
 def test_shipped_language_is_filled_completely(language):
     # Every text and every category label/description comes from the defaults
     # of that language, not from English.
-    config = site_config.validate_config(demo_site.demo_config())
+    config = validated(demo_site.demo_config())
     texts = config["languages"][language]
 
     assert set(texts) == {*TEXT_KEYS, "categories"}
@@ -114,7 +119,7 @@ def test_shipped_language_is_filled_completely(language):
 
 def test_shipped_languages_are_translated():
     # The five shipped languages each have their own title.
-    config = site_config.validate_config(demo_site.demo_config())
+    config = validated(demo_site.demo_config())
 
     titles = {lang: config["languages"][lang]["title"] for lang in SHIPPED_LANGUAGES}
 
@@ -124,7 +129,7 @@ def test_shipped_languages_are_translated():
 
 def test_empty_english_gets_the_english_defaults():
     # {"en": {}} is enough: all texts come from the shipped English.
-    config = site_config.validate_config(_with_languages({"en": {}}))
+    config = validated(_with_languages({"en": {}}))
 
     assert list(config["languages"]) == ["en"]
     assert config["languages"]["en"] == DEFAULT_TEXTS["en"]
@@ -136,7 +141,7 @@ def test_hidden_category_has_no_texts():
     doc["categories"] = ["analytics"]
     doc["services"] = []
 
-    config = site_config.validate_config(doc)
+    config = validated(doc)
 
     assert config["categories"] == ["analytics"]
     assert set(config["languages"]["en"]["categories"]) == {
@@ -148,7 +153,7 @@ def test_hidden_category_has_no_texts():
 
 def test_regional_language_uses_its_base_defaults():
     # de-CH has no defaults of its own; the German ones fill it.
-    config = site_config.validate_config(_with_languages({"en": {}, "de-CH": {}}))
+    config = validated(_with_languages({"en": {}, "de-CH": {}}))
 
     assert config["languages"]["de-CH"]["title"] == DEFAULT_TEXTS["de"]["title"]
 
@@ -198,7 +203,7 @@ def test_language_without_defaults_needs_category_texts(category, part):
 
 def test_language_without_defaults_is_accepted_when_complete():
     # Given the required texts, the rest falls back to English.
-    config = site_config.validate_config(_with_languages({"en": {}, "pt": PORTUGUESE}))
+    config = validated(_with_languages({"en": {}, "pt": PORTUGUESE}))
 
     pt = config["languages"]["pt"]
     assert pt["title"] == "A sua privacidade, a sua escolha"
@@ -278,7 +283,7 @@ def test_texts_are_kept_verbatim_but_stripped():
     doc = _changed(("languages", "en", "title"), "  <b>x</b> & <i>y</i>\n")
     doc["languages"]["en"]["description"] = "\tLine one\nLine two  "
 
-    config = site_config.validate_config(doc)
+    config = validated(doc)
 
     assert config["languages"]["en"]["title"] == "<b>x</b> & <i>y</i>"
     assert config["languages"]["en"]["description"] == "Line one\nLine two"
@@ -291,7 +296,7 @@ def test_category_texts_are_stripped():
         {"analytics": {"label": "  Stats <3  "}},
     )
 
-    config = site_config.validate_config(doc)
+    config = validated(doc)
 
     analytics = config["languages"]["en"]["categories"]["analytics"]
     assert analytics["label"] == "Stats <3"
@@ -305,7 +310,7 @@ def test_colours_are_lower_cased():
     # Colours are stored in one spelling.
     doc = _changed(("theme", "accent"), "#1A56DB")
 
-    config = site_config.validate_config(doc)
+    config = validated(doc)
 
     assert config["theme"]["accent"] == "#1a56db"
 

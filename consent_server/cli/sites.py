@@ -29,7 +29,7 @@ def sites_export_command(site: str) -> None:
         config = sites.current_config(get_db(), site)
     except UnknownSite:
         raise click.ClickException(f"there is no site {site!r}") from None
-    click.echo(json.dumps(config, indent=2, ensure_ascii=False))
+    click.echo(json.dumps(config.model_dump(mode="json"), indent=2, ensure_ascii=False))
 
 
 @sites_group.command("import")
@@ -52,6 +52,6 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
     except ConfigError as exc:
         raise click.ClickException(f"invalid config, nothing changed: {exc}") from None
     click.echo(
-        f"Published {config['site']} revision {config['revision']}"
-        f" (consent revision {config['consent_revision']})."
+        f"Published {config.site} revision {config.revision}"
+        f" (consent revision {config.consent_revision})."
     )

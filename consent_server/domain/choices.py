@@ -1,35 +1,144 @@
-"""Checking a visitor's choice against the site's published config.
+"""Checking a visitor's choice: the request body's model, then the site's rules.
 
-Plain rules, no HTTP: recording hands in the decoded JSON body and gets back
-either a clean :class:`Choice` or an :class:`InvalidInput` (or
-:class:`StaleRevision`) that says what is wrong. Nothing is written until a
-body has passed every check here.
+:class:`ConsentRequest` is the body of ``POST /v1/consent``: the model checks
+its shape once (:func:`read_request`), and :func:`check_choice` applies what
+depends on the site's published config. Plain rules, no HTTP: each problem is
+an :class:`InvalidInput` (or :class:`StaleRevision`) that says what is wrong,
+and nothing is written until a body has passed every check here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import (
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
 from .errors import InvalidInput, StaleRevision
+from .fields import Document, input_error, says
+from .site_config import PublishedConfig
 from .vocabulary import (
     MAX_LANGUAGE,
     MAX_SITE_ID,
     MAX_TOKEN,
     MAX_URL,
     METHODS,
-    NECESSARY,
     OPTIONAL,
+    Method,
 )
 
-FIELDS = {
-    "site", "previous", "choices", "method", "revision", "config_revision",
-    "language", "url", "gpc",
-}  # fmt: skip
-LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+SHOWN = "required for each category the site shows; may be left out otherwise"
+
+
+class CategoryChoices(Document):
+    """What the visitor allowed; the strictly necessary categories are always on."""
+
+    unknown_key = ("unknown_category", "{unknown} is not a category")
+    authentication: Literal[True] = True
+    security: Literal[True] = True
+    preferences: bool = Field(default=False, description=SHOWN)
+    analytics: bool = Field(default=False, description=SHOWN)
+    advertising: bool = Field(default=False, description=SHOWN)
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _choice(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
+        context = {"key": info.field_name}
+        if type(value) is not bool:
+            raise PydanticCustomError(
+                "invalid_choices", "choices.{key} must be true or false", context
+            )
+        try:
+            return handler(value)
+        except ValidationError:  # only a strictly necessary one can be refused here
+            raise PydanticCustomError(
+                "necessary_category",
+                "{key} is strictly necessary and cannot be refused",
+                context,
+            ) from None
+
+    def optional(self) -> dict[str, bool]:
+        """The optional categories and whether each was allowed."""
+        return {
+            "preferences": self.preferences,
+            "analytics": self.analytics,
+            "advertising": self.advertising,
+        }
+
+
+# Each field of a body words its own errors, with the code a program reads.
+SiteName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_SITE_ID),
+    says("site must be a site id", code="invalid_site"),
+]
+Previous = Annotated[
+    str,
+    StringConstraints(max_length=MAX_TOKEN),
+    says("previous must be the consent token", code="invalid_previous"),
+]
+Sent = Annotated[
+    CategoryChoices, says("choices must be an object", code="invalid_choices")
+]
+HowChosen = Annotated[
+    Method, says("method must be one of " + ", ".join(METHODS), code="invalid_method")
+]
+Revision = Annotated[
+    int, says("revision must be a whole number", code="invalid_revision")
+]
+ConfigRevision = Annotated[
+    int,
+    Field(ge=1),
+    says("config_revision is not a revision shown", code="invalid_revision"),
+]
+Language = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_LANGUAGE, pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$"
+    ),
+    says(
+        "language must be a language code such as en or de-CH",
+        code="invalid_language",
+    ),
+]
+Page = Annotated[str, says("url must be a string", code="invalid_url")]
+Gpc = Annotated[bool, says("gpc must be true or false", code="invalid_gpc")]
+
+
+class ConsentRequest(Document):
+    """The body of ``POST /v1/consent``: one visitor's choice."""
+
+    unknown_key = ("unknown_field", "{unknown} is not a known field")
+    site: SiteName
+    previous: Previous | None = Field(
+        default=None,
+        description="the visitor's current token; continues their history only"
+        " if it verifies",
+    )
+    choices: Sent
+    method: HowChosen
+    revision: Revision = Field(description="the consent revision of the banner shown")
+    config_revision: ConfigRevision | None = Field(
+        default=None, description="the config revision of the banner shown"
+    )
+    language: Language
+    url: Page | None = Field(
+        default=None, description="the page; only its origin and path are kept"
+    )
+    gpc: Gpc = Field(
+        default=False, description="Global Privacy Control; Sec-GPC: 1 counts too"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,17 +157,18 @@ class Choice:
     gpc: bool
 
 
-def read_site(body: Any) -> str:
-    """The site id named by a body, checked only for shape."""
-    if not isinstance(body, dict):
-        raise InvalidInput("invalid_body", "the body must be a JSON object")
-    site = body.get("site")
-    if not isinstance(site, str) or not site or len(site) > MAX_SITE_ID:
-        raise InvalidInput("invalid_site", "site must be a site id")
-    return site
+def read_request(body: object) -> ConsentRequest:
+    """Check the shape of a recording body, once.
+
+    :raise InvalidInput: for the first problem found.
+    """
+    try:
+        return ConsentRequest.model_validate(body)
+    except ValidationError as exc:
+        raise input_error(exc) from None
 
 
-def _page_path(url: Any, origin: str) -> str:
+def _page_path(url: str | None, origin: str) -> str:
     """The page's path from ``url``; query string, fragment and ``;params`` dropped.
 
     The page must be on the origin the request came from (already checked
@@ -66,8 +176,6 @@ def _page_path(url: Any, origin: str) -> str:
     """
     if url is None:
         return "/"
-    if not isinstance(url, str):
-        raise InvalidInput("invalid_url", "url must be a string")
     try:
         parts = urlsplit(url)
         page_origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()
@@ -82,7 +190,7 @@ def _page_path(url: Any, origin: str) -> str:
 
 
 def check_choice(
-    body: Any, config: Mapping[str, Any], *, origin: str, gpc_header: bool
+    body: ConsentRequest, config: PublishedConfig, *, origin: str, gpc_header: bool
 ) -> Choice:
     """Check a recording body against the site's config.
 
@@ -90,112 +198,58 @@ def check_choice(
     explicit custom choice can switch it on (SPEC §5).
 
     :raise InvalidInput: for the first problem found.
+    :raise StaleRevision: the visitor was shown a banner no longer current.
     """
-    site = read_site(body)
-    unknown = set(body) - FIELDS
-    if unknown:
-        raise InvalidInput(
-            "unknown_field", f"{sorted(unknown)[0]} is not a known field"
-        )
-
-    method = body.get("method")
-    if method not in METHODS:
-        raise InvalidInput(
-            "invalid_method", "method must be one of " + ", ".join(METHODS)
-        )
-
-    revision = body.get("revision")
-    if type(revision) is not int:
-        raise InvalidInput("invalid_revision", "revision must be a whole number")
-    if revision != config["consent_revision"]:
+    if body.revision != config.consent_revision:
         raise StaleRevision(
             "stale_revision",
-            f"revision {revision} is not the current consent revision"
-            f" ({config['consent_revision']}); reload the banner",
+            f"revision {body.revision} is not the current consent revision"
+            f" ({config.consent_revision}); reload the banner",
         )
-
-    config_revision = body.get("config_revision")
-    if config_revision is not None and (
-        type(config_revision) is not int
-        or not 1 <= config_revision <= config["revision"]
-    ):
+    if body.config_revision is not None and body.config_revision > config.revision:
         raise InvalidInput(
             "invalid_revision", "config_revision is not a revision shown"
         )
 
-    raw = body.get("choices")
-    if not isinstance(raw, dict):
-        raise InvalidInput("invalid_choices", "choices must be an object")
-    shown = config["categories"]
-    for key, value in raw.items():
-        if key not in (*NECESSARY, *OPTIONAL):
-            raise InvalidInput("unknown_category", f"{key} is not a category")
-        if type(value) is not bool:
-            raise InvalidInput(
-                "invalid_choices", f"choices.{key} must be true or false"
-            )
-        if key in NECESSARY and value is not True:
-            raise InvalidInput(
-                "necessary_category",
-                f"{key} is strictly necessary and cannot be refused",
-            )
-        if key in OPTIONAL and key not in shown and value:
-            stale = body.get("config_revision")
-            if type(stale) is int and stale < config["revision"]:
+    shown = config.categories
+    choices = body.choices.optional()
+    for key, value in choices.items():
+        if key not in shown and value:
+            stale = body.config_revision
+            if stale is not None and stale < config.revision:
                 # Shown by an older script that the browser still had cached.
                 raise StaleRevision(
                     "stale_revision", f"{key} is no longer shown; reload the banner"
                 )
             raise InvalidInput("hidden_category", f"{key} is not shown on this site")
-    missing = [c for c in shown if c not in raw]
+    missing = [c for c in shown if c not in body.choices.model_fields_set]
     if missing:
         raise InvalidInput("missing_category", f"choices.{missing[0]} is missing")
-    choices = {c: bool(raw.get(c, False)) for c in OPTIONAL}
 
-    gpc = body.get("gpc", False)
-    if type(gpc) is not bool:
-        raise InvalidInput("invalid_gpc", "gpc must be true or false")
-    gpc = gpc or gpc_header
-    honour_gpc = gpc and config["gpc"]
-    if method == "accept_all":
+    gpc = body.gpc or gpc_header
+    if body.method == "accept_all":
         expected = {c: c in shown for c in OPTIONAL}
-        if honour_gpc:
+        if gpc and config.gpc:
             expected["advertising"] = False
             choices["advertising"] = False
         if choices != expected:
             raise InvalidInput(
                 "method_mismatch", "accept_all must allow every shown category"
             )
-    elif method == "reject_all" and any(choices.values()):
+    elif body.method == "reject_all" and any(choices.values()):
         raise InvalidInput(
             "method_mismatch", "reject_all must refuse every optional category"
         )
 
-    previous = body.get("previous")
-    if previous is not None and (
-        not isinstance(previous, str) or len(previous) > MAX_TOKEN
-    ):
-        raise InvalidInput("invalid_previous", "previous must be the consent token")
-
-    language = body.get("language")
-    if (
-        not isinstance(language, str)
-        or len(language) > MAX_LANGUAGE
-        or not LANGUAGE.fullmatch(language)
-    ):
-        raise InvalidInput(
-            "invalid_language", "language must be a language code such as en or de-CH"
-        )
-
-    path = _page_path(body.get("url"), origin)
+    path = _page_path(body.url, origin)
     return Choice(
-        site=site,
-        previous=previous,
+        site=body.site,
+        previous=body.previous,
         choices=choices,
-        method=method,
-        revision=revision,
-        config_revision=config_revision,
-        language=language,
+        method=body.method,
+        revision=body.revision,
+        config_revision=body.config_revision,
+        language=body.language,
         origin=origin.lower(),
         path=path[:MAX_URL],
         gpc=gpc,

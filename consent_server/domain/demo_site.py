@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from .fields import Json
 from .texts import DEFAULT_TEXTS
 from .vocabulary import OPTIONAL
 
@@ -17,13 +16,14 @@ DEMO_SERVICES = (
 )
 
 
-def demo_config() -> dict[str, Any]:
-    """The ``demo`` site: every category, our default texts, loopback origins."""
+def demo_config() -> dict[str, Json]:
+    """The ``demo`` site's document: every category, our default texts, loopback
+    origins. Plain JSON, as ``sites import`` reads it, to be checked on publish."""
     return {
         "site": "demo",
         "default_language": "en",
         "languages": {lang: {} for lang in DEFAULT_TEXTS},
-        "categories": list(OPTIONAL),
+        "categories": [*OPTIONAL],
         "services": [
             {"name": name, "category": category, "cookies": list(cookies)}
             for name, category, cookies in DEMO_SERVICES

@@ -1,97 +1,161 @@
-"""The banner's texts per language: filled in from our defaults, checked, hashed."""
+"""The banner's texts per language: as a document gives them, filled in, hashed.
+
+A document may leave out any text of a language we ship defaults for
+(:mod:`.texts`); for any other language it must give the six main texts and
+every category's label and description. Filling in is a rule across fields,
+so it is plain code beside the models.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field, StringConstraints
 
 from .errors import ConfigError
-from .fields import mapping, text
+from .fields import Document, Label, Long, Short, says
 from .texts import DEFAULT_TEXTS
-from .vocabulary import CATEGORIES, MAX_LANGUAGE, NECESSARY
+from .vocabulary import MAX_LANGUAGE, NECESSARY, Category, OptionalCategory
 
-TEXT_KEYS = tuple(k for k in DEFAULT_TEXTS["en"] if k != "categories")
+if TYPE_CHECKING:
+    from .site_config import SiteConfig
+
+LanguageCode = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_LANGUAGE, pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$"
+    ),
+    says("is not a language code such as en or pt-BR"),
+]
+CategoryKey = Annotated[Category, says("is not a category")]
+
+
+def filled_in() -> Any:
+    """A text a document may leave out: fill_languages puts in the shipped one."""
+    return Field(default_factory=str)
+
+
+class CategoryTexts(Document):
+    """How one category is named and explained on the banner."""
+
+    unknown_key = ("invalid_config", "is not a known text")
+
+    label: Label
+    description: Label
+
+
+class CategoryLabel(CategoryTexts):
+    """A category's texts as a document gives them; absent ones are filled in."""
+
+    label: Label = filled_in()
+    description: Label = filled_in()
+
+
+class Texts(Document):
+    """Every text of the banner in one language, filled in."""
+
+    title: Short
+    description: Long
+    accept_all: Short
+    reject_all: Short
+    customize: Short
+    save: Short
+    preferences_title: Short
+    policy_link: Short
+    always_on: Short
+    settings: Short
+    close: Short
+    placeholder: Short = Field(description="must contain {service}")
+    allow_and_play: Short
+    saving: Short
+    retrying: Short
+    categories: dict[CategoryKey, CategoryTexts] = Field(
+        description="the strictly necessary categories and those the site shows"
+    )
+
+
+class LanguageTexts(Document):
+    """One language's texts as a document gives them; absent ones are filled in."""
+
+    unknown_key = ("invalid_config", "is not a known text")
+    title: Short = filled_in()
+    description: Long = filled_in()
+    accept_all: Short = filled_in()
+    reject_all: Short = filled_in()
+    customize: Short = filled_in()
+    save: Short = filled_in()
+    preferences_title: Short = filled_in()
+    policy_link: Short = filled_in()
+    always_on: Short = filled_in()
+    settings: Short = filled_in()
+    close: Short = filled_in()
+    placeholder: Short = filled_in()
+    allow_and_play: Short = filled_in()
+    saving: Short = filled_in()
+    retrying: Short = filled_in()
+    categories: dict[CategoryKey, CategoryLabel] = Field(default_factory=dict)
+
+
+TEXT_KEYS = tuple(k for k in Texts.model_fields if k != "categories")
 # The texts a document must give for each of its languages that we ship no
-# defaults for; the rest are filled in from the shipped defaults.
-REQUIRED_TEXTS = (
-    "title",
-    "description",
-    "accept_all",
-    "reject_all",
-    "customize",
-    "save",
-)
-LONG_TEXTS = ("description",)
-LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+# defaults for; the rest are filled in from the shipped English.
+REQUIRED_TEXTS = ("title", "description", "accept_all", "reject_all", "customize",
+                  "save")  # fmt: skip
 
 
-def check_languages(value: Any, categories: list[str]) -> dict[str, Any]:
-    value = mapping(value, "languages")
-    if not value:
-        raise ConfigError("languages", "must have at least one language")
-    if len(value) > 40:
-        raise ConfigError("languages", "must have at most 40 languages")
-    result: dict[str, Any] = {}
-    for lang, texts in value.items():
+def fill_languages(
+    given: dict[str, LanguageTexts], categories: list[OptionalCategory]
+) -> dict[str, Texts]:
+    """Every language's texts complete, for the categories the site shows.
+
+    :raise ConfigError: for a text that is required and missing.
+    """
+    result: dict[str, Texts] = {}
+    for lang, texts in given.items():
         field = f"languages.{lang}"
-        if (
-            not isinstance(lang, str)
-            or not LANGUAGE.fullmatch(lang)
-            or len(lang) > MAX_LANGUAGE
-        ):
-            raise ConfigError(field, "is not a language code such as en or pt-BR")
-        texts = mapping(texts, field)
         base = DEFAULT_TEXTS.get(lang) or DEFAULT_TEXTS.get(lang.split("-")[0])
+        sent = texts.model_dump(exclude_unset=True)
         out: dict[str, Any] = {}
         for key in TEXT_KEYS:
-            if key in texts:
-                limit = 1000 if key in LONG_TEXTS else 200
-                out[key] = text(texts[key], f"{field}.{key}", limit)
+            if key in sent:
+                out[key] = sent[key]
             elif key in REQUIRED_TEXTS and base is None:
                 raise ConfigError(f"{field}.{key}", "is required")
-            elif base is not None:
-                out[key] = base[key]
             else:
-                out[key] = DEFAULT_TEXTS["en"][key]
-        unknown = set(texts) - set(TEXT_KEYS) - {"categories"}
-        if unknown:
-            raise ConfigError(f"{field}.{sorted(unknown)[0]}", "is not a known text")
+                out[key] = (base or DEFAULT_TEXTS["en"])[key]
         if "{service}" not in out["placeholder"]:
             raise ConfigError(f"{field}.placeholder", "must contain {service}")
-        given = mapping(texts.get("categories", {}), f"{field}.categories")
+        defaults: dict[str, dict[str, str]] = (base or {}).get("categories", {})  # type: ignore[assignment]
         out["categories"] = {}
         for cat in (*NECESSARY, *categories):
-            cfield = f"{field}.categories.{cat}"
-            entry = mapping(given.get(cat, {}), cfield)
-            default = (base or {}).get("categories", {}).get(cat)  # type: ignore[attr-defined]
+            entry = sent.get("categories", {}).get(cat, {})
             label_desc = {}
             for part in ("label", "description"):
                 if part in entry:
-                    label_desc[part] = text(entry[part], f"{cfield}.{part}", 500)
-                elif default is not None:
-                    label_desc[part] = default[part]
+                    label_desc[part] = entry[part]
+                elif cat in defaults:
+                    label_desc[part] = defaults[cat][part]
                 else:
-                    raise ConfigError(f"{cfield}.{part}", "is required")
+                    raise ConfigError(f"{field}.categories.{cat}.{part}", "is required")
             out["categories"][cat] = label_desc
-        unknown = set(given) - set(CATEGORIES)
-        if unknown:
-            raise ConfigError(
-                f"{field}.categories.{sorted(unknown)[0]}", "is not a category"
-            )
-        result[lang] = out
+        result[lang] = Texts.model_validate(out)
     return result
 
 
-def texts_hash(config: Mapping[str, Any], language: str) -> str:
+def texts_hash(config: SiteConfig, language: str) -> str:
     """Hash of the banner texts shown in one language, for the consent log."""
-    languages = config["languages"]
+    languages = config.languages
     texts = (
         languages.get(language)
         or languages.get(language.split("-")[0].lower())
-        or languages[config["default_language"]]
+        or languages[config.default_language]
     )
-    blob = json.dumps(texts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    blob = json.dumps(
+        texts.model_dump(mode="json"),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()

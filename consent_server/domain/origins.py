@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .fields import text
+from pydantic import AfterValidator, BeforeValidator, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from .fields import config_error, strip, text
 from .vocabulary import MAX_ORIGIN
 
 
-def origin_pattern(value: Any, field: str) -> str:
-    """Validate an allowed origin: ``https://shop.example``, ``http://127.0.0.1:*``
-    (any port) or ``https://*.shop.example`` (any subdomain)."""
-    origin = text(value, field, MAX_ORIGIN)
+def _origin(origin: str) -> str:
     try:
         parts = urlsplit(
             origin.replace(":*", ":0", 1).replace("//*.", "//wildcard.", 1)
         )
         _ = parts.port  # raises for a port out of range
     except ValueError:
-        raise ConfigError(field, "is not a valid origin") from None
+        raise PydanticCustomError("invalid_config", "is not a valid origin") from None
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
@@ -30,10 +29,30 @@ def origin_pattern(value: Any, field: str) -> str:
         or parts.username
         or origin != origin.lower()
     ):
-        raise ConfigError(
-            field, "must be a lower-case origin such as https://shop.example"
+        raise PydanticCustomError(
+            "invalid_config",
+            "must be a lower-case origin such as https://shop.example",
         )
     return origin
+
+
+# An allowed origin: ``https://shop.example``, ``http://127.0.0.1:*`` (any
+# port) or ``https://*.shop.example`` (any subdomain).
+OriginPattern = Annotated[
+    str, text(MAX_ORIGIN), BeforeValidator(strip), AfterValidator(_origin)
+]
+_ORIGIN: TypeAdapter[str] = TypeAdapter(OriginPattern)
+
+
+def origin_pattern(value: object, field: str) -> str:
+    """Validate one allowed origin on its own.
+
+    :raise ConfigError: naming ``field``.
+    """
+    try:
+        return _ORIGIN.validate_python(value, strict=True)
+    except ValidationError as exc:
+        raise config_error(exc, field) from None
 
 
 def origin_allowed(origin: str, patterns: list[str]) -> bool:

@@ -16,18 +16,19 @@ from typing import Any, Protocol
 
 from ..tokens import sign_token, verify_token
 from .chain import NewEvent
-from .choices import check_choice, read_site
+from .choices import check_choice, read_request
 from .errors import NotAllowed
 from .languages import texts_hash
 from .origins import origin_allowed
 from .privacy import truncate_ip
+from .site_config import PublishedConfig
 from .vocabulary import MAX_ORIGIN, MAX_USER_AGENT
 
 
 class ConsentStore(Protocol):
     """What recording needs from storage."""
 
-    def config(self, site: str, revision: int | None = None) -> dict[str, Any]:
+    def config(self, site: str, revision: int | None = None) -> PublishedConfig:
         """The site's published config (the newest, or the given revision).
 
         :raise UnknownSite: if it was never published.
@@ -58,7 +59,7 @@ class Receipt:
 
 
 def record(
-    store: ConsentStore, body: Any, visitor: Visitor, keys: Sequence[str]
+    store: ConsentStore, body: object, visitor: Visitor, keys: Sequence[str]
 ) -> Receipt:
     """Check a choice, append it to the log and sign the visitor's token.
 
@@ -67,25 +68,26 @@ def record(
     :raise NotAllowed: the origin is not one the site lists.
     :raise UnknownSite: the site was never published.
     """
-    site = read_site(body)
+    request = read_request(body)
+    site = request.site
     config = store.config(site)
     origin = visitor.origin
     if (
         not origin
         or len(origin) > MAX_ORIGIN
-        or not origin_allowed(origin, config["origins"])
+        or not origin_allowed(origin, config.origins)
     ):
         raise NotAllowed(
             "origin_not_allowed", "this origin may not record consent for the site"
         )
-    choice = check_choice(body, config, origin=origin, gpc_header=visitor.gpc_header)
+    choice = check_choice(request, config, origin=origin, gpc_header=visitor.gpc_header)
 
     # The texts the visitor saw: the config revision their script carried,
     # when it is one with the current consent revision; else the newest.
     shown = config
-    if choice.config_revision not in (None, config["revision"]):
+    if choice.config_revision not in (None, config.revision):
         older = store.config(site, choice.config_revision)
-        if older["consent_revision"] == config["consent_revision"]:
+        if older.consent_revision == config.consent_revision:
             shown = older
 
     consent_id = None
@@ -100,8 +102,8 @@ def record(
         NewEvent(
             consent_id=consent_id or str(uuid.uuid4()),
             site=site,
-            consent_revision=config["consent_revision"],
-            config_revision=shown["revision"],
+            consent_revision=config.consent_revision,
+            config_revision=shown.revision,
             choices=choice.choices,
             method=choice.method,
             gpc=choice.gpc,
@@ -114,12 +116,12 @@ def record(
         )
     )
     recorded_at: dt.datetime = row["recorded_at"]
-    expires_at = recorded_at + dt.timedelta(days=config["cookie_days"])
+    expires_at = recorded_at + dt.timedelta(days=config.cookie_days)
     token = sign_token(
         keys,
         consent_id=row["consent_id"],
         site=site,
-        revision=config["consent_revision"],
+        revision=config.consent_revision,
         choices=choice.choices,
         expires_at=int(expires_at.timestamp()),
     )

@@ -1,137 +1,158 @@
 """The site config document: what the config page edits and ``sites import`` reads.
 
-:func:`validate_config` checks a document and returns it normalised, with
-every default filled in; publishing it is the store's job.
+Three models: :class:`SiteConfigDocument` is a document as an editor writes
+it (defaults may be left out); :class:`SiteConfig` is the same document
+checked and filled in, as it is stored; :class:`PublishedConfig` adds the
+revisions the server gave it when it was published. :func:`validate_config`
+checks a document with the model, then applies the rules that span fields.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .fields import flag, listing, mapping, text
-from .languages import check_languages
-from .origins import origin_pattern
-from .theme import COLOUR, POSITIONS, check_contrast
-from .vocabulary import CATEGORIES, DEFAULT_COOKIE_DAYS, MAX_DAYS, OPTIONAL
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
+from pydantic_core import PydanticCustomError
 
-# Every key of a published config document; the server adds the last two.
-CONFIG_KEYS = (
-    "site", "default_language", "languages", "categories", "services", "policy_url",
-    "origins", "cookie_days", "google_consent_mode", "gpc", "theme",
-    "revision", "consent_revision",
-)  # fmt: skip
+from .errors import ConfigError
+from .fields import Address, Document, Name, config_error, says
+from .languages import LanguageCode, LanguageTexts, Texts, fill_languages
+from .origins import OriginPattern
+from .theme import Theme, check_contrast
+from .vocabulary import (
+    DEFAULT_COOKIE_DAYS,
+    MAX_DAYS,
+    OPTIONAL,
+    Category,
+    OptionalCategory,
+)
 
 SITE_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-COOKIE_PATTERN = re.compile(r"[A-Za-z0-9!#$%&'+\-.^_`|~*]{1,200}")
+SiteId = Annotated[
+    str,
+    StringConstraints(pattern=f"^{SITE_ID.pattern}$"),
+    says("must be 1-63 lower-case letters, digits or dashes"),
+]
+CookieName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'+\-.^_`|~*]{1,200}$"),
+    says("must be a cookie name, * matching any characters"),
+]
+Days = Annotated[
+    int,
+    Field(ge=1, le=MAX_DAYS),
+    says(f"must be a whole number from 1 to {MAX_DAYS}"),
+]
 
 
-def validate_config(doc: Any) -> dict[str, Any]:
-    """Check a config document and return it normalised, with defaults filled in.
+def _one_each(categories: list[OptionalCategory]) -> list[OptionalCategory]:
+    # Kept in one order, so that the same choice always reads the same.
+    if len(set(categories)) != len(categories):
+        raise PydanticCustomError("invalid_config", "must not repeat a category")
+    return [c for c in OPTIONAL if c in categories]
+
+
+def _http_address(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise PydanticCustomError("invalid_config", "is not a valid address") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PydanticCustomError("invalid_config", "must be an http or https address")
+    return url
+
+
+Categories = Annotated[
+    list[
+        Annotated[
+            OptionalCategory, says("must be one of preferences, analytics, advertising")
+        ]
+    ],
+    Field(max_length=3, description="the optional categories the banner shows"),
+    AfterValidator(_one_each),
+]
+# How many languages a site may have, and how that reads.
+ONE_TO_40 = Field(min_length=1, max_length=40)
+AT_LEAST_ONE = says("must have at least one language", only="too_short")
+AT_MOST_40 = says("must have at most 40 languages", only="too_long")
+PolicyUrl = Annotated[Address, AfterValidator(_http_address)]
+Origins = Annotated[
+    list[OriginPattern],
+    Field(min_length=1, max_length=50),
+    says("must list at least one origin", only="too_short"),
+]
+
+
+class Service(Document):
+    """A service a site uses, and the cookies its tags set (``*`` matches any)."""
+
+    name: Name
+    category: Annotated[Category, says("must be one of the five categories")]
+    cookies: list[CookieName] = Field(default_factory=list, max_length=50)
+
+
+class SiteConfig(Document):
+    """A site's config, checked and filled in: what is stored when it is published."""
+
+    site: SiteId
+    default_language: str
+    languages: Annotated[dict[LanguageCode, Texts], ONE_TO_40, AT_LEAST_ONE, AT_MOST_40]
+    categories: Categories
+    services: Annotated[list[Service], Field(max_length=100)]
+    policy_url: PolicyUrl
+    origins: Origins = Field(description="who may record consent for the site")
+    cookie_days: Days
+    google_consent_mode: bool
+    gpc: bool = Field(description="honour Global Privacy Control")
+    theme: Theme
+
+
+class PublishedConfig(SiteConfig):
+    """A published config, with the revisions the server gave it."""
+
+    revision: int = Field(ge=1, description="the config revision")
+    consent_revision: int = Field(
+        ge=1, description="bumped when every visitor must be asked again"
+    )
+
+
+class SiteConfigDocument(Document):
+    """A site config document as written; left-out settings take their defaults."""
+
+    site: SiteId
+    default_language: Annotated[str, says("must be one of the site's languages")]
+    languages: Annotated[
+        dict[LanguageCode, LanguageTexts], ONE_TO_40, AT_LEAST_ONE, AT_MOST_40
+    ]
+    categories: Categories = Field(default_factory=lambda: list(OPTIONAL))
+    services: Annotated[list[Service], Field(max_length=100)] = Field(
+        default_factory=list
+    )
+    policy_url: PolicyUrl
+    origins: Origins
+    cookie_days: Days = DEFAULT_COOKIE_DAYS
+    google_consent_mode: bool = False
+    gpc: bool = True
+    theme: Theme = Theme()  # frozen, so one shared default is safe
+    # What an export carries; the server sets them again when it publishes.
+    revision: Annotated[int, says("must be a whole number")] | None = None
+    consent_revision: Annotated[int, says("must be a whole number")] | None = None
+
+
+def validate_config(doc: object) -> SiteConfig:
+    """Check a config document and return it filled in with every default.
 
     :raise ConfigError: naming the first field that is wrong.
     """
-    doc = mapping(doc, "document")
-    unknown = set(doc) - set(CONFIG_KEYS)
-    if unknown:
-        raise ConfigError(sorted(unknown)[0], "is not a known setting")
-    site = doc.get("site")
-    if not isinstance(site, str) or not SITE_ID.fullmatch(site):
-        raise ConfigError("site", "must be 1-63 lower-case letters, digits or dashes")
-
-    categories = listing(doc.get("categories", list(OPTIONAL)), "categories", 3)
-    for i, cat in enumerate(categories):
-        if cat not in OPTIONAL:
-            raise ConfigError(
-                f"categories[{i}]", "must be one of preferences, analytics, advertising"
-            )
-    if len(set(categories)) != len(categories):
-        raise ConfigError("categories", "must not repeat a category")
-    categories = [c for c in OPTIONAL if c in categories]
-
-    languages = check_languages(doc.get("languages"), categories)
-    default_language = doc.get("default_language")
-    if default_language not in languages:
-        raise ConfigError("default_language", "must be one of the site's languages")
-
-    services = []
-    for i, svc in enumerate(listing(doc.get("services", []), "services", 100)):
-        field = f"services[{i}]"
-        svc = mapping(svc, field)
-        unknown = set(svc) - {"name", "category", "cookies"}
-        if unknown:
-            raise ConfigError(f"{field}.{sorted(unknown)[0]}", "is not a known setting")
-        name = text(svc.get("name"), f"{field}.name", 100)
-        category = svc.get("category")
-        if category not in CATEGORIES:
-            raise ConfigError(f"{field}.category", "must be one of the five categories")
-        cookies = []
-        for j, cookie in enumerate(
-            listing(svc.get("cookies", []), f"{field}.cookies", 50)
-        ):
-            if not isinstance(cookie, str) or not COOKIE_PATTERN.fullmatch(cookie):
-                raise ConfigError(
-                    f"{field}.cookies[{j}]",
-                    "must be a cookie name, * matching any characters",
-                )
-            cookies.append(cookie)
-        services.append({"name": name, "category": category, "cookies": cookies})
-
-    policy_url = text(doc.get("policy_url"), "policy_url", 2048)
     try:
-        parts = urlsplit(policy_url)
-    except ValueError:
-        raise ConfigError("policy_url", "is not a valid address") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError("policy_url", "must be an http or https address")
-
-    origins = [
-        origin_pattern(o, f"origins[{i}]")
-        for i, o in enumerate(listing(doc.get("origins"), "origins", 50))
-    ]
-    if not origins:
-        raise ConfigError("origins", "must list at least one origin")
-
-    cookie_days = doc.get("cookie_days", DEFAULT_COOKIE_DAYS)
-    if type(cookie_days) is not int or not 1 <= cookie_days <= MAX_DAYS:
-        raise ConfigError("cookie_days", f"must be a whole number from 1 to {MAX_DAYS}")
-
-    theme_in = mapping(doc.get("theme", {}), "theme")
-    unknown = set(theme_in) - {"position", "accent", "background", "text", "floating"}
-    if unknown:
-        raise ConfigError(f"theme.{sorted(unknown)[0]}", "is not a known setting")
-    theme = {
-        "position": theme_in.get("position", "bottom"),
-        "accent": theme_in.get("accent", "#1a56db"),
-        "background": theme_in.get("background", "#ffffff"),
-        "text": theme_in.get("text", "#111827"),
-        # A small "Cookie settings" button after the choice, so withdrawing
-        # is always one click away even on pages without a settings link.
-        "floating": theme_in.get("floating", True),
-    }
-    if theme["position"] not in POSITIONS:
-        raise ConfigError("theme.position", "must be one of " + ", ".join(POSITIONS))
-    if not isinstance(theme["floating"], bool):
-        raise ConfigError("theme.floating", "must be true or false")
-    for key in ("accent", "background", "text"):
-        if not isinstance(theme[key], str) or not COLOUR.fullmatch(theme[key]):
-            raise ConfigError(f"theme.{key}", "must be a colour such as #1a56db")
-        theme[key] = theme[key].lower()
-
-    check_contrast(theme)
-
-    return {
-        "site": site,
-        "default_language": default_language,
-        "languages": languages,
-        "categories": categories,
-        "services": services,
-        "policy_url": policy_url,
-        "origins": origins,
-        "cookie_days": cookie_days,
-        "google_consent_mode": flag(doc, "google_consent_mode", False),
-        "gpc": flag(doc, "gpc", True),
-        "theme": theme,
-    }
+        given = SiteConfigDocument.model_validate(doc)
+    except ValidationError as exc:
+        raise config_error(exc) from None
+    languages = fill_languages(given.languages, given.categories)
+    if given.default_language not in languages:
+        raise ConfigError("default_language", "must be one of the site's languages")
+    check_contrast(given.theme)
+    checked = {k: v for k, v in given if k not in ("revision", "consent_revision")}
+    return SiteConfig(**{**checked, "languages": languages})

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Literal, get_args
+
+from pydantic import AfterValidator, Field, StringConstraints
 
 from .errors import ConfigError
+from .fields import Document, says
 
-POSITIONS = ("bottom", "top", "center", "bottom-left", "bottom-right")
-COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+Position = Literal["bottom", "top", "center", "bottom-left", "bottom-right"]
+POSITIONS: tuple[Position, ...] = get_args(Position)
+# Colours are stored in one spelling, lower case.
+Colour = Annotated[
+    str,
+    StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$"),
+    says("must be a colour such as #1a56db"),
+    AfterValidator(str.lower),
+]
+
+
+class Theme(Document):
+    """Where the banner sits and its colours."""
+
+    position: Annotated[Position, says("must be one of " + ", ".join(POSITIONS))] = (
+        "bottom"
+    )
+    accent: Colour = Field(default="#1a56db", description="buttons and links")
+    background: Colour = "#ffffff"
+    text: Colour = "#111827"
+    # A small "Cookie settings" button after the choice, so withdrawing
+    # is always one click away even on pages without a settings link.
+    floating: bool = True
 
 
 def _luminance(colour: str) -> float:
@@ -28,13 +50,16 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def check_contrast(theme: Mapping[str, Any]) -> None:
-    # Banner text must stay readable (WCAG AA, 4.5:1): buttons are white on
-    # the accent, links are the accent on the background.
+def check_contrast(theme: Theme) -> None:
+    """Banner text must stay readable (WCAG AA, 4.5:1): buttons are white on
+    the accent, links are the accent on the background.
+
+    :raise ConfigError: naming the colour that is too faint.
+    """
     pairs = (
-        ("theme.accent", theme["accent"], "#ffffff", "the white button text"),
-        ("theme.accent", theme["accent"], theme["background"], "theme.background"),
-        ("theme.text", theme["text"], theme["background"], "theme.background"),
+        ("theme.accent", theme.accent, "#ffffff", "the white button text"),
+        ("theme.accent", theme.accent, theme.background, "theme.background"),
+        ("theme.text", theme.text, theme.background, "theme.background"),
     )
     for field, fg, bg, against in pairs:
         ratio = contrast(fg, bg)

@@ -7,14 +7,20 @@ banner script (which gets them inside its built-in config) all read them here.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 # Strictly necessary: always on, shown locked so the visitor knows.
-NECESSARY = ("authentication", "security")
+NecessaryCategory = Literal["authentication", "security"]
 # Opt-in: never pre-ticked, each may be hidden by a site that does not use it.
-OPTIONAL = ("preferences", "analytics", "advertising")
-CATEGORIES = NECESSARY + OPTIONAL
+OptionalCategory = Literal["preferences", "analytics", "advertising"]
+Category = Literal[NecessaryCategory, OptionalCategory]
+NECESSARY: tuple[NecessaryCategory, ...] = get_args(NecessaryCategory)
+OPTIONAL: tuple[OptionalCategory, ...] = get_args(OptionalCategory)
+CATEGORIES: tuple[Category, ...] = NECESSARY + OPTIONAL
 
 # How a choice was made on the banner.
-METHODS = ("accept_all", "reject_all", "custom", "withdraw")
+Method = Literal["accept_all", "reject_all", "custom", "withdraw"]
+METHODS: tuple[Method, ...] = get_args(Method)
 
 # Cookie lifetimes in days. No consent (and no token) outlives MAX_DAYS: about
 # 13 months, the longest that European regulators accept.

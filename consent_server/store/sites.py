@@ -5,9 +5,9 @@ The server adds ``revision`` and ``consent_revision`` to what it stores.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -16,14 +16,35 @@ from sqlalchemy.engine import Connection
 
 from ..domain.chain import NewEvent
 from ..domain.errors import UnknownSite
-from ..domain.site_config import SITE_ID, validate_config
+from ..domain.site_config import (
+    SITE_ID,
+    PublishedConfig,
+    SiteConfig,
+    validate_config,
+)
 from . import log
 from .schema import site_revisions, sites
 
 
+def _published(
+    config: SiteConfig, revision: int, consent_revision: int
+) -> PublishedConfig:
+    return PublishedConfig(
+        **dict(config), revision=revision, consent_revision=consent_revision
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _parse(document: str) -> SiteConfig:
+    # Checked again on the way out, so that what the banner and the log rely
+    # on is always a whole config; kept, as checking costs more than the query
+    # (the model is frozen, so sharing it is safe).
+    return SiteConfig.model_validate_json(document)
+
+
 def current_config(
     conn: Connection, site: str, revision: int | None = None
-) -> dict[str, Any]:
+) -> PublishedConfig:
     """The site's published config, with ``revision`` and ``consent_revision``;
     the newest one, or the given revision.
 
@@ -44,10 +65,7 @@ def current_config(
         ).first()
     if row is None:
         raise UnknownSite(site)
-    config: dict[str, Any] = json.loads(row.document)
-    config["revision"] = row.revision
-    config["consent_revision"] = row.consent_revision
-    return config
+    return _published(_parse(row.document), row.revision, row.consent_revision)
 
 
 def all_origins(conn: Connection) -> list[str]:
@@ -74,12 +92,12 @@ def all_origins(conn: Connection) -> list[str]:
 
 def publish(
     conn: Connection,
-    doc: Any,
+    doc: object,
     *,
     published_by: str,
     ask_again: bool = False,
     now: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> PublishedConfig:
     """Validate a document and store it as the site's next revision.
 
     The consent revision is bumped when ``ask_again`` is set, and also when the
@@ -91,7 +109,7 @@ def publish(
     config = validate_config(doc)
     now = now or dt.datetime.now(dt.UTC)
     with conn.begin():
-        site = config["site"]
+        site = config.site
         if (
             conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first()
             is None
@@ -108,7 +126,7 @@ def publish(
             revision, consent_revision = 1, 1
         else:
             revision = prev.revision + 1
-            added = set(config["categories"]) - set(
+            added = set(config.categories) - set(
                 json.loads(prev.document)["categories"]
             )
             bump = ask_again or bool(added)
@@ -118,15 +136,14 @@ def publish(
                 site=site,
                 revision=revision,
                 consent_revision=consent_revision,
-                document=json.dumps(config, sort_keys=True, ensure_ascii=False),
+                document=json.dumps(
+                    config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
+                ),
                 published_at=now,
                 published_by=published_by,
             )
         )
-    result = copy.deepcopy(config)
-    result["revision"] = revision
-    result["consent_revision"] = consent_revision
-    return result
+    return _published(config, revision, consent_revision)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +153,7 @@ class SqlConsentStore:
 
     conn: Connection
 
-    def config(self, site: str, revision: int | None = None) -> dict[str, Any]:
+    def config(self, site: str, revision: int | None = None) -> PublishedConfig:
         """The site's published config; see :func:`current_config`."""
         return current_config(self.conn, site, revision)
 

@@ -14,10 +14,10 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..domain.site_config import PublishedConfig
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 
 # The parts of a site config the browser needs; origins and the rest stay home.
@@ -62,13 +62,14 @@ def _built(text: str) -> Built:
     return Built(body, gzip.compress(body, 9, mtime=0), digest)
 
 
-def build_script(static: Path, config: Mapping[str, Any]) -> Built:
+def build_script(static: Path, config: PublishedConfig) -> Built:
     """The banner script for one site, its config and styles built in."""
-    browser = {k: config[k] for k in BROWSER_KEYS}
+    data = config.model_dump(mode="json")
+    browser = {k: data[k] for k in BROWSER_KEYS}
     # Service names are for people on the config page; the script needs only
     # which cookies belong to which category.
     browser["services"] = [
-        {"category": s["category"], "cookies": s["cookies"]} for s in config["services"]
+        {"category": s.category, "cookies": s.cookies} for s in config.services
     ]
     # The category vocabulary, so that the script never restates it.
     browser["necessary"], browser["optional"] = NECESSARY, OPTIONAL

@@ -8,25 +8,46 @@ the rules live in :mod:`consent_server.domain.recording`.
 from __future__ import annotations
 
 import hashlib
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..domain.errors import UnknownSite
+from ..domain.fields import input_error, says
 from ..domain.recording import Visitor, record
 from ..store import sites
 from ..store.engine import get_db
 from ..tokens import verify_token
 from .body import json_body
-from .errors import ApiError
 from .limits import limiter, setting
 
 bp = Blueprint("consent", __name__)
 
 
+class VerifyRequest(BaseModel):
+    """The body of ``POST /v1/consent/verify``; other keys are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    # Anything at all: what is not a token we signed is answered as malformed.
+    token: Any = Field(description="the consent cookie's value")
+    site: Annotated[str, says("site must be a site id", code="invalid_site")] | None = (
+        Field(default=None, description="the site the token must be for")
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_token(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "token" not in data:
+            raise PydanticCustomError("invalid_body", 'send {"token": "..."}')
+        return data
+
+
 @bp.get("/v1/sites/<site>/config")
 def site_config(site: str) -> Response:
     """The site's published config as JSON."""
-    response = jsonify(sites.current_config(get_db(), site))
+    response = jsonify(sites.current_config(get_db(), site).model_dump(mode="json"))
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = 60
@@ -64,20 +85,20 @@ def record_consent() -> tuple[Response, int]:
 @limiter.limit(lambda: setting("RATELIMIT_VERIFY"))
 def verify_consent() -> Response:
     """Tell a storefront backend whether a consent token is genuine and current."""
-    body = json_body()
-    if not isinstance(body, dict) or "token" not in body:
-        raise ApiError(400, "invalid_body", 'send {"token": "..."}')
-    site = body.get("site")
-    if site is not None and not isinstance(site, str):
-        raise ApiError(400, "invalid_site", "site must be a site id")
+    try:
+        body = VerifyRequest.model_validate(json_body())
+    except ValidationError as exc:
+        raise input_error(exc) from None
     keys = current_app.config["CONSENT_KEYS"]
-    result = verify_token(body["token"], keys, site=site)
+    result = verify_token(body.token, keys, site=body.site)
     if result.valid and result.site is not None:
         try:
-            current = sites.current_config(get_db(), result.site)["consent_revision"]
+            current = sites.current_config(get_db(), result.site).consent_revision
         except UnknownSite:
             current = None
-        result = verify_token(body["token"], keys, site=site, consent_revision=current)
+        result = verify_token(
+            body.token, keys, site=body.site, consent_revision=current
+        )
     response = jsonify(result.as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response

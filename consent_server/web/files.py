@@ -49,7 +49,7 @@ def banner_script(site: str) -> Response:
         return Response(f"/* consent-server: no site {site!r} */\n", 404,
                         mimetype="text/javascript")  # fmt: skip
     cache = current_app.extensions.setdefault("consent_banner", {})
-    key = (site, config["revision"], config["consent_revision"])
+    key = (site, config.revision, config.consent_revision)
     if key not in cache:
         if len(cache) > MAX_CACHED:
             cache.clear()

@@ -1,141 +1,56 @@
 """The OpenAPI 3.1 description of the public and audit HTTP APIs.
 
-Kept by hand beside the views; ``tests/test_openapi.py`` validates it and
-checks real responses against its schemas, so it cannot drift silently.
+The schemas of the request bodies and of the site config come from the
+pydantic models that check them (``models_json_schema``, their ``$defs`` moved
+to ``components/schemas``), so the description cannot drift from the checks.
+Paths, parameters and the response shapes are written here and in
+:mod:`.openapi_audit`; ``tests/test_openapi.py`` validates the document, checks
+real responses against it and sends bodies that break each request schema.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
 
-from ..domain.site_config import CONFIG_KEYS
-from ..domain.vocabulary import CATEGORIES, MAX_DAYS, METHODS, OPTIONAL
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from ..domain.choices import ConsentRequest
+from ..domain.site_config import PublishedConfig
+from . import openapi_audit
+from .consent import VerifyRequest
+from .openapi_parts import (
+    BOOL_CHOICES,
+    ERROR,
+    HEALTH,
+    Schema,
+    error,
+    json_body,
+    json_response,
+    param,
+    ref,
+)
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-def _param(
-    name: str,
-    description: str,
-    schema: dict[str, Any],
-    where: str = "query",
-    required: bool = False,
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": required or where == "path",
-        "description": description,
-        "schema": schema,
-    }
-
-
-BOOL_CHOICES: dict[str, Any] = {
-    "type": "object",
-    "properties": {k: {"type": "boolean"} for k in OPTIONAL},
-    "required": list(OPTIONAL),
-    "additionalProperties": False,
-}
-EVENT: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "seq": {"type": "integer", "minimum": 1},
-        "event_id": {"type": "string"},
-        "consent_id": {"type": "string"},
-        "site": {"type": "string"},
-        "consent_revision": {"type": "integer"},
-        "config_revision": {"type": "integer"},
-        **{k: {"type": "boolean"} for k in CATEGORIES},
-        "method": {"enum": list(METHODS)},
-        "gpc": {"type": "boolean"},
-        "language": {"type": "string"},
-        "texts_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "origin": {"type": "string"},
-        "path": {"type": "string", "description": "page path, never a query string"},
-        "ip": {"type": "string", "description": "truncated: IPv4 /24, IPv6 /48"},
-        "user_agent": {"type": "string"},
-        "recorded_at": {"type": "string", "format": "date-time"},
-        "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-    },
-    "additionalProperties": False,
-}
-EVENT["required"] = list(EVENT["properties"])
-OPT_IN: dict[str, Any] = {
-    "type": "object",
-    "properties": {k: {"type": "number", "minimum": 0, "maximum": 1} for k in OPTIONAL},
-    "required": list(OPTIONAL),
-}
-RATES: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "events": {"type": "integer"},
-        "opt_in": {
-            "type": "object",
-            "properties": {
-                k: {"type": "number", "minimum": 0, "maximum": 1} for k in OPTIONAL
-            },
-            "required": list(OPTIONAL),
-        },
-    },
-    "required": ["events", "opt_in"],
-}
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-AUTH_ERRORS = {
-    "401": _error("no token, or an unknown or revoked one"),
-    "403": _error("the token's scope does not cover this"),
-    "429": _error("rate limited"),
-}
-EVENT_FILTERS = [
-    _param("site", "only this site", {"type": "string"}),
-    _param("consent_id", "only this visitor", {"type": "string"}),
-    _param(
-        "since",
-        "recorded at or after (ISO 8601)",
-        {"type": "string", "format": "date-time"},
-    ),
-    _param(
-        "until", "recorded before (ISO 8601)", {"type": "string", "format": "date-time"}
-    ),
-    _param("method", "only this method", {"enum": list(METHODS)}),
-    _param(
-        "category",
-        "only events where this category was allowed (or refused, with granted=false)",
-        {"enum": list(CATEGORIES)},
-    ),
-    _param(
-        "granted",
-        "with category: allowed (true, default) or refused",
-        {"type": "boolean"},
-    ),
+# The models whose schemas the document shows: requests as they are checked,
+# the config as it is served.
+MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (ConsentRequest, "validation"),
+    (VerifyRequest, "validation"),
+    (PublishedConfig, "serialization"),
 ]
+SITE = param("site", "site id", {"type": "string"}, "path")
+TOO_LARGE = error("body over 4 KB")
+NOT_JSON = error("not application/json")
+LIMITED = error("rate limited")
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "consent-server",
-        "version": "1",
-        "description": "Cookie consent recording, token verification and the consent "
-        'log\'s audit API. Errors are always {"error": {"code", "message"}}.',
-    },
-    "paths": {
+
+def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
+    """The paths a storefront, its visitors' browsers and its backend use."""
+    return {
         "/s/{site}/consent.js": {
             "get": {
                 "summary": "The banner, with the site's published config built in",
-                "parameters": [_param("site", "site id", {"type": "string"}, "path")],
+                "parameters": [SITE],
                 "responses": {
                     "200": {
                         "description": "JavaScript; ETag, gzip",
@@ -149,7 +64,7 @@ SPEC: dict[str, Any] = {
         "/s/{site}/consent.css": {
             "get": {
                 "summary": "The banner's styles alone, for strict CSPs",
-                "parameters": [_param("site", "site id", {"type": "string"}, "path")],
+                "parameters": [SITE],
                 "responses": {
                     "200": {
                         "description": "CSS",
@@ -162,11 +77,11 @@ SPEC: dict[str, Any] = {
         "/v1/sites/{site}/config": {
             "get": {
                 "summary": "The site's published config",
-                "parameters": [_param("site", "site id", {"type": "string"}, "path")],
+                "parameters": [SITE],
                 "responses": {
-                    "200": _json(_ref("SiteConfig"), "the config document"),
+                    "200": json_response(models[PublishedConfig], "the config"),
                     "304": {"description": "not modified"},
-                    "404": _error("unknown site"),
+                    "404": error("unknown site"),
                 },
             }
         },
@@ -175,374 +90,158 @@ SPEC: dict[str, Any] = {
                 "summary": "Record a visitor's choice",
                 "description": "201 only once the log row is committed. Only the site's"
                 " allowed origins may post (CORS); a missing Origin is refused.",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("ConsentRequest")}},
-                },
+                "requestBody": json_body(models[ConsentRequest]),
                 "responses": {
-                    "201": _json(_ref("ConsentRecorded"), "recorded"),
-                    "400": _error("bad input; nothing written"),
-                    "403": _error("origin not allowed for the site"),
-                    "404": _error("unknown site"),
-                    "409": _error(
-                        "revision is not the site's current consent revision"
-                    ),
-                    "413": _error("body over 4 KB"),
-                    "415": _error("not application/json"),
-                    "429": _error("rate limited"),
+                    "201": json_response(ref("ConsentRecorded"), "recorded"),
+                    "400": error("bad input; nothing written"),
+                    "403": error("origin not allowed for the site"),
+                    "404": error("unknown site"),
+                    "409": error("revision is not the site's current consent revision"),
+                    "413": TOO_LARGE,
+                    "415": NOT_JSON,
+                    "429": LIMITED,
                 },
             },
             "options": {
                 "summary": "CORS preflight",
                 "responses": {
                     "204": {"description": "origin allowed"},
-                    "403": _error("origin not allowed"),
+                    "403": error("origin not allowed"),
                 },
             },
         },
         "/v1/consent/verify": {
             "post": {
                 "summary": "Check a consent token (for storefront backends)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["token"],
-                                "properties": {
-                                    "token": {"type": "string"},
-                                    "site": {
-                                        "type": "string",
-                                        "description": "the site the token must be for",
-                                    },
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": json_body(models[VerifyRequest]),
                 "responses": {
-                    "200": _json(
-                        _ref("Verification"),
+                    "200": json_response(
+                        ref("Verification"),
                         "the verdict; never an error for a bad token",
                     ),
-                    "400": _error("no token field"),
-                    "413": _error("body over 4 KB"),
-                    "415": _error("not application/json"),
-                    "429": _error("rate limited"),
+                    "400": error("no token field, or a site that is not a string"),
+                    "413": TOO_LARGE,
+                    "415": NOT_JSON,
+                    "429": LIMITED,
                 },
             }
         },
-        "/v1/audit/events": {
-            "get": {
-                "summary": "Filtered events, paged by cursor, or the whole export",
-                "security": BEARER,
-                "parameters": [
-                    *EVENT_FILTERS,
-                    _param(
-                        "limit",
-                        "page size",
-                        {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": 1000,
-                            "default": 100,
-                        },
-                    ),
-                    _param(
-                        "cursor", "next_cursor of the previous page", {"type": "string"}
-                    ),
-                    _param(
-                        "format",
-                        "json pages, or a streamed csv/ndjson export",
-                        {"enum": ["json", "csv", "ndjson"], "default": "json"},
-                    ),
-                ],
-                "responses": {
-                    "200": {
-                        "description": "a page (json) or the export (csv, ndjson)",
-                        "content": {
-                            "application/json": {"schema": _ref("EventPage")},
-                            "text/csv": {"schema": {"type": "string"}},
-                            "application/x-ndjson": {"schema": {"type": "string"}},
-                        },
-                    },
-                    "400": _error("bad parameter"),
-                    **AUTH_ERRORS,
-                },
-            }
-        },
-        "/v1/audit/consents/{consent_id}": {
-            "get": {
-                "summary": "The full history of one visitor's consent, oldest first",
-                "security": BEARER,
-                "parameters": [
-                    _param("consent_id", "consent id", {"type": "string"}, "path")
-                ],
-                "responses": {
-                    "200": _json(_ref("ConsentHistory"), "every event of this consent"),
-                    "404": _error("no such consent"),
-                    **AUTH_ERRORS,
-                },
-            }
-        },
-        "/v1/audit/verify": {
-            "get": {
-                "summary": "Walk the log's hash chain",
-                "security": BEARER,
-                "responses": {
-                    "200": _json(_ref("ChainReport"), "the report"),
-                    **AUTH_ERRORS,
-                },
-            }
-        },
-        "/v1/audit/stats": {
-            "get": {
-                "summary": "Opt-in rates per UTC day and site, by method and GPC",
-                "security": [{"bearer": []}],
-                "description": "Tokens of scope audit or stats.",
-                "parameters": [
-                    _param("site", "only this site", {"type": "string"}),
-                    _param(
-                        "since",
-                        "first day (YYYY-MM-DD)",
-                        {"type": "string", "format": "date"},
-                    ),
-                    _param(
-                        "until",
-                        "day after the last (YYYY-MM-DD)",
-                        {"type": "string", "format": "date"},
-                    ),
-                ],
-                "responses": {
-                    "200": _json(_ref("Stats"), "one entry per day and site"),
-                    "400": _error("bad parameter"),
-                    **AUTH_ERRORS,
-                },
-            }
-        },
-        "/": {
-            "get": {
-                "summary": "The front page: what this service is, links onward",
-                "responses": {
-                    "200": {
-                        "description": "an HTML page",
-                        "content": {"text/html": {}},
-                    }
-                },
-            }
-        },
-        "/healthz": {
-            "get": {
-                "summary": "Liveness and a database round trip",
-                "responses": {
-                    "200": _json(_ref("Health"), "up"),
-                    "503": _json(_ref("Health"), "database unreachable"),
-                },
-            }
-        },
-        "/openapi.json": {
-            "get": {
-                "summary": "This document",
-                "responses": {
-                    "200": {
-                        "description": "OpenAPI 3.1",
-                        "content": {"application/json": {}},
-                    }
-                },
-            }
+    }
+
+
+META: Schema = {
+    "/": {
+        "get": {
+            "summary": "The front page: what this service is, links onward",
+            "responses": {
+                "200": {
+                    "description": "an HTML page",
+                    "content": {"text/html": {}},
+                }
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Liveness and a database round trip",
+            "responses": {
+                "200": json_response(ref("Health"), "up"),
+                "503": json_response(ref("Health"), "database unreachable"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {}},
+                }
+            },
+        }
+    },
+    "/docs": {
+        "get": {
+            "summary": "This document rendered for people",
+            "responses": {
+                "200": {
+                    "description": "an HTML page; every file it loads is ours",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
+}
+RESPONSES: Schema = {
+    "Error": ERROR,
+    "Health": HEALTH,
+    "ConsentRecorded": {
+        "type": "object",
+        "required": ["id", "token", "recorded_at", "expires_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "description": "the visitor's consent id"},
+            "token": {"type": "string"},
+            "recorded_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time"},
         },
     },
-    "components": {
-        "securitySchemes": {
-            "bearer": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "consent-server create-token NAME --scope audit|stats",
-            }
-        },
-        "schemas": {
-            "Error": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                        },
-                    }
-                },
-            },
-            "ConsentRequest": {
-                "type": "object",
-                "required": ["site", "choices", "method", "revision", "language"],
-                "additionalProperties": False,
-                "properties": {
-                    "site": {"type": "string"},
-                    "previous": {
-                        "type": "string",
-                        "description": "the visitor's current "
-                        "token; continues their history only if it verifies",
-                    },
-                    "choices": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {k: {"type": "boolean"} for k in CATEGORIES},
-                        "description": "every optional category the site shows;"
-                        " strictly necessary ones may be omitted or true",
-                    },
-                    "method": {"enum": list(METHODS)},
-                    "revision": {
-                        "type": "integer",
-                        "description": "consent revision shown",
-                    },
-                    "language": {"type": "string"},
-                    "url": {
-                        "type": "string",
-                        "description": "page URL; only origin and path are kept",
-                    },
-                    "gpc": {
-                        "type": "boolean",
-                        "description": "Global Privacy Control; Sec-GPC: 1 counts too",
-                    },
-                },
-            },
-            "ConsentRecorded": {
-                "type": "object",
-                "required": ["id", "token", "recorded_at", "expires_at"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string"},
-                    "token": {"type": "string"},
-                    "recorded_at": {"type": "string", "format": "date-time"},
-                    "expires_at": {"type": "string", "format": "date-time"},
-                },
-            },
-            "Verification": {
-                "type": "object",
-                "required": ["valid", "id", "site", "choices", "revision", "reason"],
-                "additionalProperties": False,
-                "properties": {
-                    "valid": {"type": "boolean"},
-                    "id": {"type": ["string", "null"]},
-                    "site": {"type": ["string", "null"]},
-                    "choices": {"oneOf": [BOOL_CHOICES, {"type": "null"}]},
-                    "revision": {"type": ["integer", "null"]},
-                    "reason": {
-                        "enum": [
-                            None,
-                            "malformed",
-                            "bad_signature",
-                            "expired",
-                            "other_site",
-                            "old_revision",
-                        ]
-                    },
-                },
-            },
-            "Event": EVENT,
-            "EventPage": {
-                "type": "object",
-                "required": ["events", "next_cursor"],
-                "additionalProperties": False,
-                "properties": {
-                    "events": {"type": "array", "items": _ref("Event")},
-                    "next_cursor": {"type": ["string", "null"]},
-                },
-            },
-            "ConsentHistory": {
-                "type": "object",
-                "required": ["id", "site", "current", "events"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string"},
-                    "site": {"type": "string"},
-                    "current": BOOL_CHOICES,
-                    "events": {"type": "array", "items": _ref("Event"), "minItems": 1},
-                },
-            },
-            "ChainReport": {
-                "type": "object",
-                "required": ["ok", "events", "first_bad_seq"],
-                "additionalProperties": False,
-                "properties": {
-                    "ok": {"type": "boolean"},
-                    "events": {"type": "integer"},
-                    "first_bad_seq": {"type": ["integer", "null"]},
-                },
-            },
-            "Stats": {
-                "type": "object",
-                "required": ["days"],
-                "properties": {
-                    "days": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": [
-                                "day",
-                                "site",
-                                "visitors",
-                                "events",
-                                "opt_in",
-                                "by_method",
-                                "by_gpc",
-                            ],
-                            "properties": {
-                                "day": {"type": "string", "format": "date"},
-                                "site": {"type": "string"},
-                                "visitors": {"type": "integer"},
-                                "events": {"type": "integer"},
-                                "opt_in": OPT_IN,
-                                "by_method": {
-                                    "type": "object",
-                                    "propertyNames": {"enum": list(METHODS)},
-                                    "additionalProperties": RATES,
-                                },
-                                "by_gpc": {
-                                    "type": "object",
-                                    "propertyNames": {"enum": ["on", "off"]},
-                                    "additionalProperties": RATES,
-                                },
-                            },
-                        },
-                    }
-                },
-            },
-            "SiteConfig": {
-                "type": "object",
-                "required": list(CONFIG_KEYS),
-                "properties": {
-                    "site": {"type": "string"},
-                    "revision": {"type": "integer"},
-                    "consent_revision": {"type": "integer"},
-                    "default_language": {"type": "string"},
-                    "languages": {"type": "object"},
-                    "categories": {"type": "array", "items": {"enum": list(OPTIONAL)}},
-                    "services": {"type": "array"},
-                    "policy_url": {"type": "string"},
-                    "origins": {"type": "array", "items": {"type": "string"}},
-                    "cookie_days": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": MAX_DAYS,
-                    },
-                    "google_consent_mode": {"type": "boolean"},
-                    "gpc": {"type": "boolean"},
-                    "theme": {"type": "object"},
-                },
-            },
-            "Health": {
-                "type": "object",
-                "required": ["status", "database"],
-                "properties": {
-                    "status": {"enum": ["ok", "error"]},
-                    "database": {"enum": ["ok", "unreachable"]},
-                },
+    "Verification": {
+        "type": "object",
+        "required": ["valid", "id", "site", "choices", "revision", "reason"],
+        "additionalProperties": False,
+        "properties": {
+            "valid": {"type": "boolean"},
+            "id": {"type": ["string", "null"]},
+            "site": {"type": ["string", "null"]},
+            "choices": {"oneOf": [BOOL_CHOICES, {"type": "null"}]},
+            "revision": {"type": ["integer", "null"]},
+            "reason": {
+                "enum": [
+                    None,
+                    "malformed",
+                    "bad_signature",
+                    "expired",
+                    "other_site",
+                    "old_revision",
+                ]  # fmt: skip
             },
         },
     },
 }
+
+
+@functools.cache
+def document() -> Schema:
+    """The whole description, built once per process."""
+    refs, generated = models_json_schema(
+        MODELS, ref_template="#/components/schemas/{model}"
+    )
+    models = {model: refs[(model, mode)] for model, mode in MODELS}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "consent-server",
+            "version": "1",
+            "description": "Cookie consent recording, token verification and the"
+            ' consent log\'s audit API. Errors are always {"error": {"code",'
+            ' "message"}}.',
+        },
+        "paths": {**_storefront(models), **openapi_audit.PATHS, **META},
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "consent-server create-token NAME"
+                    " --scope audit|stats",
+                }
+            },
+            "schemas": {
+                **generated["$defs"],
+                **RESPONSES,
+                **openapi_audit.SCHEMAS,
+            },
+        },
+    }

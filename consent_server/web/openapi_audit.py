@@ -1,0 +1,212 @@
+"""The audit API's part of the OpenAPI description: its paths and response shapes.
+
+Written by hand: these answer from the log's rows, which no request model
+checks; ``tests/test_openapi.py`` validates real responses against them.
+"""
+
+from __future__ import annotations
+
+from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
+from .openapi_parts import BOOL_CHOICES, Schema, error, json_response, param, ref
+
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+AUTH_ERRORS = {
+    "401": error("no token, or an unknown or revoked one"),
+    "403": error("the token's scope does not cover this"),
+    "429": error("rate limited"),
+}
+HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+DATE_TIME = {"type": "string", "format": "date-time"}
+DATE = {"type": "string", "format": "date"}
+EVENT_FILTERS = [
+    param("site", "only this site", {"type": "string"}),
+    param("consent_id", "only this visitor", {"type": "string"}),
+    param("since", "recorded at or after (ISO 8601)", DATE_TIME),
+    param("until", "recorded before (ISO 8601)", DATE_TIME),
+    param("method", "only this method", {"enum": list(METHODS)}),
+    param(
+        "category",
+        "only events where this category was allowed (or refused, with granted=false)",
+        {"enum": list(CATEGORIES)},
+    ),
+    param(
+        "granted",
+        "with category: allowed (true, default) or refused",
+        {"type": "boolean"},
+    ),
+]
+PAGE = [
+    param(
+        "limit",
+        "page size",
+        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    ),
+    param("cursor", "next_cursor of the previous page", {"type": "string"}),
+    param(
+        "format",
+        "json pages, or a streamed csv/ndjson export",
+        {"enum": ["json", "csv", "ndjson"], "default": "json"},
+    ),
+]
+
+PATHS: Schema = {
+    "/v1/audit/events": {
+        "get": {
+            "summary": "Filtered events, paged by cursor, or the whole export",
+            "security": BEARER,
+            "parameters": [*EVENT_FILTERS, *PAGE],
+            "responses": {
+                "200": {
+                    "description": "a page (json) or the export (csv, ndjson)",
+                    "content": {
+                        "application/json": {"schema": ref("EventPage")},
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/x-ndjson": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": error("bad parameter"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/v1/audit/consents/{consent_id}": {
+        "get": {
+            "summary": "The full history of one visitor's consent, oldest first",
+            "security": BEARER,
+            "parameters": [
+                param("consent_id", "consent id", {"type": "string"}, "path")
+            ],
+            "responses": {
+                "200": json_response(
+                    ref("ConsentHistory"), "every event of this consent"
+                ),
+                "404": error("no such consent"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/v1/audit/verify": {
+        "get": {
+            "summary": "Walk the log's hash chain",
+            "security": BEARER,
+            "responses": {
+                "200": json_response(ref("ChainReport"), "the report"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/v1/audit/stats": {
+        "get": {
+            "summary": "Opt-in rates per UTC day and site, by method and GPC",
+            "security": BEARER,
+            "description": "Tokens of scope audit or stats.",
+            "parameters": [
+                param("site", "only this site", {"type": "string"}),
+                param("since", "first day (YYYY-MM-DD)", DATE),
+                param("until", "day after the last (YYYY-MM-DD)", DATE),
+            ],
+            "responses": {
+                "200": json_response(ref("Stats"), "one entry per day and site"),
+                "400": error("bad parameter"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+}
+
+EVENT: Schema = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer", "minimum": 1},
+        "event_id": {"type": "string"},
+        "consent_id": {"type": "string"},
+        "site": {"type": "string"},
+        "consent_revision": {"type": "integer"},
+        "config_revision": {"type": "integer"},
+        **{k: {"type": "boolean"} for k in CATEGORIES},
+        "method": {"enum": list(METHODS)},
+        "gpc": {"type": "boolean"},
+        "language": {"type": "string"},
+        "texts_hash": HEX64,
+        "origin": {"type": "string"},
+        "path": {"type": "string", "description": "page path, never a query string"},
+        "ip": {"type": "string", "description": "truncated: IPv4 /24, IPv6 /48"},
+        "user_agent": {"type": "string"},
+        "recorded_at": DATE_TIME,
+        "prev_hash": HEX64,
+        "hash": HEX64,
+    },
+    "additionalProperties": False,
+}
+EVENT["required"] = list(EVENT["properties"])
+RATE = {"type": "number", "minimum": 0, "maximum": 1}
+OPT_IN: Schema = {
+    "type": "object",
+    "properties": {k: RATE for k in OPTIONAL},
+    "required": list(OPTIONAL),
+}
+RATES: Schema = {
+    "type": "object",
+    "properties": {"events": {"type": "integer"}, "opt_in": OPT_IN},
+    "required": ["events", "opt_in"],
+}
+DAY: Schema = {
+    "type": "object",
+    "required": ["day", "site", "visitors", "events", "opt_in", "by_method", "by_gpc"],
+    "properties": {
+        "day": DATE,
+        "site": {"type": "string"},
+        "visitors": {"type": "integer"},
+        "events": {"type": "integer"},
+        "opt_in": OPT_IN,
+        "by_method": {
+            "type": "object",
+            "propertyNames": {"enum": list(METHODS)},
+            "additionalProperties": RATES,
+        },
+        "by_gpc": {
+            "type": "object",
+            "propertyNames": {"enum": ["on", "off"]},
+            "additionalProperties": RATES,
+        },
+    },
+}
+
+SCHEMAS: Schema = {
+    "Event": EVENT,
+    "EventPage": {
+        "type": "object",
+        "required": ["events", "next_cursor"],
+        "additionalProperties": False,
+        "properties": {
+            "events": {"type": "array", "items": ref("Event")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "ConsentHistory": {
+        "type": "object",
+        "required": ["id", "site", "current", "events"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "site": {"type": "string"},
+            "current": BOOL_CHOICES,
+            "events": {"type": "array", "items": ref("Event"), "minItems": 1},
+        },
+    },
+    "ChainReport": {
+        "type": "object",
+        "required": ["ok", "events", "first_bad_seq"],
+        "additionalProperties": False,
+        "properties": {
+            "ok": {"type": "boolean"},
+            "events": {"type": "integer"},
+            "first_bad_seq": {"type": ["integer", "null"]},
+        },
+    },
+    "Stats": {
+        "type": "object",
+        "required": ["days"],
+        "properties": {"days": {"type": "array", "items": DAY}},
+    },
+}
