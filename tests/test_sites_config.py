@@ -371,6 +371,13 @@ def test_origin_pattern_rejects(value):
         ("HTTPS://Shop.Example", "https://shop.example", True),
         ("HTTP://127.0.0.1:5000", "http://127.0.0.1:*", True),
         ("https://WWW.Shop.Example", "https://*.shop.example", True),
+        # Not origins a browser sends: they match nothing (and so are not logged).
+        ("http://127.0.0.1:\u00b2\u00b3", "http://127.0.0.1:*", False),
+        ("http://127.0.0.1:99999", "http://127.0.0.1:*", False),
+        ("http://127.0.0.1:00005601", "http://127.0.0.1:*", False),
+        ("https://evil.example#.shop.example", "https://*.shop.example", False),
+        ("https://a@b.shop.example", "https://*.shop.example", False),
+        ("https://b.shop.example/", "https://*.shop.example", False),
     ),
 )
 def test_origin_allowed(origin, pattern, allowed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -55,22 +56,35 @@ def origin_pattern(value: object, field: str) -> str:
         raise config_error(exc, field) from None
 
 
+# An Origin header as browsers send it: scheme, host, and a port only when it
+# is not the default, in ASCII, with no leading zeros.
+ORIGIN = re.compile(
+    r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::([1-9][0-9]{0,4}))?"
+)
+SUBDOMAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+
+
 def origin_allowed(origin: str, patterns: list[str]) -> bool:
-    """Whether a request's ``Origin`` header matches one of the site's patterns."""
+    """Whether a request's ``Origin`` header matches one of the site's patterns.
+
+    Anything that is not an origin a browser would send (other characters,
+    a port out of range or written with leading zeros) matches nothing.
+    """
     origin = origin.lower()
+    parts = ORIGIN.fullmatch(origin)
+    if parts is None or (parts[3] is not None and int(parts[3]) > 65535):
+        return False
     for pattern in patterns:
         if pattern == origin:
             return True
         if pattern.endswith(":*"):
             base = pattern[:-2]
-            if origin.startswith(base + ":") and origin[len(base) + 1 :].isdigit():
-                return True
-            if origin == base:
+            if origin == base or (parts[3] and origin == f"{base}:{parts[3]}"):
                 return True
         if "//*." in pattern:
             scheme, rest = pattern.split("//*.", 1)
             if origin.startswith(scheme + "//") and origin.endswith("." + rest):
                 host = origin[len(scheme) + 2 : -len(rest) - 1]
-                if host and "/" not in host and ":" not in host:
+                if SUBDOMAIN.fullmatch(host):
                     return True
     return False
