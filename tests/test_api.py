@@ -286,6 +286,21 @@ def _with(**changes):
         (_with(previous=["x"]), "application/json", 400, "invalid_previous"),
         (_with(gpc="1"), "application/json", 400, "invalid_gpc"),
         (_with(extra=True), "application/json", 400, "unknown_field"),
+        # Control characters would reach the log and the CSV export.
+        (
+            _with(url=ORIGIN + "/a\u0001b\u001bc"),
+            "application/json",
+            400,
+            "invalid_url",
+        ),
+        # Which of two values was meant is unclear: neither is recorded.
+        (
+            _with().replace(b'"site": "demo"', b'"site": "other", "site": "demo"'),
+            "application/json",
+            400,
+            "duplicate_key",
+        ),
+        (_with(), "application/json; charset=utf-16", 415, "unsupported_media_type"),
     ),
 )
 def test_bad_input_is_refused_and_writes_nothing(

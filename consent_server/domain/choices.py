@@ -176,6 +176,9 @@ def _page_path(url: str | None, origin: str) -> str:
     """
     if url is None:
         return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        # A browser's location.href never holds them; the log must not either.
+        raise InvalidInput("invalid_url", "url is not a valid address")
     try:
         parts = urlsplit(url)
         page_origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}".lower()

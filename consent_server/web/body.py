@@ -12,6 +12,19 @@ from ..domain.vocabulary import MAX_BODY
 from .errors import ApiError
 
 
+class _RepeatedKey(ValueError):
+    """A JSON object names one key twice: which value was meant is unclear."""
+
+
+def _without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(key)
+        found[key] = value
+    return found
+
+
 def json_body() -> Any:
     """Read, decode and check a small JSON request body.
 
@@ -19,7 +32,8 @@ def json_body() -> Any:
         UTF-8 or not JSON.
     :raise InvalidInput: for a NUL character or lone surrogate in any string.
     """
-    if request.mimetype != "application/json":
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if request.mimetype != "application/json" or charset != "utf-8":
         raise ApiError(
             415, "unsupported_media_type", "send the body as application/json"
         )
@@ -33,7 +47,9 @@ def json_body() -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_utf8", "the body is not valid UTF-8") from None
     try:
-        body = json.loads(text)
+        body = json.loads(text, object_pairs_hook=_without_repeats)
+    except _RepeatedKey as exc:
+        raise ApiError(400, "duplicate_key", f"{exc} is given twice") from None
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     try:
