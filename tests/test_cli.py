@@ -320,3 +320,21 @@ def test_a_bad_setting_is_one_line_on_the_command_line(env, line, tmp_path):
 def test_prune_refuses_an_age_before_the_calendar(runner):
     result = runner.invoke(args=["prune", "--older-than", "99999999999"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    (
+        ('{"site": "demo", "site": "other"}', "site is given twice"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ),
+)
+def test_sites_import_refuses_unclear_json_in_one_line(
+    runner, tmp_path, client, text, message
+):
+    path = tmp_path / "doc.json"
+    path.write_text(text)
+    result = runner.invoke(args=["sites", "import", str(path)])
+    assert result.exit_code == 1
+    assert message in result.output and len(result.output.splitlines()) == 1
+    assert client.get("/v1/sites/demo/config").get_json()["revision"] == 1

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from ..domain import json_text
 from ..domain.errors import ConfigError, UnknownSite
 from ..store import sites
 from ..store.engine import get_db
@@ -40,7 +41,9 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
     """Validate a config document and publish it as the site's new revision."""
     schema_ready()
     try:
-        doc = json.loads(file.read().decode("utf-8"))
+        doc = json_text.loads(file.read().decode("utf-8"))
+    except RecursionError:
+        raise click.ClickException(f"{file.name} is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(
             f"{file.name} is not a JSON document: {exc}"

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
 
+from ..domain import json_text
 from ..domain.fields import check_strings
 from ..domain.vocabulary import MAX_BODY
 from .errors import ApiError
-
-
-class _RepeatedKey(ValueError):
-    """A JSON object names one key twice: which value was meant is unclear."""
-
-
-def _without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _RepeatedKey(key)
-        found[key] = value
-    return found
 
 
 def json_body() -> Any:
@@ -47,9 +34,9 @@ def json_body() -> Any:
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_utf8", "the body is not valid UTF-8") from None
     try:
-        body = json.loads(text, object_pairs_hook=_without_repeats)
-    except _RepeatedKey as exc:
-        raise ApiError(400, "duplicate_key", f"{exc} is given twice") from None
+        body = json_text.loads(text)
+    except json_text.RepeatedKey as exc:
+        raise ApiError(400, "duplicate_key", str(exc)) from None
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     try:
