@@ -54,8 +54,11 @@ def test_processes_the_tests_start_stay_out_of_the_checkout():
 def test_every_way_of_starting_uses_one_instance_folder(tmp_path):
     # `python -m consent_server` inside a checkout imports the checkout's code,
     # `consent-server` the installed one; both must find the same database.
-    code = "import consent_server as c; print(c.create_app({'DEMO': 1}).instance_path)"
+    code = "import consent_server as c; print(c.create_app().instance_path)"
     env = {k: v for k, v in os.environ.items() if k != "CONSENT_INSTANCE_PATH"}
+    # A key and a database of its own, so that nothing is written in that
+    # folder (a virtual environment may live inside the checkout).
+    env["CONSENT_SECRET_KEY"] = "isolation-test-key-0123456789"
     env["CONSENT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite'}"
     found = {
         subprocess.run(
