@@ -13,7 +13,7 @@ from consent_server.store import sites as store_sites
 from consent_server.store.engine import make_engine
 from consent_server.store.schema import log_head, metadata
 from tests import schema_0_1
-from tests.conftest import SECRET
+from tests.conftest import ORIGIN, SECRET, ConsentActions
 from tests.helpers import events, fill_log
 
 
@@ -80,18 +80,7 @@ def test_init_adopts_a_database_made_before_alembic(old_engine, app_on, older):
         store_sites.publish(conn, demo_site.demo_config(), published_by="0.1")
     fill_log(old_engine, 40)
     # A few through the real append code, as the API records them.
-    app_on.test_client().post(
-        "/v1/consent",
-        json={
-            "site": "demo",
-            "choices": {"preferences": True, "analytics": False, "advertising": False},
-            "method": "custom",
-            "revision": 1,
-            "language": "en",
-            "url": "http://127.0.0.1:8000/",
-        },
-        headers={"Origin": "http://127.0.0.1:8000"},
-    )
+    ConsentActions(app_on.test_client()).post(url=ORIGIN + "/")
     if older:
         older(old_engine)
     before = events(old_engine)
