@@ -7,20 +7,38 @@ with the shared secret::
     result = verify_token(request.cookies["consent"], "the-shared-secret", site="shop")
     if result.valid and result.choices["analytics"]: ...
 
-The payload is plain base64url JSON (never compressed), so the banner script
-reads the choices without the secret; only the server can tell a genuine
-token from an edited one.
+A token is four dot-separated parts::
+
+    PAYLOAD . PUBLIC_SIGNATURE . TIMESTAMP . SIGNATURE
+
+``PAYLOAD`` is plain base64url JSON (never compressed), so the banner script
+reads the choices without the secret. ``PUBLIC_SIGNATURE`` is an Ed25519
+signature of the ``PAYLOAD`` part's ASCII bytes, made with a key derived from
+the secret (:func:`public_keys` gives what the browser checks it with).
+``TIMESTAMP . SIGNATURE`` is itsdangerous' timed HMAC over everything before
+it: the signature a backend holding the shared secret checks. Tokens signed
+before the public signature existed have three parts (no
+``PUBLIC_SIGNATURE``); they still verify here.
+
+This helper cannot see the consent log, so it cannot tell that a visitor made
+a newer choice after this token: only the verify endpoint answers
+``superseded``. A backend that must know the visitor's latest choice asks it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from itsdangerous import BadData, BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous.encoding import base64_decode, base64_encode
 
 # No token lives longer than the longest allowed cookie lifetime (MAX_AGE_SECONDS).
 from .domain.vocabulary import MAX_AGE_SECONDS, OPTIONAL
@@ -33,13 +51,9 @@ MAX_TOKEN_READ = 4096
 SALT = "consent-server.consent-token.v1"
 
 
-class _Serializer(URLSafeTimedSerializer):
-    """URL-safe timed serializer that never zlib-compresses the payload."""
-
-    def dump_payload(self, obj: Any) -> bytes:
-        # The mixin would compress long payloads; the banner must read them
-        # with nothing but atob().
-        return base64_encode(self.serializer.dumps(obj, **self.serializer_kwargs))
+# What the public-key signature's key is derived for: a key derived with
+# another label (another purpose) is unrelated to this one.
+_HKDF_INFO = b"consent-server.consent-token.ed25519.v1"
 
 
 def split_keys(keys: str | Sequence[str]) -> list[str]:
@@ -52,9 +66,35 @@ def split_keys(keys: str | Sequence[str]) -> list[str]:
     return found
 
 
-def _serializer(keys: str | Sequence[str]) -> _Serializer:
+def _signer(keys: str | Sequence[str]) -> TimestampSigner:
     # itsdangerous signs with the last key and verifies with all of them.
-    return _Serializer(list(reversed(split_keys(keys))), salt=SALT)
+    return TimestampSigner(list(reversed(split_keys(keys))), salt=SALT)
+
+
+@functools.lru_cache(maxsize=64)
+def _signing_key(secret: str) -> Ed25519PrivateKey:
+    """The Ed25519 key of one secret: HKDF-SHA256 of it, so rotating the
+    secret rotates this key too."""
+    seed = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=SALT.encode(), info=_HKDF_INFO
+    ).derive(secret.encode("utf-8"))
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def public_keys(keys: str | Sequence[str]) -> list[str]:
+    """The raw Ed25519 public keys of all secrets, base64url, newest first.
+
+    The banner script carries these and checks a token's public signature
+    with them; they reveal nothing about the secrets.
+    """
+    return [
+        base64_encode(
+            _signing_key(key)
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        ).decode("ascii")
+        for key in split_keys(keys)
+    ]
 
 
 def sign_token(
@@ -65,16 +105,26 @@ def sign_token(
     revision: int,
     choices: Mapping[str, bool],
     expires_at: int,
+    event_id: str | None = None,
 ) -> str:
-    """Sign a consent token with the first (newest) key."""
-    payload = {
+    """Sign a consent token with the first (newest) key.
+
+    ``event_id`` is the logged event the token stands for: the verify
+    endpoint compares it with the visitor's latest event.
+    """
+    payload: dict[str, Any] = {
         "id": consent_id,
         "site": site,
         "rev": revision,
         "choices": {k: bool(choices[k]) for k in OPTIONAL},
         "exp": expires_at,
     }
-    token: str = _serializer(keys).dumps(payload)
+    if event_id is not None:
+        payload["eid"] = event_id
+    encoded = base64_encode(json.dumps(payload, separators=(",", ":")))
+    newest = split_keys(keys)[0]
+    public = base64_encode(_signing_key(newest).sign(encoded))
+    token: str = _signer(keys).sign(encoded + b"." + public).decode("ascii")
     return token
 
 
@@ -88,10 +138,16 @@ class Verification:
     choices: dict[str, bool] | None = None
     revision: int | None = None
     reason: str | None = None
+    # The logged event the token stands for (None for tokens signed before
+    # tokens named it) and when it was signed (Unix seconds); not in as_dict.
+    event_id: str | None = dataclasses.field(default=None, compare=False)
+    signed_at: int | None = dataclasses.field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of the verify endpoint."""
-        return dataclasses.asdict(self)
+        found = dataclasses.asdict(self)
+        del found["event_id"], found["signed_at"]
+        return found
 
 
 def _well_formed(payload: Any) -> bool:
@@ -105,6 +161,7 @@ def _well_formed(payload: Any) -> bool:
         and type(payload.get("exp")) is int
         and isinstance(choices, dict)
         and all(type(choices.get(k)) is bool for k in OPTIONAL)
+        and isinstance(payload.get("eid", ""), str)
     )
 
 
@@ -125,16 +182,21 @@ def verify_token(
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_READ:
         return Verification(False, reason="malformed")
-    if not token.isascii() or token.count(".") != 2:
+    if not token.isascii() or token.count(".") not in (2, 3):
         return Verification(False, reason="malformed")
     try:
-        payload = _serializer(keys).loads(token, max_age=MAX_AGE_SECONDS)
+        value, signed = _signer(keys).unsign(
+            token, max_age=MAX_AGE_SECONDS, return_timestamp=True
+        )
     except SignatureExpired:
         return Verification(False, reason="expired")
     except BadSignature:
         return Verification(False, reason="bad_signature")
-    except BadData:
-        return Verification(False, reason="malformed")
+    # The HMAC covers the public signature too, so only the payload is read.
+    try:
+        payload = json.loads(base64_decode(value.split(b".")[0]))
+    except (BadData, ValueError):
+        payload = None
     if not _well_formed(payload):
         # Signed by us but not a consent token we would write.
         return Verification(False, reason="malformed")
@@ -144,6 +206,8 @@ def verify_token(
         site=payload["site"],
         choices=dict(payload["choices"]),
         revision=payload["rev"],
+        event_id=payload.get("eid"),
+        signed_at=int(signed.timestamp()),
     )
     current = time.time() if now is None else now
     if payload["exp"] <= current:

@@ -54,8 +54,8 @@
   const readToken = (token) => {
     const parts = token.split('.');
     const payload = JSON.parse(fromBase64Url(parts[0]));
-    const seconds = [...fromBase64Url(parts[1])].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
-    if (parts.length !== 3 || !parts[2] || payload.site !== config.site || typeof payload.id !== 'string' ||
+    const seconds = [...fromBase64Url(parts[parts.length - 2])].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
+    if (parts.length < 3 || parts.length > 4 || !parts[parts.length - 1] || payload.site !== config.site || typeof payload.id !== 'string' ||
         !OPTIONAL.every((k) => typeof payload.choices[k] === 'boolean')) {
       throw new Error('bad token');
     }

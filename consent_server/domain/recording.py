@@ -124,5 +124,6 @@ def record(
         revision=config.consent_revision,
         choices=choice.choices,
         expires_at=int(expires_at.timestamp()),
+        event_id=row["event_id"],
     )
     return Receipt(row["consent_id"], token, recorded_at, expires_at)
