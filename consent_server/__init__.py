@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -43,8 +44,20 @@ def _demo_secret(app: Flask) -> str:
     """A random key kept in the instance folder, so demo cookies survive restarts."""
     path = Path(app.instance_path) / "demo-secret.key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        # Private from its first byte (never written, then chmod-ed), and put
+        # in place whole: a second process starting at the same moment either
+        # links first or reads the complete key the other one linked.
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}.new")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(32))
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

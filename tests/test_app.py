@@ -1,3 +1,7 @@
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
 from consent_server import create_app
@@ -38,6 +42,26 @@ def test_demo_makes_and_keeps_its_own_key(no_env):
     again = create_app({**no_env, "DEMO": True})
     assert len(first.config["CONSENT_KEYS"][0]) >= 32
     assert first.config["CONSENT_KEYS"] == again.config["CONSENT_KEYS"]
+
+
+def test_demo_key_file_is_private_from_its_first_byte(no_env, tmp_path, monkeypatch):
+    # Under the widest umask, and with any chmod after the fact made to do
+    # nothing, the key file must still be readable by its owner only.
+    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)
+    old = os.umask(0)
+    try:
+        app = create_app(
+            {**no_env, "DEMO": True}, instance_path=str(tmp_path / "private")
+        )
+    finally:
+        os.umask(old)
+    folder = tmp_path / "private"
+    key = folder / "demo-secret.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_text() == app.config["CONSENT_KEYS"][0]
+    assert sorted(p.name for p in folder.iterdir() if "demo-secret" in p.name) == [
+        "demo-secret.key"
+    ]
 
 
 @pytest.mark.parametrize(
