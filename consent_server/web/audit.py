@@ -21,7 +21,7 @@ from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
 from ..store import accounts, log, stats
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
-from .errors import ApiError
+from .errors import DATABASE_DOWN, ApiError, database_down
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 
@@ -69,14 +69,23 @@ def _record_access(response: Response) -> Response:
     token: accounts.Token | None = g.get("audit_token")
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="consent-server audit"'
-    accounts.record_access(
-        get_db(),
-        token,
-        method=request.method,
-        path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
-        status=response.status_code,
-        ip=truncate_ip(request.remote_addr),
-    )
+    if g.get("database_down"):
+        return response  # nowhere to record it; the error log has it
+    try:
+        accounts.record_access(
+            get_db(),
+            token,
+            method=request.method,
+            path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
+            status=response.status_code,
+            ip=truncate_ip(request.remote_addr),
+        )
+    except DATABASE_DOWN as exc:
+        # An answer that cannot be logged is not given: audit reads are
+        # only ever handed out on the record.
+        if response.status_code < 400:
+            return database_down(exc)
+        return response
     response.headers["Cache-Control"] = "no-store"
     return response
 

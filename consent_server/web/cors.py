@@ -21,7 +21,7 @@ from ..domain.origins import origin_allowed
 from ..domain.vocabulary import MAX_ORIGIN
 from ..store import sites
 from ..store.engine import get_db
-from .errors import ApiError
+from .errors import DATABASE_DOWN, ApiError
 
 bp = Blueprint("cors", __name__)
 
@@ -60,11 +60,21 @@ def allow_any(response: Response) -> Response:
     return response
 
 
+def _allowed_while_answering(origin: str) -> bool:
+    # While the database is down the answer (a 503) must still reach a page
+    # the last known list allowed, so that its banner reads Retry-After.
+    try:
+        return recording_allowed(origin)
+    except DATABASE_DOWN:
+        cache = current_app.extensions.get("consent_origins", {})
+        return origin_allowed(origin, cache.get("origins", []))
+
+
 @bp.after_app_request
 def _apply(response: Response) -> Response:
     if request.path == RECORDING_PATH:
         origin = request.headers.get("Origin")
-        if origin and recording_allowed(origin):
+        if origin and _allowed_while_answering(origin):
             response.headers["Access-Control-Allow-Origin"] = origin
         response.vary.add("Origin")
     elif request.path.startswith(PUBLIC_PREFIXES):

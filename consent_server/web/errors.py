@@ -8,7 +8,8 @@ the HTTP exchange itself (wrong media type, missing bearer token) are
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain.errors import (
@@ -26,6 +27,12 @@ STATUS: dict[type[ConsentError], int] = {
     UnknownSite: 404,
     StaleRevision: 409,
 }
+# Errors that say the database cannot be reached or is busy right now, not
+# that a request is wrong: the client should come back in a moment.
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# Seconds a client is asked to wait before trying again.
+RETRY_AFTER = 5
+
 # Paths that answer errors as JSON; pages keep Flask's HTML error pages.
 API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
 
@@ -70,8 +77,24 @@ def _domain_error(exc: ConsentError) -> Response:
     return error_response(status_of(exc), exc.code, exc.message)
 
 
+def database_down(exc: sa.exc.SQLAlchemyError) -> Response:
+    """The 503 answered while the database cannot be reached."""
+    # Logged once, in one line: the operator needs to know, not a traceback
+    # per request while the database restarts.
+    current_app.logger.error("database unavailable: %s", str(exc).splitlines()[0])
+    g.database_down = True
+    response = error_response(
+        503, "database_unavailable", "the database cannot be reached; try again soon"
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every error into its response."""
     app.register_error_handler(HTTPException, _http_error)
+    for kind in DATABASE_DOWN:
+        app.register_error_handler(kind, database_down)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(ConsentError, _domain_error)

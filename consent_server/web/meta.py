@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from ..store.engine import get_db
 from . import openapi
+from .errors import RETRY_AFTER
 
 bp = Blueprint("meta", __name__)
 
@@ -57,5 +58,7 @@ def healthz() -> tuple[Response, int]:
         get_db().execute(sa.text("SELECT 1")).scalar()
         get_db().rollback()
     except sa.exc.SQLAlchemyError:
-        return jsonify(status="error", database="unreachable"), 503
+        response = jsonify(status="error", database="unreachable")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response, 503
     return jsonify(status="ok", database="ok"), 200

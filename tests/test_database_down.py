@@ -1,0 +1,78 @@
+"""While the database cannot be reached, every path that needs it answers 503
+with Retry-After (never a 500), and the paths that do not need it still work."""
+
+import pytest
+
+from consent_server.store import accounts
+from consent_server.store.engine import get_db, make_engine
+from tests.conftest import ORIGIN
+
+
+@pytest.fixture
+def down(app, consent, tmp_path):
+    """An app that worked, then lost its database (as when the server stops)."""
+    first = consent.post()
+    assert first.status_code == 201
+    with app.app_context():
+        bearer = accounts.create_token(get_db(), "auditor", "audit")
+        get_db().commit()
+    working = app.extensions["consent_db"]
+    if working.dialect.name == "sqlite":
+        unreachable = f"sqlite:///{tmp_path / 'gone' / 'consent.sqlite'}"
+    else:
+        # A port nothing listens on: the connection is refused at once.
+        unreachable = "postgresql://consent:consent@127.0.0.1:1/consent"
+    app.extensions["consent_db"] = make_engine(unreachable)
+    yield {"token": first.get_json()["token"], "bearer": bearer}
+    app.extensions["consent_db"].dispose()
+    app.extensions["consent_db"] = working
+
+
+def _requests(down):
+    auth = {"Authorization": f"Bearer {down['bearer']}"}
+    return [
+        ("GET", "/s/demo/consent.js", {}),
+        ("GET", "/v1/sites/demo/config", {}),
+        ("POST", "/v1/consent", {"json": "body", "headers": {"Origin": ORIGIN}}),
+        ("POST", "/v1/consent/verify", {"json": {"token": down["token"]}}),
+        ("GET", "/v1/audit/events", {"headers": auth}),
+        ("GET", "/v1/audit/verify", {"headers": auth}),
+        ("GET", "/v1/audit/stats", {"headers": auth}),
+        ("GET", "/healthz", {}),
+    ]  # fmt: skip
+
+
+def test_every_path_that_needs_the_database_answers_503(client, consent, down):
+    for method, path, options in _requests(down):
+        if options.get("json") == "body":
+            options = {**options, "json": consent.body()}
+        answer = client.open(path, method=method, **options)
+        assert answer.status_code == 503, (method, path, answer.get_data()[:200])
+        assert int(answer.headers["Retry-After"]) > 0, (method, path)
+        if path != "/healthz":
+            assert answer.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_the_banner_can_read_the_503_of_its_post(client, consent, down):
+    # The origin was allowed before the database went away: the page's script
+    # must be able to read the answer (CORS) to wait as Retry-After says.
+    answer = consent.post()
+    assert answer.status_code == 503
+    assert answer.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_what_needs_no_database_still_answers(client, down):
+    # The preflight is answered from the origins read before the outage.
+    preflight = client.options(
+        "/v1/consent",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert client.get("/s/demo/consent.css").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_an_unauthenticated_audit_request_is_still_refused(client, down):
+    # Its access row cannot be written, but the 401 itself needs no database.
+    assert client.get("/v1/audit/events").status_code == 401
