@@ -442,6 +442,8 @@ def test_site_config_is_public_json(client):
         1,
     )
     assert set(config["languages"]) >= {"en", "de", "fr", "es", "it"}
+    # Who may record consent is not told to the public.
+    assert "origins" not in config
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     again = client.get(
         "/v1/sites/demo/config", headers={"If-None-Match": response.headers["ETag"]}

@@ -228,6 +228,8 @@ def test_language_without_defaults_is_accepted_when_complete():
         (("categories",), ["analytics", "analytics"], "categories"),
         (("services", 0, "category"), "x", "services[0].category"),
         (("services", 0, "cookies", 0), "bad name", "services[0].cookies[0]"),
+        (("services", 0, "cookies", 0), "_ga_**", "services[0].cookies[0]"),
+        (("services", 0, "cookies", 0), "*" * 24, "services[0].cookies[0]"),
         (("policy_url",), "javascript:alert(1)", "policy_url"),
         (("origins",), [], "origins"),
         (("origins",), ["https://shop.example/path"], "origins[0]"),

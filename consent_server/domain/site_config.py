@@ -37,8 +37,13 @@ SiteId = Annotated[
 ]
 CookieName = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'+\-.^_`|~*]{1,200}$"),
-    says("must be a cookie name, * matching any characters"),
+    # At most one *, so the banner can match a name by its prefix and suffix.
+    StringConstraints(
+        pattern=r"^[A-Za-z0-9!#$%&'+\-.^_`|~]{0,200}\*?[A-Za-z0-9!#$%&'+\-.^_`|~]{0,200}$",
+        min_length=1,
+        max_length=200,
+    ),
+    says("must be a cookie name with at most one *, which matches any characters"),
 ]
 Days = Annotated[
     int,

@@ -47,7 +47,11 @@ class VerifyRequest(BaseModel):
 @bp.get("/v1/sites/<site>/config")
 def site_config(site: str) -> Response:
     """The site's published config as JSON."""
-    response = jsonify(sites.current_config(get_db(), site).model_dump(mode="json"))
+    # Which origins may record consent is the operator's business, not the public's.
+    config = sites.current_config(get_db(), site).model_dump(
+        mode="json", exclude={"origins"}
+    )
+    response = jsonify(config)
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.cache_control.public = True
     response.cache_control.max_age = 60
