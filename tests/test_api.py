@@ -611,3 +611,20 @@ def test_ipv4_behind_a_dual_stack_socket_is_limited_per_address(make_app):
 
     assert [post("::ffff:198.51.100.1") for _ in range(4)] == [201, 201, 201, 429]
     assert post("::ffff:198.51.100.2") == 201
+
+
+def test_token_followed_by_a_newer_choice_is_superseded(consent):
+    first = consent.post(
+        method="accept_all",
+        choices={"preferences": True, "analytics": True, "advertising": True},
+    ).get_json()
+    assert consent.verify(first["token"]).get_json()["valid"] is True
+    second = consent.post(
+        previous=first["token"],
+        method="reject_all",
+        choices={"preferences": False, "analytics": False, "advertising": False},
+    ).get_json()
+    old = consent.verify(first["token"]).get_json()
+    assert (old["valid"], old["reason"]) == (False, "superseded")
+    assert old["id"] == first["id"]
+    assert consent.verify(second["token"]).get_json()["valid"] is True

@@ -187,3 +187,18 @@ def prune(
             )
         )
     return removed
+
+
+def latest_event(conn: Connection, consent_id: str) -> dict[str, Any] | None:
+    """The newest logged event of one consent id, or None if it has none."""
+    row = (
+        conn.execute(
+            sa.select(consent_events)
+            .where(consent_events.c.consent_id == consent_id)
+            .order_by(consent_events.c.seq.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None

@@ -7,6 +7,7 @@ the rules live in :mod:`consent_server.domain.recording`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Annotated, Any
 
@@ -17,9 +18,9 @@ from pydantic_core import PydanticCustomError
 from ..domain.errors import UnknownSite
 from ..domain.fields import input_error, says
 from ..domain.recording import Visitor, record
-from ..store import sites
+from ..store import log, sites
 from ..store.engine import get_db
-from ..tokens import verify_token
+from ..tokens import Verification, verify_token
 from .body import json_body
 from .limits import limiter, setting
 
@@ -103,6 +104,26 @@ def verify_consent() -> Response:
         result = verify_token(
             body.token, keys, site=body.site, consent_revision=current
         )
+    if result.id is not None and result.reason in (None, "expired", "old_revision"):
+        # Superseded wins over expired and old_revision: the visitor has
+        # since made a newer choice, which is what the backend must act on.
+        latest = log.latest_event(get_db(), result.id)
+        if latest is not None and _superseded(result, latest):
+            result = dataclasses.replace(result, valid=False, reason="superseded")
     response = jsonify(result.as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _superseded(result: Verification, latest: dict[str, Any]) -> bool:
+    """Whether the visitor's latest logged event is newer than the token.
+
+    A token naming its event is superseded when that is not the latest event.
+    An older token (no event id) is superseded when the latest event was
+    recorded more than a second after the token was signed.
+    """
+    if result.event_id is not None:
+        return bool(latest["event_id"] != result.event_id)
+    if result.signed_at is None:
+        return False
+    return bool(latest["recorded_at"].timestamp() > result.signed_at + 1)

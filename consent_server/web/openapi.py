@@ -205,6 +205,7 @@ RESPONSES: Schema = {
                     "expired",
                     "other_site",
                     "old_revision",
+                    "superseded",
                 ]  # fmt: skip
             },
         },
