@@ -65,6 +65,38 @@ def test_audit_needs_a_valid_token(client, engine, header):
     assert (row.token_name, row.status, row.path) == ("(none)", 401, "/v1/audit/events")
 
 
+@pytest.mark.parametrize("with_token", (False, True))
+@pytest.mark.parametrize("path", ("/v1/audit/verify", "/v1/audit/events"))
+def test_raw_bytes_in_the_query_are_a_logged_400(
+    client, engine, make_token, path, with_token
+):
+    # Step: send a query string that is not UTF-8, as a raw socket could.
+    headers = {"Authorization": f"Bearer {make_token()}"} if with_token else {}
+    response = client.get(
+        path, headers=headers, environ_overrides={"QUERY_STRING": "\xff=1"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_query"
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(audit_access)).one()
+    assert (row.status, row.path) == (400, path + "?\\xff=1")
+
+
+@pytest.mark.parametrize(
+    "path",
+    (
+        "/v1/consent",
+        "/v1/consent/verify",
+        "/v1/sites/shop/config",
+        "/s/shop/consent.js",
+    ),
+)
+def test_raw_bytes_in_the_query_are_a_400_on_every_api_path(client, path):
+    response = client.get(path, environ_overrides={"QUERY_STRING": "\xff=1"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_query"
+
+
 def test_stats_token_reads_only_stats(client, make_token):
     headers = {"Authorization": f"Bearer {make_token('stats', 'dashboard')}"}
     assert client.get("/v1/audit/stats", headers=headers).status_code == 200

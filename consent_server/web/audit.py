@@ -76,7 +76,7 @@ def _record_access(response: Response) -> Response:
             get_db(),
             token,
             method=request.method,
-            path=request.full_path.rstrip("?").replace("\x00", "\\0")[:2048],
+            path=_logged_path(),
             status=response.status_code,
             ip=truncate_ip(request.remote_addr),
         )
@@ -88,6 +88,13 @@ def _record_access(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _logged_path() -> str:
+    """The path and query as logged: raw bytes escaped, never the full length."""
+    query = request.query_string.decode("utf-8", "backslashreplace")
+    full = f"{request.path}?{query}" if query else request.path
+    return full.replace("\x00", "\\0")[:2048]
 
 
 def _arg(name: str, parse: Callable[[str], Any]) -> Any:

@@ -91,8 +91,20 @@ def database_down(exc: sa.exc.SQLAlchemyError) -> Response:
     return response
 
 
+def _check_query() -> None:
+    # Werkzeug decodes the query string as strict UTF-8 when it is first
+    # read; raw bytes that are not UTF-8 would otherwise be a 500 there.
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        raise ApiError(
+            400, "bad_query", "the query string is not valid UTF-8"
+        ) from None
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every error into its response."""
+    app.before_request(_check_query)
     app.register_error_handler(HTTPException, _http_error)
     for kind in DATABASE_DOWN:
         app.register_error_handler(kind, database_down)
