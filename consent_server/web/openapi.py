@@ -44,6 +44,16 @@ NOT_JSON = error("not application/json")
 LIMITED = error("rate limited")
 
 
+def _without_origins(config: Schema) -> Schema:
+    """The published config as the public sees it: without its allowed origins."""
+    public = dict(config)
+    public["properties"] = {
+        k: v for k, v in config["properties"].items() if k != "origins"
+    }
+    public["required"] = [k for k in config.get("required", []) if k != "origins"]
+    return public
+
+
 def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
     """The paths a storefront, its visitors' browsers and its backend use."""
     return {
@@ -220,6 +230,10 @@ def document() -> Schema:
         MODELS, ref_template="#/components/schemas/{model}"
     )
     models = {model: refs[(model, mode)] for model, mode in MODELS}
+    # The config is served without its allowed origins.
+    served = models[PublishedConfig]["$ref"].rsplit("/", 1)[1]
+    public = _without_origins(generated["$defs"][served])
+    models[PublishedConfig] = {"$ref": "#/components/schemas/PublicConfig"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -241,6 +255,7 @@ def document() -> Schema:
             },
             "schemas": {
                 **generated["$defs"],
+                "PublicConfig": public,
                 **RESPONSES,
                 **openapi_audit.SCHEMAS,
             },
