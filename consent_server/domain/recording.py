@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from ..tokens import sign_token, verify_token
+from ..tokens import Verification, sign_token, verify_token
 from .chain import NewEvent
 from .choices import check_choice, read_request
 from .errors import NotAllowed
@@ -127,3 +127,19 @@ def record(
         event_id=row["event_id"],
     )
     return Receipt(row["consent_id"], token, recorded_at, expires_at)
+
+
+def superseded(
+    found: Verification, latest_event_id: str, latest_recorded_at: dt.datetime
+) -> bool:
+    """Whether the visitor's latest logged event is newer than their token.
+
+    A token naming its event is superseded when that is not the latest event.
+    An older token (no event id) is superseded when the latest event was
+    recorded more than a second after the token was signed.
+    """
+    if found.event_id is not None:
+        return latest_event_id != found.event_id
+    if found.signed_at is None:
+        return False
+    return latest_recorded_at.timestamp() > found.signed_at + 1

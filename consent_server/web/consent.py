@@ -17,10 +17,10 @@ from pydantic_core import PydanticCustomError
 
 from ..domain.errors import UnknownSite
 from ..domain.fields import input_error, says
-from ..domain.recording import Visitor, record
+from ..domain.recording import Visitor, record, superseded
 from ..store import log, sites
 from ..store.engine import get_db
-from ..tokens import Verification, verify_token
+from ..tokens import verify_token
 from .body import json_body
 from .limits import limiter, setting
 
@@ -108,22 +108,10 @@ def verify_consent() -> Response:
         # Superseded wins over expired and old_revision: the visitor has
         # since made a newer choice, which is what the backend must act on.
         latest = log.latest_event(get_db(), result.id)
-        if latest is not None and _superseded(result, latest):
+        if latest is not None and superseded(
+            result, latest["event_id"], latest["recorded_at"]
+        ):
             result = dataclasses.replace(result, valid=False, reason="superseded")
     response = jsonify(result.as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _superseded(result: Verification, latest: dict[str, Any]) -> bool:
-    """Whether the visitor's latest logged event is newer than the token.
-
-    A token naming its event is superseded when that is not the latest event.
-    An older token (no event id) is superseded when the latest event was
-    recorded more than a second after the token was signed.
-    """
-    if result.event_id is not None:
-        return bool(latest["event_id"] != result.event_id)
-    if result.signed_at is None:
-        return False
-    return bool(latest["recorded_at"].timestamp() > result.signed_at + 1)
