@@ -1,9 +1,11 @@
 """Print what the banner costs a storefront: the served, gzipped /s/demo/consent.js.
 
-The figure is code, styles, the demo site's config and its five languages
-together, as one visitor downloads them on a first visit. It is compared with
-the budget (8,000 bytes) and with vanilla-cookieconsent 3.1's 15,474 bytes
-gzipped, which carry no config and no texts.
+The figure is code, styles, the demo site's config, the public keys and two
+languages' texts (the site's default, English, and the visitor's French), as
+a French visitor downloads them on a first visit: the larger case, since an
+English visitor gets one language. It is compared with the budget (7,000
+bytes, about 0.45 of vanilla-cookieconsent) and with vanilla-cookieconsent
+3.1's 15,474 bytes gzipped, which carry no config and no texts.
 
 Run from the project root, with the package installed::
 
@@ -22,7 +24,7 @@ from consent_server import create_app
 from consent_server.cli import init_database
 from consent_server.web import banner
 
-BUDGET = 8000
+BUDGET = 7000
 VANILLA_COOKIECONSENT = 15474
 
 
@@ -42,14 +44,18 @@ def main() -> int:
         with app.app_context():
             init_database()
         client = app.test_client()
-        served = client.get("/s/demo/consent.js", headers={"Accept-Encoding": "gzip"})
+        served = client.get(
+            "/s/demo/consent.js",
+            headers={"Accept-Encoding": "gzip", "Accept-Language": "fr-FR,fr;q=0.9"},
+        )
         config = client.get("/v1/sites/demo/config").get_json()
         app.extensions["consent_db"].dispose()
 
     static = Path(app.static_folder or "static")
     code = (static / "consent.min.js").read_bytes()
     css = banner.compact_css((static / "consent.css").read_text()).encode()
-    texts = json.dumps(config["languages"], ensure_ascii=False).encode()
+    carried = {k: config["languages"][k] for k in ("en", "fr")}
+    texts = json.dumps(carried, ensure_ascii=False).encode()
     body = gzip.decompress(served.data)
     size = len(served.data)
     print(f"served /s/demo/consent.js  {len(body):6d} bytes, {size:6d} gzipped")
@@ -58,7 +64,7 @@ def main() -> int:
     )
     print(f"  styles                   {len(css):6d} bytes, {gz(css):6d} gzipped alone")
     print(
-        f"  texts, {len(config['languages'])} languages       {len(texts):6d} bytes, "
+        f"  texts, 2 of {len(config['languages'])} languages  {len(texts):6d} bytes, "
         f"{gz(texts):6d} gzipped alone"
     )
     verdict = "within" if size <= BUDGET else "OVER"

@@ -26,16 +26,23 @@
   const {necessary: NECESSARY, optional: OPTIONAL} = config;
   const SERVICE = new URL(ownScript.src).origin; // .src is absolute
   const NONCE = ownScript.nonce || '';
-  const COOKIE = 'cs_consent';
+  const HTTPS = location.protocol === 'https:';
+  // On https the cookie is __Host- prefixed: only this host, over https, can
+  // set it, so a sibling subdomain cannot plant one. A site that shares the
+  // consent between its hosts names a cookie_domain instead.
+  const COOKIE = (HTTPS && !config.cookie_domain ? '__Host-' : '') + 'cs_consent';
+  const COOKIE_DOMAIN = config.cookie_domain ? '; Domain=' + config.cookie_domain : '';
   const GATED = '[data-consent]';
   const honourGpc = config.gpc && navigator.globalPrivacyControl === true;
   // {category: value(category)} for the optional categories (or those given).
   const perCategory = (value, categories = OPTIONAL) => Object.fromEntries(categories.map((k) => [k, value(k)]));
 
-  // <html lang>, then the browser's list, then the site's default.
-  const language = (() => {
+  // Of the site's languages: <html lang>, then the browser's list, then the
+  // site's default. The script carries the texts of the default and of the
+  // browser's best match; another one is fetched before the banner shows.
+  const wantedLanguage = (() => {
     const byLowerCase = {};
-    for (const code of Object.keys(config.languages)) byLowerCase[code.toLowerCase()] = code;
+    for (const code of config.language_codes) byLowerCase[code.toLowerCase()] = code;
     for (const wanted of [document.documentElement.lang, ...(navigator.languages || [])]) {
       const code = (wanted || '').toLowerCase();
       const found = byLowerCase[code] || byLowerCase[code.split('-')[0]];
@@ -49,8 +56,10 @@
   const fromBase64Url = (text) =>
     atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
 
-  // A token's consent and its expiry (in seconds), read without the secret
-  // (the server checks signatures).
+  const bytesOf = (text) => Uint8Array.from(fromBase64Url(text), (c) => c.charCodeAt(0));
+
+  // A token's consent and its expiry (in seconds), read without checking its
+  // signature (isGenuine does).
   const readToken = (token) => {
     const parts = token.split('.');
     const payload = JSON.parse(fromBase64Url(parts[0]));
@@ -67,12 +76,14 @@
 
   // What this page remembers. (One block: terser cannot merge declarations
   // spread over the file, and each would cost bytes.)
-  let texts = config.languages[language]; // replaced when a 409 brings new texts
-  // The visitor's latest token, sent along so that their history continues.
-  let previousToken = (document.cookie.match(/(?:^|;\s*)cs_consent=([^;]+)/) || [])[1];
-  // The consent that applies on this page, or null: the cookie counts when it
-  // is for this site and consent revision and not expired. An edited payload
-  // is caught by the server on the next POST.
+  let language = wantedLanguage; // the default instead, if its texts cannot be had
+  // The default's until the wanted ones are fetched; replaced when a 409 brings new texts.
+  let texts = config.languages[language] || config.languages[config.default_language];
+  // The visitor's latest token, sent along so that their history continues:
+  // only one we signed (see section 6).
+  let previousToken;
+  // The consent that applies on this page, or null: a cookie counts when we
+  // signed it and it is for this site and consent revision and not expired.
   let consent = null;
   // What the visitor last allowed, even under an older revision: narrowing
   // it deletes the cookies of what they no longer allow.
@@ -83,14 +94,40 @@
   let pendingChoice = null; // the choice being recorded; a newer one replaces it
   let retryDelay = 1000; // doubles with each failed attempt, up to a minute
   let retryTimer; // the one scheduled retry, of a POST or of loading the config
-  try {
-    const [found, expires] = readToken(previousToken);
-    lastAllowed = found.choices;
-    if (found.revision === config.consent_revision && expires > Date.now() / 1000) consent = found;
-  } catch (error) { /* no cookie or a malformed one: no consent */ }
+  const storage = (use) => {
+    try {
+      return use(sessionStorage);
+    } catch (error) { /* storage turned off: ask again next time */ }
+  };
+
+  // Whether we signed a token. Its public-key signature is checked here with
+  // WebCrypto, with every key the server holds; where that cannot be done
+  // (no secure context, no Ed25519 in this browser, a token from before that
+  // signature) the server is asked, once per token and page session. A
+  // signature that does not verify needs no question: we did not sign it.
+  const isGenuine = (token) => {
+    const [payload, signature, ...rest] = token.split('.');
+    return Promise.resolve().then(() => {
+      if (rest.length !== 2) throw 0;
+      return Promise.all(config.keys.map((key) => crypto.subtle.importKey('raw', bytesOf(key), 'Ed25519', false, ['verify'])
+        .then((publicKey) => crypto.subtle.verify('Ed25519', publicKey, bytesOf(signature), new TextEncoder().encode(payload)))));
+    }).then((results) => results.includes(true), () => askServer(token));
+  };
+
+  const askServer = (token) => {
+    const key = 'cs_v:' + token;
+    const known = storage((s) => s.getItem(key));
+    return known ? known === '1' : postJson('/v1/consent/verify', {token, site: config.site}).then((answer) => {
+      // Genuine, even when no longer current (its reader tells); superseded
+      // by a newer choice, it no longer counts.
+      const genuine = answer.valid || /^(expired|old_revision)$/.test(answer.reason);
+      storage((s) => s.setItem(key, genuine ? '1' : '0'));
+      return genuine;
+    }, () => false); // not verified now: no consent, asked again on the next page
+  };
 
   const deleteCookie = (name, domain) => {
-    document.cookie = `${name}=; Max-Age=0; Path=/` + (domain ? '; Domain=' + domain : '');
+    document.cookie = `${name}=; Max-Age=0; Path=/` + (domain ? '; Domain=' + domain : '') + (HTTPS ? '; Secure' : '');
   };
 
   // Delete the cookies of services whose category is now refused, on this
@@ -377,18 +414,25 @@
 
   // The JSON of a 2xx answer. An HTTP error rejects with an Error that has the
   // status; a network failure rejects with fetch's own TypeError, which has none.
+  // An HTTP error also carries how long the server asked us to wait (Retry-After).
   const fetchJson = (path, options) => fetch(SERVICE + path, options).then((response) => {
-    if (!response.ok) throw Object.assign(new Error('HTTP ' + response.status), {status: response.status});
+    if (!response.ok) {
+      throw Object.assign(new Error('HTTP ' + response.status), {status: response.status, wait: response.headers.get('Retry-After')});
+    }
     return response.json();
+  });
+  const postJson = (path, body) => fetchJson(path, {
+    method: 'POST', credentials: 'omit', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)
   });
 
   // A request the server refused (4xx) would be refused again, unless it
   // timed out or came too often; a network failure or a server error may pass.
   const refusedForGood = (status) => status > 399 && status < 500 && status !== 408 && status !== 429;
 
-  const tryAgainLater = (attempt) => {
+  // Calmly: twice as long each time, up to a minute, or as long as the server asked.
+  const tryAgainLater = (attempt, error) => {
     statusLine.textContent = texts.retrying;
-    retryDelay = Math.min(retryDelay * 2, 60000);
+    retryDelay = Math.max(Math.min(retryDelay * 2, 60000), (error && error.wait) * 1000 || 0);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(attempt, retryDelay);
   };
@@ -403,15 +447,10 @@
   const send = (choice) => {
     if (!banner) buildBanner();
     statusLine.textContent = texts.saving;
-    fetchJson('/v1/consent', {
-      method: 'POST',
-      credentials: 'omit',
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({
-        site: config.site, previous: previousToken, choices: choice.choices, method: choice.method,
-        revision: config.consent_revision, config_revision: config.revision, language,
-        url: location.origin + location.pathname, gpc: honourGpc
-      })
+    postJson('/v1/consent', {
+      site: config.site, previous: previousToken, choices: choice.choices, method: choice.method,
+      revision: config.consent_revision, config_revision: config.revision, language,
+      url: location.origin + location.pathname, gpc: honourGpc
     }).then((answer) => choice === pendingChoice && applyRecorded(answer), (error) => {
       if (choice !== pendingChoice) return;
       // A withdrawal that cannot be recorded yet still applies here and now:
@@ -421,7 +460,7 @@
           consent = {...consent, choices: perCategory((k) => consent.choices[k] && choice.choices[k])};
           tellConsentMode('update');
         }
-        deleteCookie(COOKIE);
+        deleteCookie(COOKIE, config.cookie_domain);
         deleteRefusedServicesCookies(choice.choices);
       }
       if (error.status === 409) {
@@ -437,7 +476,7 @@
         pendingChoice = null;
         statusLine.textContent = '';
       } else {
-        tryAgainLater(() => choice === pendingChoice && send(choice));
+        tryAgainLater(() => choice === pendingChoice && send(choice), error);
       }
     });
   };
@@ -451,17 +490,20 @@
     banner.remove();
     banner = null;
     show('notice');
-  }, () => {
+  }, (error) => {
     if (pendingChoice) return;
     if (!banner.isConnected) show('notice');
-    tryAgainLater(loadCurrentConfig);
+    tryAgainLater(loadCurrentConfig, error);
   });
 
   const applyRecorded = (answer) => {
     pendingChoice = null;
     previousToken = answer.token;
     document.cookie = `${COOKIE}=${answer.token}; Max-Age=${config.cookie_days * 86400}; Path=/; SameSite=Lax` +
-      (location.protocol === 'https:' ? '; Secure' : '');
+      COOKIE_DOMAIN + (HTTPS ? '; Secure' : '');
+    // The one consent cookie of this host from now on: an older one under
+    // the other name (the site moved to https or to a shared domain) goes.
+    for (const name of ['cs_consent', '__Host-cs_consent']) if (name !== COOKIE || COOKIE_DOMAIN) deleteCookie(name);
     // What the server recorded, from the token it signed: the server may have
     // refused more than asked (Global Privacy Control sent as a header).
     const allowedBefore = lastAllowed;
@@ -507,7 +549,6 @@
   window.Consent = Object.freeze(api);
 
   tellConsentMode('default');
-  if (consent) tellConsentMode('update');
   if (!ownScript.hasAttribute('data-external-css')) {
     const style = newElement('style', '', __CSS__);
     style.nonce = NONCE;
@@ -529,6 +570,38 @@
     if (consent) showSettingsButton();
     else show('notice');
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  // Every consent cookie the page has (a sibling subdomain can add its own
+  // under a shared domain) is checked before anything runs. Those we signed
+  // for this site count, and of them the one that allows least applies:
+  // current ones before stale ones, then the fewest categories granted.
+  const tokens = document.cookie.split(/;\s*/).filter((pair) => /^(__Host-)?cs_consent=/.test(pair))
+    .map((pair) => pair.slice(pair.indexOf('=') + 1));
+  const textsLoaded = config.languages[language] || fetchJson(`/s/${config.site}/texts/${language}.json`).then((found) => {
+    texts = config.languages[language] = found;
+  }, () => {
+    texts = config.languages[language = config.default_language];
+  });
+  const cookiesChecked = Promise.all(tokens.map((token) => {
+    try {
+      const found = [token, ...readToken(token)];
+      return isGenuine(token).then((genuine) => genuine && found);
+    } catch (error) { /* malformed: not ours */ }
+  })).then((found) => {
+    const now = Date.now() / 1000;
+    const current = ([, recorded, expires]) => recorded.revision === config.consent_revision && expires > now;
+    const granted = ([, recorded]) => OPTIONAL.filter((k) => recorded.choices[k]).length;
+    const [applies] = found.filter(Boolean).sort((a, b) => current(b) - current(a) || granted(a) - granted(b));
+    if (applies) {
+      previousToken = applies[0];
+      lastAllowed = applies[1].choices;
+      if (current(applies)) {
+        consent = applies[1];
+        tellConsentMode('update');
+      }
+    }
+  });
+  Promise.all([textsLoaded, cookiesChecked]).then(() => {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+    else start();
+  });
 })(window, document);

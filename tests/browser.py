@@ -100,14 +100,23 @@ class Server:
         self._thread.join(timeout=10)
 
 
-def serve(app, host_name="127.0.0.1"):
-    """Serve ``app`` on 127.0.0.1 and name it ``http://HOST_NAME:PORT``."""
+def serve(app, host_name="127.0.0.1", ssl_context=None):
+    """Serve ``app`` on 127.0.0.1 and name it ``http://HOST_NAME:PORT``.
+
+    With ``ssl_context`` (a certificate and key file), over https.
+    """
     server = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
+        "127.0.0.1",
+        0,
+        app,
+        threaded=True,
+        request_handler=_QuietHandler,
+        ssl_context=ssl_context,
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    return Server(app, f"http://{host_name}:{server.server_port}", server, thread)
+    scheme = "https" if ssl_context else "http"
+    return Server(app, f"{scheme}://{host_name}:{server.server_port}", server, thread)
 
 
 @dataclasses.dataclass
@@ -210,7 +219,7 @@ def storefront(service):
 # -- Chromium -----------------------------------------------------------------
 
 
-def chrome_options(user_data_dir, language=None):
+def chrome_options(user_data_dir, language=None, arguments=()):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in (
@@ -226,7 +235,10 @@ def chrome_options(user_data_dir, language=None):
         "--window-size=1280,900",
         f"--user-data-dir={user_data_dir}",
         # Every tracker host fails at once; the attempt still shows in the log.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+        # The shop's own subdomains are served here.
+        "--host-resolver-rules=MAP *.shop.test 127.0.0.1, MAP * ~NOTFOUND,"
+        " EXCLUDE 127.0.0.1, EXCLUDE localhost",
+        *arguments,
     ):
         options.add_argument(arg)
     if language:
@@ -248,17 +260,20 @@ GPC_SCRIPT = (
 
 @pytest.fixture
 def make_browser(tmp_path):
-    """Start headless Chromium: ``make_browser(language="fr", gpc=True)``."""
+    """Start headless Chromium: ``make_browser(language="fr", gpc=True)``.
+
+    ``arguments`` are more command-line switches.
+    """
     for path, name in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromedriver")):
         if not Path(path).exists():
             missing(name, f"install it (Debian: apt-get install {name})")
     started = []
 
-    def make(language=None, gpc=False):
+    def make(language=None, gpc=False, arguments=()):
         profile = tmp_path / f"chromium-profile-{len(started)}"
         driver = webdriver.Chrome(
             service=DriverService(CHROMEDRIVER),
-            options=chrome_options(profile, language),
+            options=chrome_options(profile, language, arguments),
         )
         started.append(driver)
         driver.set_script_timeout(30)

@@ -334,9 +334,10 @@ def test_origin_not_listed_may_not_record(consent, engine, origin):
     assert count_events(engine) == 0
 
 
-def test_preflight_answers_listed_origins_only(client):
+@pytest.mark.parametrize("path", ["/v1/consent", "/v1/consent/verify"])
+def test_preflight_answers_listed_origins_only(client, path):
     ok = client.options(
-        "/v1/consent",
+        path,
         headers={
             "Origin": "http://localhost:3000",
             "Access-Control-Request-Method": "POST",
@@ -348,9 +349,24 @@ def test_preflight_answers_listed_origins_only(client):
     assert "POST" in ok.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in ok.headers["Access-Control-Allow-Headers"]
 
-    refused = client.options("/v1/consent", headers={"Origin": "https://evil.example"})
+    refused = client.options(path, headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403
     assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_a_listed_origin_reads_the_verify_answer_and_its_retry_after(client, consent):
+    # The banner asks when the browser cannot check a signature itself.
+    token = consent.post().get_json()["token"]
+    ok = client.post("/v1/consent/verify", json={"token": token, "site": "demo"},
+                     headers={"Origin": "http://localhost:3000"})  # fmt: skip
+    assert ok.json["valid"] is True
+    assert ok.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert ok.headers["Access-Control-Expose-Headers"] == "Retry-After"
+    assert "Origin" in ok.headers["Vary"]
+    other = client.post("/v1/consent/verify", json={"token": token},
+                        headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert other.json["valid"] is True  # a backend's question needs no CORS
+    assert "Access-Control-Allow-Origin" not in other.headers
 
 
 def test_raw_oversized_body_without_length_is_refused(client, engine):

@@ -10,8 +10,9 @@ import pytest
 from consent_server.domain import demo_site
 from consent_server.store import sites as store_sites
 from consent_server.store.engine import get_db
+from consent_server.tokens import public_keys
 
-BUDGET = 8000
+BUDGET = 7000
 
 
 def publish(app, **changes):
@@ -27,15 +28,67 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'consent.sqlite'}"
 
 
+def served_texts(response):
+    """The languages whose texts a served script carries."""
+    body = gzip.decompress(response.data) if response.headers.get(
+        "Content-Encoding") == "gzip" else response.data  # fmt: skip
+    text = body.decode()
+    words = {"en": "Accept all", "de": "Alle akzeptieren", "fr": "Tout refuser",
+             "it": "Rifiuta tutti", "es": "Rechazar todas"}  # fmt: skip
+    return {code for code, word in words.items() if word in text}
+
+
 def test_script_is_within_the_size_budget(client):
-    response = client.get("/s/demo/consent.js", headers={"Accept-Encoding": "gzip"})
+    # A French visitor: code, styles, config, keys, and two languages' texts.
+    response = client.get("/s/demo/consent.js", headers={
+        "Accept-Encoding": "gzip", "Accept-Language": "fr-FR,fr;q=0.9"})  # fmt: skip
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "gzip"
-    # Code, styles, config and five languages together.
     assert len(response.data) <= BUDGET
-    text = gzip.decompress(response.data).decode()
-    for word in ("Alle akzeptieren", "Tout refuser", "Rifiuta tutti", "Accept all"):
-        assert word in text
+    assert served_texts(response) == {"en", "fr"}
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "carried"),
+    [
+        (None, {"en"}),
+        ("de-DE,de;q=0.9,en;q=0.5", {"en", "de"}),
+        ("es", {"en", "es"}),
+        ("pt-BR,pt;q=0.9", {"en"}),
+        ("en-GB", {"en"}),
+    ],
+)
+def test_script_carries_the_default_and_the_best_match(
+    client, accept_language, carried
+):
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    response = client.get("/s/demo/consent.js", headers=headers)
+    assert served_texts(response) == carried
+    assert "Accept-Language" in response.headers["Vary"]
+    # Which languages exist is always known, so a page may ask for another.
+    assert b'"language_codes":["de","en","es","fr","it"]' in response.data
+
+
+def test_other_languages_texts_are_fetched_on_their_own(client):
+    response = client.get("/s/demo/texts/it.json")
+    assert response.status_code == 200
+    assert response.json["accept_all"] == "Accetta tutti"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    again = client.get("/s/demo/texts/it.json",
+                       headers={"If-None-Match": response.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 304
+    missing = client.get("/s/demo/texts/pt.json")
+    assert missing.status_code == 404
+    assert missing.json["error"]["code"] == "unknown_language"
+    assert client.get("/s/nope/texts/en.json").status_code == 404
+
+
+def test_script_carries_the_public_keys_newest_first(make_app):
+    app = make_app(SECRET_KEY="second-key-0123456789,first-key-0123456789")
+    body = app.test_client().get("/s/demo/consent.js").data.decode()
+    new, old = public_keys(["second-key-0123456789", "first-key-0123456789"])
+    assert f'"keys":["{new}","{old}"]' in body
+    assert "second-key" not in body and "first-key" not in body
 
 
 def test_script_revalidates_with_its_etag(client):

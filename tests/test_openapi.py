@@ -71,6 +71,7 @@ def test_responses_match_the_document(app, client, consent, spec):
     check(spec, client.get("/healthz"), "/healthz")
     check(spec, client.get("/s/demo/consent.js"), "/s/{site}/consent.js")
     check(spec, client.get("/s/demo/consent.css"), "/s/{site}/consent.css")
+    check(spec, client.get("/s/demo/texts/de.json"), "/s/{site}/texts/{lang}.json")
 
     fill_log(app.extensions["consent_db"], 5)
     page = client.get("/v1/audit/events?limit=2", headers=auth)

@@ -45,6 +45,15 @@ CookieName = Annotated[
     ),
     says("must be a cookie name with at most one *, which matches any characters"),
 ]
+# A registrable-looking domain the shop's hosts share: "shop.example".
+CookieDomain = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        max_length=253,
+    ),
+    says("must be a lower-case domain such as shop.example, without a leading dot"),
+]
 Days = Annotated[
     int,
     Field(ge=1, le=MAX_DAYS),
@@ -109,6 +118,10 @@ class SiteConfig(Document):
     policy_url: PolicyUrl
     origins: Origins = Field(description="who may record consent for the site")
     cookie_days: Days
+    cookie_domain: CookieDomain | None = Field(
+        default=None,
+        description="share the consent cookie with every host under this domain",
+    )
     google_consent_mode: bool
     gpc: bool = Field(description="honour Global Privacy Control")
     theme: Theme
@@ -138,12 +151,24 @@ class SiteConfigDocument(Document):
     policy_url: PolicyUrl
     origins: Origins
     cookie_days: Days = DEFAULT_COOKIE_DAYS
+    cookie_domain: CookieDomain | None = None
     google_consent_mode: bool = False
     gpc: bool = True
     theme: Theme = Theme()  # frozen, so one shared default is safe
     # What an export carries; the server sets them again when it publishes.
     revision: Annotated[int, says("must be a whole number")] | None = None
     consent_revision: Annotated[int, says("must be a whole number")] | None = None
+
+
+def _covers_every_origin(domain: str, origins: list[str]) -> None:
+    # A browser refuses a cookie for a domain its page is not under: every
+    # origin that records consent must be able to keep it.
+    for origin in origins:
+        host = (urlsplit(origin.replace(":*", "")).hostname or "").removeprefix("*.")
+        if host != domain and not host.endswith("." + domain):
+            raise ConfigError(
+                "cookie_domain", f"must be a domain that {origin} is under"
+            )
 
 
 def validate_config(doc: object) -> SiteConfig:
@@ -159,5 +184,7 @@ def validate_config(doc: object) -> SiteConfig:
     if given.default_language not in languages:
         raise ConfigError("default_language", "must be one of the site's languages")
     check_contrast(given.theme)
+    if given.cookie_domain is not None:
+        _covers_every_origin(given.cookie_domain, given.origins)
     checked = {k: v for k, v in given if k not in ("revision", "consent_revision")}
     return SiteConfig(**{**checked, "languages": languages})

@@ -3,8 +3,9 @@
 The script's source is ``static/consent.js``; what is served is its minified
 build ``static/consent.min.js`` (``npm run build``; a test checks that it is
 up to date). The site's published config and the styles are written into it,
-so a first visit costs one request. Built once per config revision and kept
-in memory, plain and gzipped.
+so a first visit costs one request. Of the site's languages, the script
+carries the default and the visitor's best match. Built once per config
+revision and language and kept in memory, plain and gzipped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..domain.vocabulary import NECESSARY, OPTIONAL
 # The parts of a site config the browser needs; origins and the rest stay home.
 BROWSER_KEYS = (
     "site", "revision", "consent_revision", "default_language", "languages",
-    "categories", "services", "policy_url", "cookie_days", "google_consent_mode",
+    "categories", "services", "policy_url", "cookie_days", "cookie_domain",
+    "google_consent_mode",
     "gpc", "theme",
 )  # fmt: skip
 
@@ -62,10 +64,20 @@ def _built(text: str) -> Built:
     return Built(body, gzip.compress(body, 9, mtime=0), digest)
 
 
-def build_script(static: Path, config: PublishedConfig) -> Built:
-    """The banner script for one site, its config and styles built in."""
+def build_script(
+    static: Path, config: PublishedConfig, keys: list[str], languages: list[str]
+) -> Built:
+    """The banner script for one site, its config and styles built in.
+
+    ``keys`` are the public keys (newest first) the script checks a consent
+    cookie's public-key signature with, before anything runs. Only the texts
+    of ``languages`` are carried; the script fetches another one of the
+    site's languages when a page asks for it.
+    """
     data = config.model_dump(mode="json")
     browser = {k: data[k] for k in BROWSER_KEYS}
+    browser["languages"] = {k: data["languages"][k] for k in languages}
+    browser["language_codes"] = list(data["languages"])
     # Service names are for people on the config page; the script needs only
     # which cookies belong to which category.
     browser["services"] = [
@@ -73,6 +85,7 @@ def build_script(static: Path, config: PublishedConfig) -> Built:
     ]
     # The category vocabulary, so that the script never restates it.
     browser["necessary"], browser["optional"] = NECESSARY, OPTIONAL
+    browser["keys"] = keys
     code = (static / "consent.min.js").read_text()
     css = compact_css((static / "consent.css").read_text())
     # Plain replacement, not a template language: the script is JavaScript.

@@ -8,7 +8,6 @@ the rules live in :mod:`consent_server.domain.recording`.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from typing import Annotated, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -22,6 +21,7 @@ from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
 from .body import json_body
+from .files import public_json
 from .limits import limiter, setting
 
 bp = Blueprint("consent", __name__)
@@ -52,12 +52,7 @@ def site_config(site: str) -> Response:
     config = sites.current_config(get_db(), site).model_dump(
         mode="json", exclude={"origins"}
     )
-    response = jsonify(config)
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
-    response.make_conditional(request)
-    return response
+    return public_json(config, 60)
 
 
 @bp.post("/v1/consent")

@@ -2,9 +2,11 @@
 
 - The banner files and the published config are public: any page may load
   them (``*``).
-- Recording a choice answers only origins that some site lists; whether the
-  origin may record for *this* site is the domain's rule, checked in
-  :func:`consent_server.domain.recording.record`.
+- Recording a choice, and verifying a token (the banner's check of a cookie
+  it cannot verify itself), answer only origins that some site lists;
+  whether the origin may record for *this* site is the domain's rule,
+  checked in :func:`consent_server.domain.recording.record`.
+- ``Retry-After`` is readable by those pages, so a banner waits as told.
 
 Preflights carry no body, so no site id: they are answered from the list of
 every site's origins, kept per process for :data:`ORIGINS_TTL` seconds and
@@ -30,6 +32,8 @@ ORIGINS_TTL = 30.0
 # origin that retries cannot turn every request into a database query.
 MISS_REFRESH = 1.0
 RECORDING_PATH = "/v1/consent"
+VERIFY_PATH = "/v1/consent/verify"
+SITE_ORIGIN_PATHS = (RECORDING_PATH, VERIFY_PATH)
 PUBLIC_PREFIXES = ("/v1/sites/", "/s/")
 
 
@@ -72,10 +76,11 @@ def _allowed_while_answering(origin: str) -> bool:
 
 @bp.after_app_request
 def _apply(response: Response) -> Response:
-    if request.path == RECORDING_PATH:
+    if request.path in SITE_ORIGIN_PATHS:
         origin = request.headers.get("Origin")
         if origin and _allowed_while_answering(origin):
             response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
         response.vary.add("Origin")
     elif request.path.startswith(PUBLIC_PREFIXES):
         allow_any(response)
@@ -83,8 +88,9 @@ def _apply(response: Response) -> Response:
 
 
 @bp.route(RECORDING_PATH, methods=["OPTIONS"])
+@bp.route(VERIFY_PATH, methods=["OPTIONS"])
 def consent_preflight() -> Response:
-    """Answer the browser's CORS preflight for recording a choice."""
+    """Answer the browser's CORS preflight for recording or verifying."""
     if not recording_allowed(request.headers.get("Origin", "")):
         raise ApiError(403, "origin_not_allowed", "this origin may not record consent")
     response = Response(status=204)

@@ -3,14 +3,19 @@ and ``consent.css`` for pages whose CSP forbids injected styles."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..domain.errors import UnknownSite
+from ..domain.site_config import PublishedConfig
 from ..store import sites
 from ..store.engine import get_db
+from ..tokens import public_keys
 from . import banner
+from .errors import ApiError
 
 bp = Blueprint("files", __name__)
 
@@ -36,8 +41,25 @@ def _serve(built: banner.Built, mimetype: str) -> Response:
     return response
 
 
+def public_json(value: Any, max_age: int) -> Response:
+    """JSON anyone may cache for ``max_age`` seconds, revalidated by ETag."""
+    response = jsonify(value)
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    response.make_conditional(request)
+    return response
+
+
 def _static() -> Path:
     return Path(current_app.static_folder or "static")
+
+
+def _languages(config: PublishedConfig) -> list[str]:
+    """The site's default language, and the best match for Accept-Language."""
+    wanted = request.accept_languages.best_match(list(config.languages))
+    default = config.default_language
+    return [default] if wanted is None or wanted == default else [default, wanted]
 
 
 @bp.get("/s/<site>/consent.js")
@@ -48,13 +70,28 @@ def banner_script(site: str) -> Response:
     except UnknownSite:
         return Response(f"/* consent-server: no site {site!r} */\n", 404,
                         mimetype="text/javascript")  # fmt: skip
+    languages = _languages(config)
     cache = current_app.extensions.setdefault("consent_banner", {})
-    key = (site, config.revision, config.consent_revision)
+    key = (site, config.revision, config.consent_revision, *languages)
     if key not in cache:
         if len(cache) > MAX_CACHED:
             cache.clear()
-        cache[key] = banner.build_script(_static(), config)
-    return _serve(cache[key], "text/javascript")
+        keys = public_keys(current_app.config["CONSENT_KEYS"])
+        cache[key] = banner.build_script(_static(), config, keys, languages)
+    response = _serve(cache[key], "text/javascript")
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/s/<site>/texts/<lang>.json")
+def banner_texts(site: str, lang: str) -> Response:
+    """One language's banner texts, for a page in a language the script lacks."""
+    config = sites.current_config(get_db(), site)
+    if lang not in config.languages:
+        raise ApiError(
+            404, "unknown_language", f"site {site!r} has no language {lang!r}"
+        )
+    return public_json(config.languages[lang].model_dump(mode="json"), 300)
 
 
 @bp.get("/s/<site>/consent.css")

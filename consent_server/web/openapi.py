@@ -39,9 +39,17 @@ MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (PublishedConfig, "serialization"),
 ]
 SITE = param("site", "site id", {"type": "string"}, "path")
+LANG = param("lang", "language code", {"type": "string"}, "path")
 TOO_LARGE = error("body over 4 KB")
 NOT_JSON = error("not application/json")
 LIMITED = error("rate limited")
+PREFLIGHT: Schema = {
+    "summary": "CORS preflight",
+    "responses": {
+        "204": {"description": "origin allowed"},
+        "403": error("origin not allowed"),
+    },
+}
 
 
 def _without_origins(config: Schema) -> Schema:
@@ -84,6 +92,20 @@ def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
                 },
             }
         },
+        "/s/{site}/texts/{lang}.json": {
+            "get": {
+                "summary": "One language's banner texts",
+                "description": "Fetched by the banner when a page asks for a language"
+                " the script does not carry (it carries the site's default and the"
+                " best match for Accept-Language).",
+                "parameters": [SITE, LANG],
+                "responses": {
+                    "200": json_response(ref("Texts"), "the texts"),
+                    "304": {"description": "not modified"},
+                    "404": error("unknown site or language"),
+                },
+            }
+        },
         "/v1/sites/{site}/config": {
             "get": {
                 "summary": "The site's published config",
@@ -112,17 +134,14 @@ def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
                     "429": LIMITED,
                 },
             },
-            "options": {
-                "summary": "CORS preflight",
-                "responses": {
-                    "204": {"description": "origin allowed"},
-                    "403": error("origin not allowed"),
-                },
-            },
+            "options": PREFLIGHT,
         },
         "/v1/consent/verify": {
             "post": {
-                "summary": "Check a consent token (for storefront backends)",
+                "summary": "Check a consent token",
+                "description": "For storefront backends, and for the banner where"
+                " the browser cannot check the public-key signature itself (CORS"
+                " for the origins a site allows).",
                 "requestBody": json_body(models[VerifyRequest]),
                 "responses": {
                     "200": json_response(
@@ -134,7 +153,8 @@ def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
                     "415": NOT_JSON,
                     "429": LIMITED,
                 },
-            }
+            },
+            "options": PREFLIGHT,
         },
     }
 
