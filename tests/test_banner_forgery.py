@@ -214,3 +214,28 @@ def test_a_sibling_cannot_undo_a_refusal(shop, service):
         "analytics": False,
         "advertising": False,
     }
+
+
+def test_a_shared_cookie_domain_carries_consent_to_sibling_hosts(shop, service):
+    driver, www, _ = shop
+    scheme = www.split(":", 1)[0]
+    publish(
+        service,
+        ask_again=False,
+        cookie_domain="shop.test",
+        origins=[f"{scheme}://www.shop.test:*", f"{scheme}://checkout.shop.test:*"],
+    )
+    open_page(driver, f"{www}/shop")
+    click(driver, action(NOTICE, "accept-all"))
+    wait_for_rows(service, 1)
+    wait_for_no_banner(driver)
+    [cookie] = [c for c in driver.get_cookies() if "cs_consent" in c["name"]]
+    assert (cookie["name"], cookie["domain"]) == ("cs_consent", ".shop.test")
+    assert cookie["secure"] is (scheme == "https")
+
+    # Another of the shop's hosts sees the same consent: no banner, tags run.
+    open_page(driver, www.replace("//www.", "//checkout.") + "/shop")
+    settle()
+    assert shown_layer(driver) is None
+    assert set(ran(driver)) == {"analytics", "advertising", "preferences",
+                                "analytics+advertising"}  # fmt: skip

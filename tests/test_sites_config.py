@@ -257,6 +257,12 @@ def test_language_without_defaults_is_accepted_when_complete():
             "languages.en.placeholder",
         ),
         (("languages", "english"), {}, "languages.english"),
+        (("cookie_domain",), ".shop.example", "cookie_domain"),
+        (("cookie_domain",), "Shop.Example", "cookie_domain"),
+        (("cookie_domain",), "localhost", "cookie_domain"),
+        (("cookie_domain",), "shop.example; Secure", "cookie_domain"),
+        # The demo's origins are loopback ones: none is under shop.example.
+        (("cookie_domain",), "shop.example", "cookie_domain"),
     ),
 )
 def test_invalid_document_names_the_field(path, value, field):
@@ -268,6 +274,16 @@ def test_invalid_document_names_the_field(path, value, field):
 
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
+
+
+def test_a_cookie_domain_must_cover_every_origin():
+    doc = demo_site.demo_config()
+    doc["cookie_domain"] = "shop.example"
+    doc["origins"] = ["https://www.shop.example", "https://*.shop.example"]
+    assert site_config.validate_config(doc).cookie_domain == "shop.example"
+    doc["origins"].append("https://shop.example.evil")
+    with pytest.raises(errors.ConfigError, match="shop.example.evil is under"):
+        site_config.validate_config(doc)
 
 
 def test_validation_does_not_change_the_document():
