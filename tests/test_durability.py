@@ -1,6 +1,7 @@
 import json
 import sys
 import threading
+import time
 import urllib.request
 
 import sqlalchemy as sa
@@ -81,6 +82,85 @@ def test_sigkill_right_after_201_loses_no_acknowledged_row(tmp_path):
 
     assert len(acknowledged) >= 150
     engine = store_engine.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = set(
+                conn.execute(sa.select(schema.consent_events.c.consent_id)).scalars()
+            )
+        assert set(acknowledged) <= stored
+        with engine.connect() as conn:
+            assert store_log.verify_chain(conn).ok
+    finally:
+        engine.dispose()
+
+
+def gunicorn(port, env):
+    return start(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "consent_server:create_app()",
+        ],  # fmt: skip
+        env,
+    )
+
+
+def test_three_sigkills_under_load_lose_no_acknowledged_consent(database_url, tmp_path):
+    env = {
+        "CONSENT_DATABASE_URL": database_url,
+        "CONSENT_SECRET_KEY": "durability-key-0123456789",
+        "CONSENT_RATELIMIT_ENABLED": "false",
+        "CONSENT_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    assert cli(["init"], env).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    acknowledged, lock = [], threading.Lock()
+
+    def visitor(stop):
+        while not stop.is_set():
+            try:
+                consent_id = post_consent(base, base)
+            except OSError:
+                continue  # the server is gone or coming back: keep trying
+            with lock:
+                acknowledged.append(consent_id)
+
+    for _ in range(3):
+        # Six visitors keep posting; the server is killed in the middle of it.
+        server = gunicorn(port, env)
+        stop = threading.Event()
+        try:
+            wait_until_up(base + "/healthz", server)
+            threads = [threading.Thread(target=visitor, args=(stop,)) for _ in range(6)]
+            for t in threads:
+                t.start()
+            before = len(acknowledged)
+            deadline = time.monotonic() + 30
+            while len(acknowledged) < before + 60 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            kill(server)
+        finally:
+            stop.set()
+            kill(server)
+        for t in threads:
+            t.join(timeout=30)
+        assert len(acknowledged) >= before + 60
+
+    # After the last restart the service records again, and nothing
+    # acknowledged before any of the kills is missing.
+    server = gunicorn(port, env)
+    try:
+        wait_until_up(base + "/healthz", server)
+        acknowledged.append(post_consent(base, base))
+    finally:
+        kill(server)
+    engine = store_engine.make_engine(database_url)
     try:
         with engine.connect() as conn:
             stored = set(
