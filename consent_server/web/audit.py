@@ -2,7 +2,8 @@
 
 Every request needs a bearer token (``consent-server create-token``): scope
 ``audit`` reads everything here, scope ``stats`` only ``/v1/audit/stats``.
-Each request, allowed or not, is written to the ``audit_access`` table.
+Each request, allowed or not, is written to the ``audit_access`` table
+(repeated refusals counted on one row).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def _record_access(response: Response) -> Response:
             token,
             method=request.method,
             path=_logged_path(),
+            route=request.url_rule.rule if request.url_rule else request.path,
             status=response.status_code,
             ip=truncate_ip(request.remote_addr),
         )
@@ -91,10 +93,10 @@ def _record_access(response: Response) -> Response:
 
 
 def _logged_path() -> str:
-    """The path and query as logged: raw bytes escaped, never the full length."""
+    """The path and query as logged: raw bytes escaped (the store cuts it short)."""
     query = request.query_string.decode("utf-8", "backslashreplace")
     full = f"{request.path}?{query}" if query else request.path
-    return full.replace("\x00", "\\0")[:2048]
+    return full.replace("\x00", "\\0")
 
 
 def _arg(name: str, parse: Callable[[str], Any]) -> Any:
