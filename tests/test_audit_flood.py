@@ -5,11 +5,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from consent_server import create_app
 from consent_server.store import accounts, migrate
 from consent_server.store.engine import get_db, make_engine
 from consent_server.store.schema import audit_access
+from tests.conftest import SECRET
 
 FLOOD = 2000
+FLOODER = "198.51.100.7"
 OTHER = "203.0.113.9"
 
 
@@ -124,10 +127,67 @@ def test_a_long_authorised_path_is_cut_and_says_so(app, engine):
     )
 
 
+def test_a_flooding_client_gets_429_and_others_still_get_answers(make_app, engine):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_AUDIT="5 per minute")
+    client = app.test_client()
+    token = new_token(app)
+    flooder = as_client(FLOODER)
+    statuses = [
+        client.get("/v1/audit/events", environ_overrides=flooder).status_code
+        for _ in range(8)
+    ]
+    assert statuses == [401] * 5 + [429] * 3
+    # One limit over the whole audit API: another path, even with a token.
+    limited = client.get(
+        "/v1/audit/verify", headers=bearer(token), environ_overrides=flooder
+    )
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    assert set(limited.get_json()["error"]) == {"code", "message"}
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+
+    # Step: another client, mid-flood, is answered as usual.
+    other = client.get(
+        "/v1/audit/verify", headers=bearer(token), environ_overrides=as_client(OTHER)
+    )
+    assert other.status_code == 200
+    assert other.get_json()["ok"] is True
+    # The 429s add up on one row too.
+    assert [(r["status"], r["ip"], r["hits"]) for r in access_rows(engine)] == [
+        (401, "198.51.100.0", 5),
+        (429, "198.51.100.0", 3),
+        (429, "198.51.100.0", 1),
+        (200, "203.0.113.0", 1),
+    ]
 
 
+def test_behind_a_proxy_the_limit_counts_the_forwarded_client(make_app):
+    app = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_AUDIT="2 per minute", PROXY_COUNT=1
+    )
+    client = app.test_client()
+
+    def get(forwarded):
+        return client.get(
+            "/v1/audit/events", headers={"X-Forwarded-For": forwarded}
+        ).status_code
+
+    assert [get(FLOODER) for _ in range(3)] == [401, 401, 429]
+    assert get(OTHER) == 401
 
 
+def test_a_bad_audit_limit_is_refused_at_start(tmp_path):
+    with pytest.raises(RuntimeError) as caught:
+        create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": SECRET,
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}",
+                "RATELIMIT_AUDIT": "5 per fortnight",
+            },
+            instance_path=str(tmp_path / "instance"),
+        )
+    assert str(caught.value).startswith("CONSENT_RATELIMIT_AUDIT: '5 per fortnight'")
 
 
 def test_access_rows_from_before_counting_keep_their_meaning(database_url):

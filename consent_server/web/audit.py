@@ -3,7 +3,8 @@
 Every request needs a bearer token (``consent-server create-token``): scope
 ``audit`` reads everything here, scope ``stats`` only ``/v1/audit/stats``.
 Each request, allowed or not, is written to the ``audit_access`` table
-(repeated refusals counted on one row).
+(repeated refusals counted on one row), and each client may make
+``RATELIMIT_AUDIT`` requests here in all, whatever the path.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from ..store import accounts, log, stats
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
 from .errors import DATABASE_DOWN, ApiError, database_down
+from .limits import limiter, setting
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
+# One count per client over every audit path: checked before the token, so a
+# client without one is held back too, and a flood is answered 429 cheaply.
+limiter.shared_limit(lambda: setting("RATELIMIT_AUDIT"), scope="audit")(bp)
 
 MAX_LIMIT = 1000
 EVENT_PARAMS = {
