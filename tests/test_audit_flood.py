@@ -226,3 +226,27 @@ def test_access_rows_from_before_counting_keep_their_meaning(database_url):
         ("/v1/audit/verify", 1, "/v1/audit/verify", None),
         ("/v1/audit/verify", 1, None, None),
     ]
+
+
+def test_the_document_gives_every_audit_path_its_429(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_AUDIT="1 per minute")
+    client = app.test_client()
+    spec = client.get("/openapi.json").get_json()
+    audit_paths = [p for p in spec["paths"] if p.startswith("/v1/audit/")]
+    assert audit_paths
+    for path in audit_paths:
+        limited = spec["paths"][path]["get"]["responses"]["429"]
+        assert "Retry-After" in limited["headers"]
+    # What is documented is what a limited client gets.
+    client.get("/v1/audit/verify")
+    answer = client.get("/v1/audit/verify")
+    assert answer.status_code == 429 and "Retry-After" in answer.headers
+
+
+@pytest.mark.parametrize("path", ("/v1/audit/verify", "/v1/audit/consents/x"))
+def test_the_document_lists_the_400_of_paths_without_parameters(client, path):
+    spec = client.get("/openapi.json").get_json()
+    template = path.replace("/x", "/{consent_id}")
+    answer = client.get(path, environ_overrides={"QUERY_STRING": "\xff=1"})
+    assert answer.status_code == 400
+    assert "400" in spec["paths"][template]["get"]["responses"]
