@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -119,7 +120,9 @@ def test_init_on_an_empty_database_reaches_head(old_engine, app_on):
 
 
 def test_baseline_builds_what_0_1_built(old_engine):
-    migrate.upgrade(old_engine)
+    # The first revision alone: later ones add to it.
+    with old_engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
     # Compare with the frozen 0.1 schema too: the first revision is that schema.
     assert differences(old_engine, schema_0_1.metadata) == []
     assert differences(old_engine, migrate.baseline_metadata()) == []

@@ -23,6 +23,16 @@ from .schema import api_tokens, audit_access, users
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 MIN_PASSWORD = 12
+# What one audit_access row keeps of the path and query: enough to read what
+# was asked, never the whole of a hostile 8 KB request line.
+MAX_ACCESS_PATH = 512
+# Refusals that are counted on one row instead of each being written out: an
+# unauthenticated flood must not grow the table by a row a request. Allowed
+# reads (and a valid token's 404s) are each kept: they are the evidence of who
+# read what.
+COUNTED_STATUSES = frozenset({400, 401, 403, 429})
+# A counted row stands for the repeats within this span after its first one.
+REPEAT_WINDOW = dt.timedelta(hours=1)
 
 
 class AuthError(InvalidInput):
@@ -147,28 +157,77 @@ def record_access(
     *,
     method: str,
     path: str,
+    route: str,
     status: int,
     ip: str,
 ) -> None:
-    """Write down one request to the audit API, allowed or not."""
+    """Write down one request to the audit API, allowed or not.
+
+    ``route`` is the URL rule that answered (``/v1/audit/consents/<consent_id>``).
+    A refusal (:data:`COUNTED_STATUSES`) like one already written in the last
+    :data:`REPEAT_WINDOW` (same address, token, method, route and status)
+    adds one to that row's ``hits`` and sets its ``last_seen`` instead; the
+    row keeps the path of the first of them.
+    """
+    now = dt.datetime.now(dt.UTC)
+    token_id = token.id if token else None
+    route = route[:100]
     with conn.begin():
+        if status in COUNTED_STATUSES:
+            c = audit_access.c
+            same = conn.execute(
+                sa.select(c.id)
+                .where(
+                    c.ip == ip,
+                    c.at >= now - REPEAT_WINDOW,
+                    c.route == route,
+                    c.status == status,
+                    c.method == method,
+                    c.token_id.is_(None)
+                    if token_id is None
+                    else c.token_id == token_id,
+                )
+                .order_by(c.id.desc())
+                .limit(1)
+            ).scalar()
+            if same is not None:
+                conn.execute(
+                    audit_access.update()
+                    .where(c.id == same)
+                    .values(hits=c.hits + 1, last_seen=now)
+                )
+                return
         conn.execute(
             audit_access.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                token_id=token.id if token else None,
+                at=now,
+                token_id=token_id,
                 token_name=token.name if token else "(none)",
                 method=method,
-                path=path,
+                path=bounded_path(path),
+                route=route,
                 status=status,
                 ip=ip,
+                hits=1,
             )
         )
 
 
 def recent_access(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest audit requests, newest first (for the config page and tests)."""
+    """The newest audit requests, newest first (for the config page and tests).
+
+    Each row has ``hits``, how many requests it stands for (more than one only
+    for counted refusals), and ``last_seen``, the time of the last of them
+    (None when it stands for one).
+    """
     with conn.begin():
         rows = conn.execute(
             sa.select(audit_access).order_by(audit_access.c.id.desc()).limit(limit)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def bounded_path(path: str) -> str:
+    """The path as stored: cut to :data:`MAX_ACCESS_PATH`, saying how much was cut."""
+    if len(path) <= MAX_ACCESS_PATH:
+        return path
+    return f"{path[:MAX_ACCESS_PATH]}...[cut {len(path) - MAX_ACCESS_PATH} characters]"

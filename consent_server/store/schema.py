@@ -179,4 +179,14 @@ audit_access = sa.Table(
     sa.Column("path", sa.String(MAX_URL), nullable=False),
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("ip", sa.String(45), nullable=False),
+    # The URL rule that answered; repeated refusals are counted per rule, so a
+    # flood of made-up paths still adds up on one row. None on rows written
+    # before it was kept.
+    sa.Column("route", sa.String(100), nullable=True),
+    # How many requests the row stands for: one, or the repeats of a refusal
+    # counted on it (accounts.record_access), the last of them at last_seen.
+    sa.Column("hits", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Column("last_seen", UTCDateTime, nullable=True),
+    # record_access looks for the repeat to count among one address's rows.
+    sa.Index("ix_audit_access_ip_at", "ip", "at"),
 )

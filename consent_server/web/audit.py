@@ -2,7 +2,9 @@
 
 Every request needs a bearer token (``consent-server create-token``): scope
 ``audit`` reads everything here, scope ``stats`` only ``/v1/audit/stats``.
-Each request, allowed or not, is written to the ``audit_access`` table.
+Each request, allowed or not, is written to the ``audit_access`` table
+(repeated refusals counted on one row), and each client may make
+``RATELIMIT_AUDIT`` requests here in all, whatever the path.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from ..store import accounts, log, stats
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
 from .errors import DATABASE_DOWN, ApiError, database_down
+from .limits import limiter, setting
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
+# One count per client over every audit path: checked before the token, so a
+# client without one is held back too, and a flood is answered 429 cheaply.
+limiter.shared_limit(lambda: setting("RATELIMIT_AUDIT"), scope="audit")(bp)
 
 MAX_LIMIT = 1000
 EVENT_PARAMS = {
@@ -77,6 +83,7 @@ def _record_access(response: Response) -> Response:
             token,
             method=request.method,
             path=_logged_path(),
+            route=request.url_rule.rule if request.url_rule else request.path,
             status=response.status_code,
             ip=truncate_ip(request.remote_addr),
         )
@@ -91,10 +98,10 @@ def _record_access(response: Response) -> Response:
 
 
 def _logged_path() -> str:
-    """The path and query as logged: raw bytes escaped, never the full length."""
+    """The path and query as logged: raw bytes escaped (the store cuts it short)."""
     query = request.query_string.decode("utf-8", "backslashreplace")
     full = f"{request.path}?{query}" if query else request.path
-    return full.replace("\x00", "\\0")[:2048]
+    return full.replace("\x00", "\\0")
 
 
 def _arg(name: str, parse: Callable[[str], Any]) -> Any:

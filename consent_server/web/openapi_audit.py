@@ -10,10 +10,22 @@ from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
 from .openapi_parts import BOOL_CHOICES, Schema, error, json_response, param, ref
 
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+RATE_LIMITED: Schema = {
+    **error(
+        "too many requests from this client to the audit API as a whole"
+        " (CONSENT_RATELIMIT_AUDIT, counted before the token is checked)"
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "seconds until the client may ask again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
 AUTH_ERRORS = {
     "401": error("no token, or an unknown or revoked one"),
     "403": error("the token's scope does not cover this"),
-    "429": error("rate limited"),
+    "429": RATE_LIMITED,
 }
 HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 DATE_TIME = {"type": "string", "format": "date-time"}
@@ -80,6 +92,7 @@ PATHS: Schema = {
                 "200": json_response(
                     ref("ConsentHistory"), "every event of this consent"
                 ),
+                "400": error("a query parameter, a NUL or a query that is not UTF-8"),
                 "404": error("no such consent"),
                 **AUTH_ERRORS,
             },
@@ -91,6 +104,7 @@ PATHS: Schema = {
             "security": BEARER,
             "responses": {
                 "200": json_response(ref("ChainReport"), "the report"),
+                "400": error("a query parameter, or a query that is not UTF-8"),
                 **AUTH_ERRORS,
             },
         }
