@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_CONSENT": "60 per minute",
     "RATELIMIT_VERIFY": "600 per minute",
+    # Per client over the whole audit API: room for a script paging a large
+    # log (1000 events a page), not for a flood.
+    "RATELIMIT_AUDIT": "300 per minute",
     # Number of reverse proxies in front whose X-Forwarded-For we trust.
     "PROXY_COUNT": 0,
     # Set by `consent-server demo`: the home page links the demo storefront.

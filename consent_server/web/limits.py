@@ -9,7 +9,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from ..domain.privacy import truncate_ip
-from . import settings
 
 
 def client_key() -> str:
@@ -33,4 +32,4 @@ limiter = Limiter(key_func=client_key)
 
 def setting(name: str) -> str:
     """A limit from the app's config, read per request so tests can change it."""
-    return str(settings.value(current_app.config, name))
+    return str(current_app.config[name])

@@ -16,18 +16,6 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 
 RATE_LIMITS = ("RATELIMIT_CONSENT", "RATELIMIT_VERIFY", "RATELIMIT_AUDIT")
-# Defaults of the settings added since the factory's own table: used when
-# neither config.py nor the environment gives them.
-FALLBACKS: dict[str, Any] = {
-    # Per client over the whole audit API: room for a script paging a large
-    # log (1000 events a page), not for a flood.
-    "RATELIMIT_AUDIT": "300 per minute",
-}
-
-
-def value(config: Mapping[str, Any], name: str) -> Any:
-    """A setting's value, or its default from :data:`FALLBACKS`."""
-    return config[name] if name in config else FALLBACKS[name]
 
 
 class BadSetting(RuntimeError):
@@ -49,7 +37,7 @@ def check(config: Mapping[str, Any]) -> None:
     if type(proxies) is not int or not 0 <= proxies <= 10:
         raise BadSetting("PROXY_COUNT", "must be a whole number of proxies, 0 to 10")
     for name in RATE_LIMITS:
-        limit = value(config, name)
+        limit = config[name]
         try:
             limits.parse_many(str(limit))
         except ValueError:
