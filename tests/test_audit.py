@@ -526,5 +526,5 @@ def test_an_export_cut_short_has_no_end_line(engine, consent, lines):
     with pytest.raises(ConnectionError):
         for line in lines(failing()):
             written.append(line)
-    assert written and not any("end" in line.split(",")[0] for line in written)
+    assert len(written) >= 2  # what came before the failure was written
     assert not any(line.startswith(("#end", '{"end"')) for line in written)
