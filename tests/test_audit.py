@@ -2,6 +2,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import threading
 import tracemalloc
 from urllib.parse import parse_qsl
@@ -9,7 +10,8 @@ from urllib.parse import parse_qsl
 import pytest
 import sqlalchemy as sa
 
-from consent_server.domain import export
+from consent_server.domain import chain, export
+from consent_server.domain.vocabulary import CATEGORIES
 from consent_server.store import accounts
 from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
@@ -271,14 +273,18 @@ def test_csv_and_ndjson_exports_match_the_log(audit, consent, engine):
 
     ndjson = audit("/v1/audit/events", format="ndjson")
     assert ndjson.mimetype == "application/x-ndjson"
-    assert [
-        json.loads(line) for line in ndjson.get_data(as_text=True).splitlines()
-    ] == stored
+    lines = [json.loads(line) for line in ndjson.get_data(as_text=True).splitlines()]
+    # Step: every event, then the end line stating how many and the last hash.
+    assert lines[:-1] == stored
+    assert lines[-1] == {"end": {"rows": 3, "hash": stored[-1]["hash"]}}
 
     response = audit("/v1/audit/events", format="csv", method="custom")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    body, end = text.rstrip("\n").rsplit("\n", 1)
+    assert end == f"#end rows=3 hash={stored[-1]['hash']}"
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert [int(r["seq"]) for r in rows] == [1, 2, 3]
     assert rows[0]["hash"] == stored[0]["hash"]
     assert rows[0]["analytics"] == "true" and rows[0]["advertising"] == "false"
@@ -293,35 +299,33 @@ def test_export_of_100000_events_streams_with_flat_memory(app, make_token, engin
         response = client.get(
             "/v1/audit/events?format=csv", headers=headers, buffered=False
         )
-        count, size, last = 0, 0, None
+        count, size, tail = 0, 0, ""
         for chunk in response.response:
             text = chunk.decode() if isinstance(chunk, bytes) else chunk
             count += text.count("\n")
             size += len(text)
-            last = text
+            tail = (tail + text)[-2000:]
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
         response.close()
-    assert count == 100_001  # header and every event
-    assert last.startswith("100000,")
+    assert count == 100_002  # header, every event and the end line
+    last_row, end = tail.splitlines()[-2:]
+    assert last_row.startswith("100000,")
+    assert end == f"#end rows=100000 hash={last_row.rsplit(',', 1)[1]}"
     # The export is tens of megabytes; what it holds at once stays small.
     assert size > 30_000_000
     assert peak < 15_000_000, f"peak {peak} bytes while streaming {size} bytes"
 
     with engine.connect() as conn:
         assert store_log.verify_chain(conn).events == 100_000
-    rows = list(
-        csv.DictReader(
-            io.StringIO(
-                client.get(
-                    "/v1/audit/events?format=csv&site=demo&method=withdraw",
-                    headers=headers,
-                ).get_data(as_text=True)
-            )
-        )
-    )
+    text = client.get(
+        "/v1/audit/events?format=csv&site=demo&method=withdraw", headers=headers
+    ).get_data(as_text=True)
+    body, end = text.rstrip("\n").rsplit("\n", 1)
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 25_000
+    assert end == f"#end rows=25000 hash={rows[-1]['hash']}"
     assert rows[0]["seq"] == "3" and rows[0]["method"] == "withdraw"
 
 
@@ -436,3 +440,91 @@ def test_csv_export_cannot_carry_a_formula(audit, consent):
         )
     )
     assert rows[0]["user_agent"].startswith("'=HYPERLINK")
+
+
+HOSTILE_AGENT = "Mozilla/5.0 \x1b[2J\u202eevil\nnext\\x1b \x7f\x85\u2066"
+
+
+def append_raw(engine, user_agent):
+    # Step: a row as an older version (or plain SQL with the chain redone)
+    # could have stored it, past recording's own clean-up.
+    event = chain.NewEvent(
+        consent_id="c-1",
+        site="demo",
+        consent_revision=1,
+        config_revision=1,
+        choices={k: True for k in CATEGORIES},
+        method="accept_all",
+        gpc=False,
+        language="en",
+        texts_hash="a" * 64,
+        origin="https://shop.example",
+        path="/",
+        ip="203.0.113.0",
+        user_agent=user_agent,
+    )
+    with engine.connect() as conn:
+        store_log.append(conn, event)
+
+
+def test_csv_export_shows_control_characters_as_escapes(audit, engine):
+    append_raw(engine, HOSTILE_AGENT)
+    text = audit("/v1/audit/events", format="csv").get_data(as_text=True)
+    # Nothing a terminal or spreadsheet acts on reaches the file, and the
+    # event stays one line between the header and the end line.
+    assert not re.search(
+        "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text
+    )
+    header, line, end = text.splitlines()
+    assert end.startswith("#end rows=1 ")
+    (row,) = csv.DictReader(io.StringIO(header + "\n" + line))
+    assert row["user_agent"] == (
+        "Mozilla/5.0 \\x1b[2J\\u202eevil\\x0anext\\\\x1b \\x7f\\x85\\u2066"
+    )
+
+
+def test_csv_escapes_keep_the_formula_guard():
+    assert export._cell("\t=1+1") == "\\x09=1+1"
+    assert export._cell("-2") == "'-2"
+    assert export._cell("=\x1b") == "'=\\x1b"
+
+
+def test_ndjson_export_escapes_control_characters_losslessly(audit, engine):
+    append_raw(engine, HOSTILE_AGENT)
+    text = audit("/v1/audit/events", format="ndjson").get_data(as_text=True)
+    assert not re.search(
+        "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text
+    )
+    event, end = (json.loads(line) for line in text.splitlines())
+    # JSON escapes read back as the stored text, so the hash still checks.
+    assert event["user_agent"] == HOSTILE_AGENT
+    assert end == {"end": {"rows": 1, "hash": event["hash"]}}
+
+
+@pytest.mark.parametrize("fmt", ("csv", "ndjson"))
+def test_an_empty_export_still_ends_with_its_end_line(audit, consent, fmt):
+    record(consent, 2)
+    text = audit("/v1/audit/events", format=fmt, site="nowhere").get_data(as_text=True)
+    last = text.splitlines()[-1]
+    if fmt == "csv":
+        assert text.count("\n") == 2  # the header and the end line
+        assert last == f"#end rows=0 hash={'0' * 64}"
+    else:
+        assert json.loads(last) == {"end": {"rows": 0, "hash": "0" * 64}}
+
+
+@pytest.mark.parametrize("lines", (export.csv_lines, export.ndjson_lines))
+def test_an_export_cut_short_has_no_end_line(engine, consent, lines):
+    record(consent, 3)
+    stored = [export.as_json(r) for r in events(engine)]
+
+    def failing():
+        yield from stored[:2]
+        raise ConnectionError("the database went away")
+
+    written = []
+    with pytest.raises(ConnectionError):
+        for line in lines(failing()):
+            written.append(line)
+    assert len(written) >= 2  # what came before the failure was written
+    assert not any(line.startswith(("#end", '{"end"')) for line in written)

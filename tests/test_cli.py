@@ -84,16 +84,19 @@ def test_export_ndjson_and_csv(runner, consent, app):
         store_sites.publish(get_db(), other, published_by="test")
     consent.post(body=consent.body(site="other"))
 
-    ndjson = runner.invoke(args=["export"]).output.splitlines()
-    assert len(ndjson) == 3
-    first = json.loads(ndjson[0])
+    ndjson = [json.loads(x) for x in runner.invoke(args=["export"]).output.splitlines()]
+    assert len(ndjson) == 4  # three events and the end line
+    first = ndjson[0]
     assert first["seq"] == 1 and first["site"] == "demo" and first["analytics"] is True
     assert first["path"] == "/products/tea-towel"
+    assert ndjson[-1] == {"end": {"rows": 3, "hash": ndjson[2]["hash"]}}
 
     out = runner.invoke(args=["export", "--site", "other", "--format", "csv"]).output
-    rows = list(csv.DictReader(io.StringIO(out)))
+    body, end = out.rstrip("\n").rsplit("\n", 1)
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert [r["site"] for r in rows] == ["other"]
     assert rows[0]["analytics"] == "true" and rows[0]["hash"]
+    assert end == f"#end rows=1 hash={rows[0]['hash']}"
 
 
 def test_prune_reports_and_keeps_the_chain(runner, consent):
@@ -240,7 +243,9 @@ def test_export_filters_like_the_audit_api(runner, consent, engine):
     def seqs(*args):
         result = runner.invoke(args=["export", *args])
         assert result.exit_code == 0, result.output
-        return [json.loads(line)["seq"] for line in result.output.splitlines()]
+        *lines, end = (json.loads(line) for line in result.output.splitlines())
+        assert end["end"]["rows"] == len(lines)
+        return [line["seq"] for line in lines]
 
     assert seqs("--method", "reject_all") == [3]
     assert seqs("--category", "analytics") == [1, 2]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 
 import click
 from flask.cli import with_appcontext
 
-from ..domain.export import as_json, write_csv
+from ..domain.export import as_json, write_csv, write_ndjson
 from ..domain.vocabulary import CATEGORIES, METHODS
 from ..store import events, log
 from ..store.engine import get_db
@@ -89,11 +88,9 @@ def export_command(
     )
     out = sys.stdout
     rows = (as_json(r) for r in events.iter_events(get_db(), where))
-    if fmt == "csv":
-        write_csv(out, rows)
-    else:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    # Either ends with a line stating the rows and the last hash, so a
+    # file cut short (a full disk, a killed command) shows it.
+    (write_csv if fmt == "csv" else write_ndjson)(out, rows)
 
 
 @click.command("prune")

@@ -1,16 +1,31 @@
-"""The log as people and programs read it: JSON objects and spreadsheet-safe CSV."""
+"""The log as people and programs read it: JSON objects and spreadsheet-safe CSV.
+
+Every export (NDJSON or CSV, from the API or the command line) ends with an
+*end line* stating how many event rows came before it and the chain hash the
+export ends at. An export cut short (a dropped connection, a killed worker)
+has no end line, so a reader can tell a complete file from a partial one.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import itertools
+import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from .chain import HASHED_FIELDS
+from .chain import GENESIS_HASH, HASHED_FIELDS
 
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
+
+# Characters a terminal or a spreadsheet would act on instead of showing: C0
+# controls (tab and newline included), DEL, C1 controls, and the bidi
+# embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069),
+# which can make a cell read backwards.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CSV_ESCAPE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def as_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -20,29 +35,95 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Tally:
+    """Counts the event rows passing through and keeps the last one's hash.
+
+    ``end()`` is the end line's content: ``{"rows", "hash"}``. ``hash`` is the
+    ``hash`` of the last exported row; an empty export states the chain's
+    start (``GENESIS_HASH``, 64 zeros). Further facts about the export (a
+    tree size and root) are added as further keys, so readers that know
+    only these two keep working.
+    """
+
+    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._rows = rows
+        self.rows = 0
+        self.hash = GENESIS_HASH
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self._rows:
+            self.rows += 1
+            self.hash = row["hash"]
+            yield row
+
+    def end(self) -> dict[str, Any]:
+        """What the end line states, once every row has passed."""
+        return {"rows": self.rows, "hash": self.hash}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"  # doubled, so an escape in the data reads back unchanged
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _cell(value: Any) -> Any:
     if value is True or value is False:
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        # A visitor's user agent must not become a formula in a spreadsheet.
-        return "'" + value
+    if isinstance(value, str):
+        # A user agent holding "\x1b[2J" or "\u202e" must not clear a terminal
+        # or turn a cell around: control characters are shown as escapes.
+        value = _CSV_ESCAPE.sub(_escape, value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            # A visitor's user agent must not become a formula in a spreadsheet.
+            return "'" + value
     return value
 
 
+def csv_end_line(end: dict[str, Any]) -> str:
+    """The CSV end line: ``#end rows=N hash=H``, one ``key=value`` per fact."""
+    return "#end " + " ".join(f"{k}={v}" for k, v in end.items()) + "\n"
+
+
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """The export as CSV text, a header and then one line per event."""
+    """The export as CSV text: a header, one line per event, the end line."""
+    tally = Tally(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
-    for row in itertools.chain([None], rows):
+    for row in itertools.chain([None], tally):
         if row is not None:
             writer.writerow(_cell(row[k]) for k in EXPORT_FIELDS)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+    yield csv_end_line(tally.end())
+
+
+def _json_line(value: dict[str, Any]) -> str:
+    # json escapes C0 itself; DEL, C1 and bidi controls become \u escapes
+    # too, which read back as the same string, so a terminal shows them.
+    text = json.dumps(value, ensure_ascii=False)
+    return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+def ndjson_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The export as NDJSON: one event object a line, then ``{"end": {...}}``."""
+    tally = Tally(rows)
+    for row in tally:
+        yield _json_line(row)
+    yield _json_line({"end": tally.end()})
 
 
 def write_csv(out: TextIO, rows: Iterable[dict[str, Any]]) -> None:
-    """Write the CSV export to a text stream."""
+    """Write the CSV export, end line included, to a text stream."""
     for line in csv_lines(rows):
+        out.write(line)
+
+
+def write_ndjson(out: TextIO, rows: Iterable[dict[str, Any]]) -> None:
+    """Write the NDJSON export, end line included, to a text stream."""
+    for line in ndjson_lines(rows):
         out.write(line)

@@ -10,14 +10,13 @@ Each request, allowed or not, is written to the ``audit_access`` table
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.engine import Engine
 
-from ..domain.export import as_json, csv_lines
+from ..domain.export import as_json, csv_lines, ndjson_lines
 from ..domain.privacy import truncate_ip
 from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
 from ..store import accounts, log, stats
@@ -177,12 +176,12 @@ def events() -> Response:
     fmt = _arg("format", _choice(("json", "csv", "ndjson"))) or "json"
     if fmt != "json":
         exported = _export(get_engine(), where)
-        lines: Iterator[str]
+        # Both end with a line stating the rows and the last hash; a cut
+        # stream lacks it.
         if fmt == "csv":
             lines, mimetype = csv_lines(exported), "text/csv"
         else:
-            lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in exported)
-            mimetype = "application/x-ndjson"
+            lines, mimetype = ndjson_lines(exported), "application/x-ndjson"
         response = Response(lines, mimetype=mimetype)
         response.headers["Content-Disposition"] = (
             f"attachment; filename=consent-log.{fmt}"

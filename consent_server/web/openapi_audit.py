@@ -61,15 +61,30 @@ PAGE = [
     ),
 ]
 
+EXPORT_DESCRIPTION = (
+    "format=csv or format=ndjson streams every event the filters match, in"
+    " sequence order, then an end line: NDJSON"
+    ' `{"end": {"rows": N, "hash": H}}`, CSV `#end rows=N hash=H`. N is the'
+    " number of event rows before it and H the `hash` of the last one (64"
+    " zeros for an empty export). An export without its end line was cut"
+    " short and is incomplete. More keys may join `end` (each also a"
+    " `key=value` on the CSV line); readers should ignore ones they do not"
+    " know. In CSV, control characters (C0, DEL, C1, bidi controls) are"
+    " shown as `\\xNN` / `\\uNNNN`, a backslash as `\\\\`, and a cell"
+    " starting with `=`, `+`, `-` or `@` gets a leading `'`."
+)
+
 PATHS: Schema = {
     "/v1/audit/events": {
         "get": {
             "summary": "Filtered events, paged by cursor, or the whole export",
+            "description": EXPORT_DESCRIPTION,
             "security": BEARER,
             "parameters": [*EVENT_FILTERS, *PAGE],
             "responses": {
                 "200": {
-                    "description": "a page (json) or the export (csv, ndjson)",
+                    "description": "a page (json) or the export (csv, ndjson),"
+                    " ending with its end line",
                     "content": {
                         "application/json": {"schema": ref("EventPage")},
                         "text/csv": {"schema": {"type": "string"}},
