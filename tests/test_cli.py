@@ -338,3 +338,72 @@ def test_sites_import_refuses_unclear_json_in_one_line(
     assert result.exit_code == 1
     assert message in result.output and len(result.output.splitlines()) == 1
     assert client.get("/v1/sites/demo/config").get_json()["revision"] == 1
+
+
+def _live(engine):
+    with engine.connect() as conn:
+        return [
+            (r.id, r.name)
+            for r in conn.execute(
+                sa.select(api_tokens)
+                .where(api_tokens.c.revoked_at.is_(None))
+                .order_by(api_tokens.c.id)
+            )
+        ]
+
+
+def _tokens(runner, *names):
+    for name in names:
+        result = runner.invoke(args=["create-token", name, "--scope", "audit"])
+        assert result.exit_code == 0, result.output
+
+
+def test_revoke_token_by_name_never_takes_the_token_with_that_id(runner, engine):
+    _tokens(runner, "laptop", "desk", "3")  # ids 1, 2, 3
+    result = runner.invoke(args=["revoke-token", "2"])
+    # "2" is a name here: no token is named "2", and token 2 stays live.
+    assert result.exit_code == 1
+    assert result.output == "Error: no live token named '2'\n"
+    assert _live(engine) == [(1, "laptop"), (2, "desk"), (3, "3")]
+    result = runner.invoke(args=["revoke-token", "3"])
+    assert result.output == "Revoked 1 token named 3 (id 3).\n"
+    assert _live(engine) == [(1, "laptop"), (2, "desk")]
+
+
+def test_revoke_token_by_id_never_takes_a_token_with_that_name(runner, engine):
+    _tokens(runner, "1", "desk")  # ids 1, 2
+    result = runner.invoke(args=["revoke-token", "--id", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Revoked token 2.\n"
+    assert _live(engine) == [(1, "1")]
+    again = runner.invoke(args=["revoke-token", "--id", "2"])
+    assert again.exit_code == 1
+    assert again.output == "Error: no live token with id 2\n"
+
+
+def test_revoke_token_by_name_revokes_every_live_token_of_that_name(runner, engine):
+    _tokens(runner, "ci", "desk", "ci")
+    result = runner.invoke(args=["revoke-token", "ci"])
+    assert result.output == "Revoked 2 tokens named ci (ids 1, 3).\n"
+    assert _live(engine) == [(2, "desk")]
+
+
+@pytest.mark.parametrize(
+    "args", ([], ["desk", "--id", "1"], ["--id", "0"], ["--id", "x"])
+)
+def test_revoke_token_needs_a_name_or_an_id_not_both(runner, engine, args):
+    _tokens(runner, "desk")
+    result = runner.invoke(args=["revoke-token", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert _live(engine) == [(1, "desk")]
+    if len(args) != 2:
+        assert result.output.splitlines()[-1] == (
+            "Error: give a token NAME or --id N, not both"
+        )
+
+
+def test_revoke_token_help_says_what_it_takes(runner):
+    result = runner.invoke(args=["revoke-token", "--help"])
+    assert "only as a name" in result.output
+    assert "--id INTEGER RANGE" in result.output

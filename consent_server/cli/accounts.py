@@ -33,11 +33,28 @@ def create_token_command(name: str, scope: str) -> None:
 
 @click.command("revoke-token")
 @database_command
-@click.argument("name")
-def revoke_token_command(name: str) -> None:
-    """Revoke the bearer token(s) with this name or id; they stop working at once."""
-    count = accounts.revoke_token(get_db(), name)
-    click.echo(f"Revoked {count} token{'s' if count > 1 else ''} named {name}.")
+@click.argument("name", required=False)
+@click.option(
+    "--id", "token_id", type=click.IntRange(min=1), help="Revoke by id instead."
+)
+def revoke_token_command(name: str | None, token_id: int | None) -> None:
+    """Revoke bearer tokens by NAME, or one token by --id (see list-tokens).
+
+    NAME is matched exactly and only as a name, even when it looks like a
+    number: every live token with that name is revoked and the count printed.
+    --id N revokes only the token with id N. Give one of the two. Revoked
+    tokens stop working at once.
+    """
+    if name is not None and token_id is None:
+        ids = accounts.revoke_tokens_named(get_db(), name)
+        many = "s" if len(ids) > 1 else ""
+        shown = ", ".join(map(str, ids))
+        click.echo(f"Revoked {len(ids)} token{many} named {name} (id{many} {shown}).")
+    elif token_id is not None and name is None:
+        accounts.revoke_token_id(get_db(), token_id)
+        click.echo(f"Revoked token {token_id}.")
+    else:
+        raise click.UsageError("give a token NAME or --id N, not both")
 
 
 @click.command("list-tokens")
