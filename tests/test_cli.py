@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from consent_server.cli import COMMANDS, main
-from consent_server.domain import demo_site
+from consent_server.domain import demo_site, printable
 from consent_server.store import sites as store_sites
 from consent_server.store.schema import api_tokens, consent_events, users
 from tests.helpers import count_events, events
@@ -407,3 +407,74 @@ def test_revoke_token_help_says_what_it_takes(runner):
     result = runner.invoke(args=["revoke-token", "--help"])
     assert "only as a name" in result.output
     assert "--id INTEGER RANGE" in result.output
+
+
+HOSTILE = "a\x1b[31mb\u202ec"
+SHOWN = "a\\x1b[31mb\\u202ec"
+
+
+def _no_controls(text):
+    # Nothing a terminal would obey: C0 but tab and newline, DEL, C1, bidi.
+    return not any(
+        (ord(c) < 0x20 and c not in "\t\n")
+        or 0x7F <= ord(c) <= 0x9F
+        or 0x202A <= ord(c) <= 0x202E
+        or 0x2066 <= ord(c) <= 0x2069
+        for c in text
+    )
+
+
+def test_token_names_reach_the_terminal_escaped(runner, engine):
+    _tokens(runner, HOSTILE)
+    listing = runner.invoke(args=["list-tokens"]).output
+    assert _no_controls(listing)
+    assert listing.startswith(f"1\t{SHOWN}\taudit\tcreated ")
+    result = runner.invoke(args=["revoke-token", HOSTILE])
+    assert result.output == f"Revoked 1 token named {SHOWN} (id 1).\n"
+    again = runner.invoke(args=["revoke-token", HOSTILE])
+    assert again.exit_code == 1 and _no_controls(again.output)
+    assert again.output == "Error: no live token named 'a\\x1b[31mb\\u202ec'\n"
+
+
+def test_user_emails_reach_the_terminal_escaped(runner):
+    args = ["create-user", "x" + HOSTILE + "@shop.example", "--role", "editor"]
+    args += ["--password", "a long passphrase"]
+    created = runner.invoke(args=args)
+    assert created.exit_code == 0, created.output
+    assert created.output == f"Created editor x{SHOWN}@shop.example.\n"
+    taken = runner.invoke(args=args)
+    assert taken.exit_code == 1
+    assert taken.output == f"Error: a user x{SHOWN}@shop.example already exists\n"
+
+
+def test_sites_export_escapes_control_characters_and_stays_the_document(
+    runner, app, tmp_path
+):
+    doc = demo_site.demo_config()
+    title = "Cookies \x9b31m\u202eon \u2066this\u2069 shop"
+    doc["languages"]["en"]["title"] = title
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    imported = runner.invoke(args=["sites", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+    out = runner.invoke(args=["sites", "export", "demo"]).output
+    assert _no_controls(out)
+    assert '"title": "Cookies \\u009b31m\\u202eon \\u2066this\\u2069 shop"' in out
+    assert json.loads(out)["languages"]["en"]["title"] == title
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    (
+        ("plain Ünïcode, tabs\tand 'quotes'", "plain Ünïcode, tabs\\x09and 'quotes'"),
+        ("\x00\x1b\x7f", "\\x00\\x1b\\x7f"),
+        ("\x85\x9b", "\\x85\\x9b"),
+        (
+            "\u202a\u202e\u2066\u2069\u200f\u061c",
+            "\\u202a\\u202e\\u2066\\u2069\\u200f\\u061c",
+        ),
+        ("line\u2028break\nnext", "line\\u2028break\\x0anext"),
+    ),
+)
+def test_printable_escapes_what_a_terminal_would_obey(text, shown):
+    assert printable.printable(text) == shown

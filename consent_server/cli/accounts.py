@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.printable import printable
 from ..domain.vocabulary import ROLES, SCOPES
 from ..store import accounts
 from ..store.engine import get_db
@@ -18,7 +19,7 @@ from .common import database_command
 def create_user_command(email: str, role: str, password: str) -> None:
     """Create a user of the config page."""
     accounts.create_user(get_db(), email, password, role)
-    click.echo(f"Created {role} {email.strip().lower()}.")
+    click.echo(f"Created {role} {printable(email.strip().lower())}.")
 
 
 @click.command("create-token")
@@ -49,7 +50,8 @@ def revoke_token_command(name: str | None, token_id: int | None) -> None:
         ids = accounts.revoke_tokens_named(get_db(), name)
         many = "s" if len(ids) > 1 else ""
         shown = ", ".join(map(str, ids))
-        click.echo(f"Revoked {len(ids)} token{many} named {name} (id{many} {shown}).")
+        named = printable(name)
+        click.echo(f"Revoked {len(ids)} token{many} named {named} (id{many} {shown}).")
     elif token_id is not None and name is None:
         accounts.revoke_token_id(get_db(), token_id)
         click.echo(f"Revoked token {token_id}.")
@@ -63,6 +65,5 @@ def list_tokens_command() -> None:
     """List bearer tokens (never the tokens themselves): id, name, scope, state."""
     for t in accounts.list_tokens(get_db()):
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
-        click.echo(
-            f"{t.id}\t{t.name}\t{t.scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}"
-        )
+        name, scope = printable(t.name), printable(t.scope)
+        click.echo(f"{t.id}\t{name}\t{scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}")
