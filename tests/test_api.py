@@ -644,3 +644,42 @@ def test_token_followed_by_a_newer_choice_is_superseded(consent):
     assert (old["valid"], old["reason"]) == (False, "superseded")
     assert old["id"] == first["id"]
     assert consent.verify(second["token"]).get_json()["valid"] is True
+
+
+def test_withdraw_that_grants_everything_is_refused_and_writes_nothing(consent, engine):
+    first = consent.post().get_json()
+    response = consent.post(
+        previous=first["token"],
+        method="withdraw",
+        choices={"preferences": True, "analytics": True, "advertising": True},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "method_mismatch",
+        "message": "withdraw must refuse at least one optional category the site shows",
+    }
+    assert count_events(engine) == 1
+    # Refusing one shown category is a withdrawal.
+    narrowed = consent.post(
+        previous=first["token"],
+        method="withdraw",
+        choices={"preferences": True, "analytics": False, "advertising": True},
+    )
+    assert narrowed.status_code == 201
+    assert [e["method"] for e in events(engine)] == ["custom", "withdraw"]
+
+
+def test_withdraw_counts_only_the_categories_the_site_shows(consent, app, engine):
+    with app.app_context():
+        doc = demo_site.demo_config()
+        doc["categories"] = ["preferences", "analytics"]
+        store_sites.publish(get_db(), doc, published_by="test")
+    # Advertising is hidden, so it is off anyway: refusing it withdraws nothing.
+    response = consent.post(
+        method="withdraw",
+        config_revision=2,
+        choices={"preferences": True, "analytics": True, "advertising": False},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "method_mismatch"
+    assert count_events(engine) == 0

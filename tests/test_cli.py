@@ -13,7 +13,7 @@ from alembic import command as alembic_command
 from click.testing import CliRunner
 
 from consent_server.cli import COMMANDS, main
-from consent_server.domain import demo_site
+from consent_server.domain import demo_site, printable
 from consent_server.store import migrate
 from consent_server.store import sites as store_sites
 from consent_server.store.schema import api_tokens, consent_events, users
@@ -347,3 +347,143 @@ def test_sites_import_refuses_unclear_json_in_one_line(
     assert result.exit_code == 1
     assert message in result.output and len(result.output.splitlines()) == 1
     assert client.get("/v1/sites/demo/config").get_json()["revision"] == 1
+
+
+def _live(engine):
+    with engine.connect() as conn:
+        return [
+            (r.id, r.name)
+            for r in conn.execute(
+                sa.select(api_tokens)
+                .where(api_tokens.c.revoked_at.is_(None))
+                .order_by(api_tokens.c.id)
+            )
+        ]
+
+
+def _tokens(runner, *names):
+    for name in names:
+        result = runner.invoke(args=["create-token", name, "--scope", "audit"])
+        assert result.exit_code == 0, result.output
+
+
+def test_revoke_token_by_name_never_takes_the_token_with_that_id(runner, engine):
+    _tokens(runner, "laptop", "desk", "3")  # ids 1, 2, 3
+    result = runner.invoke(args=["revoke-token", "2"])
+    # "2" is a name here: no token is named "2", and token 2 stays live.
+    assert result.exit_code == 1
+    assert result.output == "Error: no live token named '2'\n"
+    assert _live(engine) == [(1, "laptop"), (2, "desk"), (3, "3")]
+    result = runner.invoke(args=["revoke-token", "3"])
+    assert result.output == "Revoked 1 token named 3 (id 3).\n"
+    assert _live(engine) == [(1, "laptop"), (2, "desk")]
+
+
+def test_revoke_token_by_id_never_takes_a_token_with_that_name(runner, engine):
+    _tokens(runner, "1", "desk")  # ids 1, 2
+    result = runner.invoke(args=["revoke-token", "--id", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Revoked token 2.\n"
+    assert _live(engine) == [(1, "1")]
+    again = runner.invoke(args=["revoke-token", "--id", "2"])
+    assert again.exit_code == 1
+    assert again.output == "Error: no live token with id 2\n"
+
+
+def test_revoke_token_by_name_revokes_every_live_token_of_that_name(runner, engine):
+    _tokens(runner, "ci", "desk", "ci")
+    result = runner.invoke(args=["revoke-token", "ci"])
+    assert result.output == "Revoked 2 tokens named ci (ids 1, 3).\n"
+    assert _live(engine) == [(2, "desk")]
+
+
+@pytest.mark.parametrize(
+    "args", ([], ["desk", "--id", "1"], ["--id", "0"], ["--id", "x"])
+)
+def test_revoke_token_needs_a_name_or_an_id_not_both(runner, engine, args):
+    _tokens(runner, "desk")
+    result = runner.invoke(args=["revoke-token", *args])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert _live(engine) == [(1, "desk")]
+    if len(args) != 2:
+        assert result.output.splitlines()[-1] == (
+            "Error: give a token NAME or --id N, not both"
+        )
+
+
+def test_revoke_token_help_says_what_it_takes(runner):
+    result = runner.invoke(args=["revoke-token", "--help"])
+    assert "only as a name" in result.output
+    assert "--id INTEGER RANGE" in result.output
+
+
+HOSTILE = "a\x1b[31mb\u202ec"
+SHOWN = "a\\x1b[31mb\\u202ec"
+
+
+def _no_controls(text):
+    # Nothing a terminal would obey: C0 but tab and newline, DEL, C1, bidi.
+    return not any(
+        (ord(c) < 0x20 and c not in "\t\n")
+        or 0x7F <= ord(c) <= 0x9F
+        or 0x202A <= ord(c) <= 0x202E
+        or 0x2066 <= ord(c) <= 0x2069
+        for c in text
+    )
+
+
+def test_token_names_reach_the_terminal_escaped(runner, engine):
+    _tokens(runner, HOSTILE)
+    listing = runner.invoke(args=["list-tokens"]).output
+    assert _no_controls(listing)
+    assert listing.startswith(f"1\t{SHOWN}\taudit\tcreated ")
+    result = runner.invoke(args=["revoke-token", HOSTILE])
+    assert result.output == f"Revoked 1 token named {SHOWN} (id 1).\n"
+    again = runner.invoke(args=["revoke-token", HOSTILE])
+    assert again.exit_code == 1 and _no_controls(again.output)
+    assert again.output == "Error: no live token named 'a\\x1b[31mb\\u202ec'\n"
+
+
+def test_user_emails_reach_the_terminal_escaped(runner):
+    args = ["create-user", "x" + HOSTILE + "@shop.example", "--role", "editor"]
+    args += ["--password", "a long passphrase"]
+    created = runner.invoke(args=args)
+    assert created.exit_code == 0, created.output
+    assert created.output == f"Created editor x{SHOWN}@shop.example.\n"
+    taken = runner.invoke(args=args)
+    assert taken.exit_code == 1
+    assert taken.output == f"Error: a user x{SHOWN}@shop.example already exists\n"
+
+
+def test_sites_export_escapes_control_characters_and_stays_the_document(
+    runner, app, tmp_path
+):
+    doc = demo_site.demo_config()
+    title = "Cookies \x9b31m\u202eon \u2066this\u2069 shop"
+    doc["languages"]["en"]["title"] = title
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc))
+    imported = runner.invoke(args=["sites", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+    out = runner.invoke(args=["sites", "export", "demo"]).output
+    assert _no_controls(out)
+    assert '"title": "Cookies \\u009b31m\\u202eon \\u2066this\\u2069 shop"' in out
+    assert json.loads(out)["languages"]["en"]["title"] == title
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    (
+        ("plain Ünïcode, tabs\tand 'quotes'", "plain Ünïcode, tabs\\x09and 'quotes'"),
+        ("\x00\x1b\x7f", "\\x00\\x1b\\x7f"),
+        ("\x85\x9b", "\\x85\\x9b"),
+        (
+            "\u202a\u202e\u2066\u2069\u200f\u061c",
+            "\\u202a\\u202e\\u2066\\u2069\\u200f\\u061c",
+        ),
+        ("line\u2028break\nnext", "line\\u2028break\\x0anext"),
+    ),
+)
+def test_printable_escapes_what_a_terminal_would_obey(text, shown):
+    assert printable.printable(text) == shown

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from consent_server.domain import chain as log_chain
 from consent_server.store import log as store_log
-from consent_server.store.schema import consent_events, log_head
-from tests.helpers import events
+from consent_server.store.schema import consent_events, log_head, log_prunes
+from tests.helpers import events, fill_log
 
 
 def record(consent, n):
@@ -220,3 +220,36 @@ def test_verify_while_pruning_raises_no_false_alarm(consent, engine):
         stop.set()
         pruner.join()
     assert [r for r in reports if not r.ok] == []
+
+
+def test_prune_stops_at_the_first_row_recorded_after_the_cut_off(runner, engine):
+    now = dt.datetime.now(dt.UTC)
+    old, today = now - dt.timedelta(days=60), now - dt.timedelta(hours=1)
+    fill_log(engine, 5, start=old)  # 1-5: old
+    fill_log(engine, 1, start=today)  # 6: today
+    fill_log(engine, 1, start=old)  # 7: from a server whose clock is slow
+    fill_log(engine, 3, start=today)  # 8-10: today
+    result = runner.invoke(args=["prune", "--older-than", "30"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Removed 5 events older than 30 days.\n"
+    assert [r["seq"] for r in events(engine)] == [6, 7, 8, 9, 10]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(log_prunes.c.through_seq)).scalar() == 5
+    assert chain(engine) == log_chain.ChainReport(ok=True, events=5, first_bad_seq=None)
+    assert runner.invoke(args=["verify-log"]).output == (
+        "ok: 5 events, hash chain intact\n"
+    )
+    # Pruning again removes nothing more: row 6 still blocks the way.
+    assert runner.invoke(args=["prune", "--older-than", "30"]).output.startswith(
+        "Removed 0 events"
+    )
+    assert [r["seq"] for r in events(engine)] == [6, 7, 8, 9, 10]
+
+
+def test_prune_of_an_all_old_log_removes_every_row(runner, engine):
+    fill_log(engine, 4, start=dt.datetime.now(dt.UTC) - dt.timedelta(days=60))
+    assert runner.invoke(args=["prune", "--older-than", "30"]).output.startswith(
+        "Removed 4 events"
+    )
+    assert events(engine) == []
+    assert chain(engine).ok

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server, run_simple
 
 from ..domain.demo_site import demo_config
 from ..domain.errors import UnknownSite
+from ..domain.printable import printable
 from ..store import engine, migrate
 from ..store import sites as site_store
 from ..store.url import check_connects, shown
@@ -38,7 +39,7 @@ def build_app(
         app = create_app(config, require_secret=require_secret)
         check_connects(app.extensions["consent_db"], app.config["DATABASE_URL"])
     except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(printable(str(exc))) from exc
     return app
 
 
@@ -85,10 +86,10 @@ def init_command() -> None:
     try:
         created = init_database()
     except migrate.SchemaMismatch as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(printable(str(exc))) from exc
     click.echo("Database ready." + (" Created the demo site." if created else ""))
     # Which database (and so which instance folder) this was: password hidden.
-    click.echo(f"Database: {shown(current_app.config['DATABASE_URL'])}")
+    click.echo(f"Database: {printable(shown(current_app.config['DATABASE_URL']))}")
 
 
 @click.command("demo")

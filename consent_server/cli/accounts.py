@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.printable import printable
 from ..domain.vocabulary import ROLES, SCOPES
 from ..store import accounts
 from ..store.engine import get_db
@@ -18,7 +19,7 @@ from .common import database_command
 def create_user_command(email: str, role: str, password: str) -> None:
     """Create a user of the config page."""
     accounts.create_user(get_db(), email, password, role)
-    click.echo(f"Created {role} {email.strip().lower()}.")
+    click.echo(f"Created {role} {printable(email.strip().lower())}.")
 
 
 @click.command("create-token")
@@ -33,11 +34,29 @@ def create_token_command(name: str, scope: str) -> None:
 
 @click.command("revoke-token")
 @database_command
-@click.argument("name")
-def revoke_token_command(name: str) -> None:
-    """Revoke the bearer token(s) with this name or id; they stop working at once."""
-    count = accounts.revoke_token(get_db(), name)
-    click.echo(f"Revoked {count} token{'s' if count > 1 else ''} named {name}.")
+@click.argument("name", required=False)
+@click.option(
+    "--id", "token_id", type=click.IntRange(min=1), help="Revoke by id instead."
+)
+def revoke_token_command(name: str | None, token_id: int | None) -> None:
+    """Revoke bearer tokens by NAME, or one token by --id (see list-tokens).
+
+    NAME is matched exactly and only as a name, even when it looks like a
+    number: every live token with that name is revoked and the count printed.
+    --id N revokes only the token with id N. Give one of the two. Revoked
+    tokens stop working at once.
+    """
+    if name is not None and token_id is None:
+        ids = accounts.revoke_tokens_named(get_db(), name)
+        many = "s" if len(ids) > 1 else ""
+        shown = ", ".join(map(str, ids))
+        named = printable(name)
+        click.echo(f"Revoked {len(ids)} token{many} named {named} (id{many} {shown}).")
+    elif token_id is not None and name is None:
+        accounts.revoke_token_id(get_db(), token_id)
+        click.echo(f"Revoked token {token_id}.")
+    else:
+        raise click.UsageError("give a token NAME or --id N, not both")
 
 
 @click.command("list-tokens")
@@ -46,6 +65,5 @@ def list_tokens_command() -> None:
     """List bearer tokens (never the tokens themselves): id, name, scope, state."""
     for t in accounts.list_tokens(get_db()):
         state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
-        click.echo(
-            f"{t.id}\t{t.name}\t{t.scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}"
-        )
+        name, scope = printable(t.name), printable(t.scope)
+        click.echo(f"{t.id}\t{name}\t{scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..domain.errors import ConsentError
+from ..domain.printable import printable
 from ..store import engine
 
 P = ParamSpec("P")
@@ -27,7 +28,11 @@ def schema_ready() -> None:
 
 def database_command(command: Callable[P, R]) -> Callable[P, R]:
     """Run a command in the app context on an initialised database; a rule it
-    breaks (a :class:`ConsentError`) ends it with one plain line, exit 1."""
+    breaks (a :class:`ConsentError`) ends it with one plain line, exit 1.
+
+    The message may quote what was stored or typed: control characters in it
+    are printed as escapes.
+    """
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -35,6 +40,6 @@ def database_command(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ConsentError as exc:
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(printable(exc.message)) from None
 
     return with_appcontext(run)

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from ..domain import json_text
 from ..domain.errors import ConfigError, UnknownSite
+from ..domain.printable import printable, printable_json
 from ..store import sites
 from ..store.engine import get_db
 from .common import schema_ready
@@ -30,7 +31,9 @@ def sites_export_command(site: str) -> None:
         config = sites.current_config(get_db(), site)
     except UnknownSite:
         raise click.ClickException(f"there is no site {site!r}") from None
-    click.echo(json.dumps(config.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    text = json.dumps(config.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    # Still the same document, but no text in it can drive the terminal.
+    click.echo(printable_json(text))
 
 
 @sites_group.command("import")
@@ -43,18 +46,22 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
     try:
         doc = json_text.loads(file.read().decode("utf-8"))
     except RecursionError:
-        raise click.ClickException(f"{file.name} is nested too deeply") from None
+        raise click.ClickException(
+            f"{printable(file.name)} is nested too deeply"
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(
-            f"{file.name} is not a JSON document: {exc}"
+            printable(f"{file.name} is not a JSON document: {exc}")
         ) from None
     try:
         config = sites.publish(
             get_db(), doc, published_by="sites import", ask_again=ask_again
         )
     except ConfigError as exc:
-        raise click.ClickException(f"invalid config, nothing changed: {exc}") from None
+        raise click.ClickException(
+            printable(f"invalid config, nothing changed: {exc}")
+        ) from None
     click.echo(
-        f"Published {config.site} revision {config.revision}"
+        f"Published {printable(config.site)} revision {config.revision}"
         f" (consent revision {config.consent_revision})."
     )

@@ -198,7 +198,9 @@ def check_choice(
     """Check a recording body against the site's config.
 
     With GPC honoured by the site, "accept all" leaves advertising off; only an
-    explicit custom choice can switch it on (SPEC §5).
+    explicit custom choice can switch it on (SPEC §5). A withdrawal must refuse
+    at least one optional category the site shows (so a site that shows none
+    has nothing to withdraw).
 
     :raise InvalidInput: for the first problem found.
     :raise StaleRevision: the visitor was shown a banner no longer current.
@@ -242,6 +244,13 @@ def check_choice(
     elif body.method == "reject_all" and any(choices.values()):
         raise InvalidInput(
             "method_mismatch", "reject_all must refuse every optional category"
+        )
+    elif body.method == "withdraw" and all(choices[c] for c in shown):
+        # Granting every category the visitor could switch off takes nothing
+        # back: logged as a withdrawal it would mislead whoever reads the log.
+        raise InvalidInput(
+            "method_mismatch",
+            "withdraw must refuse at least one optional category the site shows",
         )
 
     path = _page_path(body.url, origin)

@@ -132,23 +132,38 @@ def list_tokens(conn: Connection) -> list[Token]:
     return [_token(r) for r in rows]
 
 
-def revoke_token(conn: Connection, name: str) -> int:
-    """Revoke every live token with this name (or numeric id); returns how many.
+def revoke_tokens_named(conn: Connection, name: str) -> list[int]:
+    """Revoke every live token with exactly this name; returns their ids.
 
-    :raise AuthError: if there is no live token by that name or id.
+    Names are not unique, so all live tokens of that name go: a name is what
+    an operator knows a leaked token by, and revoking errs on the safe side.
+
+    :raise AuthError: if no live token has that name.
     """
-    match = api_tokens.c.name == name
-    if name.isdigit():
-        match = sa.or_(match, api_tokens.c.id == int(name))
+    ids = _revoke(conn, api_tokens.c.name == name)
+    if not ids:
+        raise AuthError(f"no live token named {name!r}")
+    return ids
+
+
+def revoke_token_id(conn: Connection, token_id: int) -> None:
+    """Revoke the live token with this id.
+
+    :raise AuthError: if there is no live token with that id.
+    """
+    if not _revoke(conn, api_tokens.c.id == token_id):
+        raise AuthError(f"no live token with id {token_id}")
+
+
+def _revoke(conn: Connection, match: sa.ColumnElement[bool]) -> list[int]:
     with conn.begin():
-        count = conn.execute(
+        rows = conn.execute(
             api_tokens.update()
             .where(match, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=dt.datetime.now(dt.UTC))
-        ).rowcount
-    if not count:
-        raise AuthError(f"no live token named {name!r}")
-    return count
+            .returning(api_tokens.c.id)
+        ).all()
+    return sorted(r.id for r in rows)
 
 
 def record_access(

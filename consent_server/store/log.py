@@ -145,29 +145,34 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
 def prune(
     conn: Connection, older_than_days: int, *, now: dt.datetime | None = None
 ) -> int:
-    """Remove rows older than the given age from the old end of the log.
+    """Remove the run of rows at the start of the log that are all older than
+    the given age.
 
-    Rows go strictly from the start of the chain, and the removal is recorded
-    with the last removed row's hash, so the rest of the chain still verifies.
-    Returns the number of rows removed.
+    Removal stops at the first row (in sequence order) recorded after the
+    cut-off: a later row with an old time (a server with a slow clock) does not
+    take newer rows with it. The removal is recorded with the last removed
+    row's hash, so the rest of the chain still verifies. Returns the number of
+    rows removed.
     """
     now = now or dt.datetime.now(dt.UTC)
     cutoff = now - dt.timedelta(days=older_than_days)
+    c = consent_events.c
     with conn.begin():
         # Lock the head like an append does, so no row is added meanwhile.
         conn.execute(
             log_head.update().where(log_head.c.id == 1).values(seq=log_head.c.seq)
         )
-        last = conn.execute(
-            sa.select(consent_events.c.seq, consent_events.c.hash)
-            .where(consent_events.c.recorded_at < cutoff)
-            .order_by(consent_events.c.seq.desc())
-            .limit(1)
-        ).first()
+        first_kept = conn.execute(
+            sa.select(sa.func.min(c.seq)).where(c.recorded_at >= cutoff)
+        ).scalar()
+        query = sa.select(c.seq, c.hash).where(c.recorded_at < cutoff)
+        if first_kept is not None:
+            query = query.where(c.seq < first_kept)
+        last = conn.execute(query.order_by(c.seq.desc()).limit(1)).first()
         removed = 0
         if last is not None:
             removed = conn.execute(
-                consent_events.delete().where(consent_events.c.seq <= last.seq)
+                consent_events.delete().where(c.seq <= last.seq)
             ).rowcount
         anchor = (
             last
