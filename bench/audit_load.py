@@ -98,7 +98,8 @@ def export_child(url: str, token: str) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
-            {"rows": lines - 1, "bytes": size, "seconds": elapsed, "peak_mb": peak_mb}
+            # Less the header line and the end line.
+            {"rows": lines - 2, "bytes": size, "seconds": elapsed, "peak_mb": peak_mb}
         )
     )
 

@@ -439,7 +439,10 @@
 
   const choose = (method, choices) => {
     const narrowed = OPTIONAL.some((k) => lastAllowed[k] && !choices[k]);
-    pendingChoice = {method: method === 'custom' && narrowed ? 'withdraw' : method, choices, narrowed};
+    // A withdrawal refuses something the visitor is shown; a category the
+    // site hides since is refused (and its cookies deleted) all the same.
+    const withdrawn = config.categories.some((k) => lastAllowed[k] && !choices[k]);
+    pendingChoice = {method: method === 'custom' && withdrawn ? 'withdraw' : method, choices, narrowed};
     retryDelay = 1000;
     send(pendingChoice);
   };

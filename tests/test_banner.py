@@ -1023,6 +1023,30 @@ def test_an_iframe_of_a_hidden_category_does_not_break_the_banner(
     assert find(driver, ".cs-ph").is_displayed()
 
 
+def test_saving_after_a_category_was_hidden_is_recorded_not_refused(
+    driver, storefront, service
+):
+    first_visit(driver, storefront.page())
+    accept_all(driver)
+    wait_for_rows(service, 1)
+    wait_for_tags(driver, *EVERY_TAG)
+    # The site stops showing advertising; the visitor keeps what is shown on.
+    publish(service, ask_again=False, categories=["preferences", "analytics"])
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    open_page(driver, storefront.page())  # with the new script
+    click(driver, "a[data-consent-open]")
+    wait_for_layer(driver, "preferences")
+    mark_document(driver)
+    click(driver, action(PREFERENCES, "save"))
+
+    # Nothing shown was refused: a change, not a withdrawal, and it is kept.
+    rows = wait_for_rows(service, 2)
+    assert rows[1]["method"] == "custom"
+    assert choices(rows[1]) == {**ALL, "advertising": False}
+    wait_for_reload(driver)  # advertising's trackers may be running: reload
+    assert "_fbp" not in cookie_names(driver)
+
+
 def test_under_gpc_a_placeholder_opens_the_second_layer(
     make_browser, storefront, service
 ):
