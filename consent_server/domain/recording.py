@@ -53,6 +53,7 @@ class Receipt:
     """What the visitor gets back once their choice is committed."""
 
     consent_id: str
+    event_id: str
     token: str
     recorded_at: dt.datetime
     expires_at: dt.datetime
@@ -126,7 +127,7 @@ def record(
         expires_at=int(expires_at.timestamp()),
         event_id=row["event_id"],
     )
-    return Receipt(row["consent_id"], token, recorded_at, expires_at)
+    return Receipt(row["consent_id"], row["event_id"], token, recorded_at, expires_at)
 
 
 def superseded(
