@@ -211,6 +211,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
         conn.execute(sa.text("DROP TABLE alembic_version"))
         conn.execute(sa.text("DROP INDEX ix_consent_events_site_seq"))
         conn.execute(sa.text("ALTER TABLE api_tokens DROP COLUMN revoked_at"))
+        conn.execute(sa.text("ALTER TABLE consent_events DROP COLUMN continues"))
     result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
     inspector = sa.inspect(engine)
