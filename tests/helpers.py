@@ -15,11 +15,14 @@ def count_events(engine):
 
 
 def events(engine):
+    # Only the columns the table has: an old database lacks the newer ones.
+    present = {c["name"] for c in sa.inspect(engine).get_columns("consent_events")}
+    columns = [c for c in consent_events.c if c.name in present]
     with engine.connect() as conn:
         return [
             dict(r)
             for r in conn.execute(
-                sa.select(consent_events).order_by(consent_events.c.seq)
+                sa.select(*columns).order_by(consent_events.c.seq)
             ).mappings()
         ]
 

@@ -14,7 +14,8 @@ def test_recorded_consent_returns_a_token_that_verifies(consent, engine):
     response = consent.post()
     assert response.status_code == 201
     data = response.get_json()
-    assert set(data) == {"id", "token", "recorded_at", "expires_at"}
+    assert set(data) == {"id", "event_id", "token", "recorded_at", "expires_at"}
+    assert data["event_id"] == events(engine)[0]["event_id"]
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
 
     verified = consent.verify(data["token"]).get_json()

@@ -253,3 +253,43 @@ def test_prune_of_an_all_old_log_removes_every_row(runner, engine):
     )
     assert events(engine) == []
     assert chain(engine).ok
+
+
+# A row as the log stored it before events recorded what they continue, and the
+# hash that code gave it: the hash is a stored format, so it must never change.
+OLD_ROW = {
+    "seq": 7,
+    "event_id": "00000000-0000-0000-0000-000000000007",
+    "consent_id": "00000000-0000-0000-0000-0000000000c1",
+    "site": "demo",
+    "consent_revision": 1,
+    "config_revision": 2,
+    "authentication": True,
+    "security": True,
+    "preferences": False,
+    "analytics": True,
+    "advertising": False,
+    "method": "custom",
+    "gpc": False,
+    "language": "de",
+    "texts_hash": "a" * 64,
+    "origin": "https://shop.example",
+    "path": "/kasse",
+    "ip": "203.0.113.0",
+    "user_agent": "Mozilla/5.0 (Ä)",
+    "recorded_at": dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
+    "prev_hash": "b" * 64,
+}
+OLD_HASH = "84fbc3029b56f5dafa55b271fe97cb44306f85d0a57f61993820167015ce212e"
+
+
+def test_a_row_from_before_continues_hashes_as_it_did():
+    assert log_chain.row_hash(OLD_ROW) == OLD_HASH
+    # Read back from the upgraded table, where the new column is NULL.
+    assert log_chain.row_hash({**OLD_ROW, "continues": None}) == OLD_HASH
+
+
+def test_what_an_event_continues_is_in_its_hash():
+    continued = {**OLD_ROW, "continues": "00000000-0000-0000-0000-000000000006"}
+    other = {**OLD_ROW, "continues": "00000000-0000-0000-0000-000000000005"}
+    assert len({log_chain.row_hash(r) for r in (OLD_ROW, continued, other)}) == 3

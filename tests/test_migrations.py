@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from consent_server import create_app
-from consent_server.domain import demo_site
+from consent_server.domain import chain, demo_site
 from consent_server.domain.chain import GENESIS_HASH
 from consent_server.store import accounts, log, migrate
 from consent_server.store import sites as store_sites
@@ -69,6 +69,15 @@ def differences(engine, target):
         return compare_metadata(context, target)
 
 
+def chained(rows):
+    prev = GENESIS_HASH
+    for row in rows:
+        if row["prev_hash"] != prev or chain.row_hash(row) != row["hash"]:
+            return False
+        prev = row["hash"]
+    return True
+
+
 def head_row(engine):
     with engine.connect() as conn:
         return tuple(conn.execute(sa.select(log_head)).one())
@@ -86,8 +95,8 @@ def test_init_adopts_a_database_made_before_alembic(old_engine, app_on, older):
         older(old_engine)
     before = events(old_engine)
     head_before = head_row(old_engine)
-    with old_engine.connect() as conn:
-        assert log.verify_chain(conn).ok
+    # Today's hashing reads the old rows exactly as they were written.
+    assert chained(before)
     assert len(before) == 41 and version(old_engine) is None
 
     result = app_on.test_cli_runner().invoke(args=["init"])
@@ -95,7 +104,10 @@ def test_init_adopts_a_database_made_before_alembic(old_engine, app_on, older):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == "Database ready."
     assert version(old_engine) == migrate.head_revision()
-    assert events(old_engine) == before
+    after = events(old_engine)
+    # The rows are untouched; later revisions only added empty columns.
+    assert [r.pop("continues") for r in after] == [None] * 41
+    assert after == before
     assert head_row(old_engine) == head_before
     verify = app_on.test_cli_runner().invoke(args=["verify-log"])
     assert verify.exit_code == 0
@@ -159,3 +171,32 @@ def test_init_refuses_a_database_it_did_not_make(old_engine, app_on):
     assert events(old_engine) == before
     # Checked before anything changed: the missing table was not made either.
     assert not sa.inspect(old_engine).has_table("users")
+
+
+def test_a_log_from_before_continues_verifies_after_the_upgrade(old_engine, app_on):
+    # A database at the first revision, with rows written as it had them.
+    with old_engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), migrate.BASELINE)
+    with old_engine.connect() as conn:
+        store_sites.publish(conn, demo_site.demo_config(), published_by="0.1")
+    fill_log(old_engine, 20)
+    consent = ConsentActions(app_on.test_client())
+    first = consent.post().get_json()
+    before = events(old_engine)
+    assert "continues" not in before[0]
+
+    result = app_on.test_cli_runner().invoke(args=["init"])
+
+    assert result.exit_code == 0, result.output
+    assert version(old_engine) == migrate.head_revision()
+    after = events(old_engine)
+    assert [r.pop("continues") for r in after] == [None] * 21
+    assert after == before
+    with old_engine.connect() as conn:
+        assert log.verify_chain(conn) == chain.ChainReport(True, 21, None)
+    # The visitor's token from before continues their history now, recorded.
+    second = consent.post(previous=first["token"]).get_json()
+    assert second["id"] == first["id"]
+    assert events(old_engine)[-1]["continues"] == first["event_id"]
+    with old_engine.connect() as conn:
+        assert log.verify_chain(conn) == chain.ChainReport(True, 22, None)

@@ -2,20 +2,21 @@
 
 The web view hands in the decoded body and what the request says about the
 visitor; :func:`record` checks the origin and the choice, finds the texts the
-visitor was shown, continues their history when their token proves who they
-are, appends the event and signs the token for their cookie.
+visitor was shown, continues their history when their latest token proves
+who they are, appends the event and signs the token for their cookie.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ..tokens import Verification, sign_token, verify_token
-from .chain import NewEvent
+from .chain import Claim, NewEvent
 from .choices import check_choice, read_request
 from .errors import NotAllowed
 from .languages import texts_hash
@@ -34,8 +35,13 @@ class ConsentStore(Protocol):
         :raise UnknownSite: if it was never published.
         """
 
-    def append(self, event: NewEvent) -> dict[str, Any]:
-        """Append and commit one event; returns the stored row."""
+    def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
+        """Append and commit one event; returns the stored row.
+
+        With a claim, the event continues the claimed history if, under the
+        log's write lock, ``claim.current`` holds for its latest event; else
+        it is recorded under ``event.consent_id``.
+        """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +59,7 @@ class Receipt:
     """What the visitor gets back once their choice is committed."""
 
     consent_id: str
+    event_id: str
     token: str
     recorded_at: dt.datetime
     expires_at: dt.datetime
@@ -90,17 +97,25 @@ def record(
         if older.consent_revision == config.consent_revision:
             shown = older
 
-    consent_id = None
+    claim = None
     if choice.previous:
-        # Only a token we signed for this site may continue a visitor's history.
-        # An expired or superseded one still proves who the visitor is.
+        # Only a token we signed for this site may continue a visitor's
+        # history, and only the visitor's latest one: an expired token or one
+        # for an older consent revision still proves who the visitor is, a
+        # superseded one starts a new visitor. Whether it is superseded is
+        # decided by the store under the log's write lock, so that two posts
+        # with the same token cannot both continue the history.
         found = verify_token(choice.previous, keys)
-        if found.site == site and (found.valid or found.reason == "expired"):
-            consent_id = found.id
+        if (
+            found.id is not None
+            and found.site == site
+            and (found.valid or found.reason == "expired")
+        ):
+            claim = Claim(found.id, functools.partial(_current, found))
     user_agent = "".join(c for c in visitor.user_agent if c.isprintable())
     row = store.append(
         NewEvent(
-            consent_id=consent_id or str(uuid.uuid4()),
+            consent_id=str(uuid.uuid4()),
             site=site,
             consent_revision=config.consent_revision,
             config_revision=shown.revision,
@@ -113,7 +128,8 @@ def record(
             path=choice.path,
             ip=truncate_ip(visitor.ip),
             user_agent=user_agent[:MAX_USER_AGENT],
-        )
+        ),
+        claim,
     )
     recorded_at: dt.datetime = row["recorded_at"]
     expires_at = recorded_at + dt.timedelta(days=config.cookie_days)
@@ -126,7 +142,13 @@ def record(
         expires_at=int(expires_at.timestamp()),
         event_id=row["event_id"],
     )
-    return Receipt(row["consent_id"], token, recorded_at, expires_at)
+    return Receipt(row["consent_id"], row["event_id"], token, recorded_at, expires_at)
+
+
+def _current(
+    found: Verification, latest_event_id: str, latest_recorded_at: dt.datetime
+) -> bool:
+    return not superseded(found, latest_event_id, latest_recorded_at)
 
 
 def superseded(

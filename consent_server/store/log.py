@@ -14,18 +14,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.chain import GENESIS_HASH, ChainReport, NewEvent, row_hash
+from ..domain.chain import GENESIS_HASH, ChainReport, Claim, NewEvent, row_hash
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from .events import STREAM
 from .schema import consent_events, log_head, log_prunes
 
 
-def append(conn: Connection, event: NewEvent) -> dict[str, Any]:
+def append(
+    conn: Connection, event: NewEvent, claim: Claim | None = None
+) -> dict[str, Any]:
     """Append one event to the log and commit it; returns the stored row.
 
     The head row is updated first so the transaction holds the write lock
     before it reads anything: appends from many processes then queue up
     instead of forking the chain.
+
+    With a ``claim``, the event continues that visitor's history (their
+    consent id, ``continues`` naming their latest event) when the claim is
+    still current; otherwise it is recorded as ``event.consent_id``, a new
+    visitor. That is decided under the lock, so of two appends with the same
+    claim only the first can continue the history.
     """
     with conn.begin():
         seq, prev_hash = conn.execute(
@@ -34,11 +42,20 @@ def append(conn: Connection, event: NewEvent) -> dict[str, Any]:
             .values(seq=log_head.c.seq + 1)
             .returning(log_head.c.seq, log_head.c.hash)
         ).one()
+        consent_id, continues = event.consent_id, None
+        if claim is not None:
+            latest = latest_event(conn, claim.consent_id)
+            if latest is None:
+                # A history whose events are all gone (pruned): nothing to
+                # point at, but the token still proves who the visitor is.
+                consent_id = claim.consent_id
+            elif claim.current(latest["event_id"], latest["recorded_at"]):
+                consent_id, continues = claim.consent_id, latest["event_id"]
         now = dt.datetime.now(dt.UTC)
         fields: dict[str, Any] = {
             "seq": seq,
             "event_id": str(uuid.uuid4()),
-            "consent_id": event.consent_id,
+            "consent_id": consent_id,
             "site": event.site,
             "consent_revision": event.consent_revision,
             "config_revision": event.config_revision,
@@ -55,12 +72,16 @@ def append(conn: Connection, event: NewEvent) -> dict[str, Any]:
             "recorded_at": now,
             "prev_hash": prev_hash,
         }
+        if continues is not None:
+            # Named only when set: a first choice is written exactly as rows
+            # were before the column existed.
+            fields["continues"] = continues
         fields["hash"] = row_hash(fields)
         conn.execute(consent_events.insert().values(**fields))
         conn.execute(
             log_head.update().where(log_head.c.id == 1).values(hash=fields["hash"])
         )
-    return fields
+    return {"continues": None, **fields}
 
 
 def verify_chain(conn: Connection) -> ChainReport:

@@ -112,6 +112,9 @@ consent_events = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # The event_id of the visitor's event this one continues; NULL for a first
+    # choice (or a new visitor) and for every row written before it existed.
+    sa.Column("continues", sa.String(36), nullable=True),
     sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
     # Audit pages walk one site's events in sequence order.
     sa.Index("ix_consent_events_site_seq", "site", "seq"),

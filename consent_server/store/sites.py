@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.chain import NewEvent
+from ..domain.chain import Claim, NewEvent
 from ..domain.errors import UnknownSite
 from ..domain.site_config import (
     SITE_ID,
@@ -157,6 +157,6 @@ class SqlConsentStore:
         """The site's published config; see :func:`current_config`."""
         return current_config(self.conn, site, revision)
 
-    def append(self, event: NewEvent) -> dict[str, Any]:
+    def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
         """Append and commit one event; see :func:`consent_server.store.log.append`."""
-        return log.append(self.conn, event)
+        return log.append(self.conn, event, claim)

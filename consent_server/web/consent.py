@@ -73,6 +73,7 @@ def record_consent() -> tuple[Response, int]:
     )
     response = jsonify(
         id=receipt.consent_id,
+        event_id=receipt.event_id,
         token=receipt.token,
         recorded_at=receipt.recorded_at.isoformat(),
         expires_at=receipt.expires_at.isoformat(),

@@ -208,10 +208,14 @@ RESPONSES: Schema = {
     "Health": HEALTH,
     "ConsentRecorded": {
         "type": "object",
-        "required": ["id", "token", "recorded_at", "expires_at"],
+        "required": ["id", "event_id", "token", "recorded_at", "expires_at"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "description": "the visitor's consent id"},
+            "event_id": {
+                "type": "string",
+                "description": "the logged event this choice was recorded as",
+            },
             "token": {"type": "string"},
             "recorded_at": {"type": "string", "format": "date-time"},
             "expires_at": {"type": "string", "format": "date-time"},

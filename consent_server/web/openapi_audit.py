@@ -163,6 +163,11 @@ EVENT: Schema = {
         "user_agent": {"type": "string"},
         "recorded_at": DATE_TIME,
         "prev_hash": HEX64,
+        "continues": {
+            "type": ["string", "null"],
+            "description": "the event_id of the visitor's event this one"
+            " continues; null for a first choice or a new visitor",
+        },
         "hash": HEX64,
     },
     "additionalProperties": False,

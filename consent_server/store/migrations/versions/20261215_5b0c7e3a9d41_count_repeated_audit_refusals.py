@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5b0c7e3a9d41"
-down_revision: str | None = "f21e1837c94f"
+down_revision: str | None = "15db1786dc54"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
