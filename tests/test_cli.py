@@ -104,8 +104,14 @@ def test_prune_reports_and_keeps_the_chain(runner, consent):
     result = runner.invoke(args=["prune", "--older-than", "30"])
     assert result.exit_code == 0
     assert "Removed 0 events" in result.output
-    assert runner.invoke(args=["prune", "--older-than", "0"]).exit_code == 2
+    assert runner.invoke(args=["prune", "--older-than", "-1"]).exit_code == 2
     assert runner.invoke(args=["verify-log"]).exit_code == 0
+    # 0 days: everything recorded before now goes, and the chain still holds.
+    result = runner.invoke(args=["prune", "--older-than", "0"])
+    assert result.output == "Removed 2 events older than 0 days.\n"
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+    record(consent, 1)
+    assert runner.invoke(args=["verify-log"]).output.startswith("ok: 1 events")
 
 
 def test_create_user_hashes_the_password(runner, engine):

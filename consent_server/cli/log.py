@@ -99,9 +99,9 @@ def export_command(
     "--older-than",
     "days",
     # Past this the cut-off date is before year 1.
-    type=click.IntRange(min=1, max=700_000),
+    type=click.IntRange(min=0, max=700_000),
     required=True,
-    help="Remove events older than this many days.",
+    help="Remove events older than this many days (0: everything recorded before now).",
 )
 def prune_command(days: int) -> None:
     """Remove old events from the start of the log, recording that it did."""
