@@ -29,7 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "DEMO": False,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Off: the limiter would put Retry-After on every answer; a 429 gets its own.
+    "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_CONSENT": "60 per minute",
     "RATELIMIT_VERIFY": "600 per minute",
     # Per client over the whole audit API: room for a script paging a large

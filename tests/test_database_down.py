@@ -5,6 +5,7 @@ import pytest
 
 from consent_server.store import accounts
 from consent_server.store.engine import get_db, make_engine
+from consent_server.web.errors import RETRY_AFTER
 from tests.conftest import ORIGIN
 
 
@@ -76,3 +77,26 @@ def test_what_needs_no_database_still_answers(client, down):
 def test_an_unauthenticated_audit_request_is_still_refused(client, down):
     # Its access row cannot be written, but the 401 itself needs no database.
     assert client.get("/v1/audit/events").status_code == 401
+
+
+def test_with_limits_on_a_503_still_says_when_to_come_back(make_app, tmp_path):
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    refused = {"preferences": False, "analytics": False, "advertising": False}
+    body = {"site": "demo", "method": "reject_all", "revision": 1, "language": "en",
+            "choices": refused}  # fmt: skip
+    recorded = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN})
+    assert recorded.status_code == 201
+    # Only a 429 or a 503 tells the banner to wait.
+    assert "Retry-After" not in recorded.headers
+    working = app.extensions["consent_db"]
+    app.extensions["consent_db"] = make_engine(
+        f"sqlite:///{tmp_path / 'gone' / 'consent.sqlite'}"
+    )
+    try:
+        answer = client.post("/v1/consent", json=body, headers={"Origin": ORIGIN})
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == str(RETRY_AFTER)
+    finally:
+        app.extensions["consent_db"].dispose()
+        app.extensions["consent_db"] = working

@@ -8,6 +8,8 @@ the HTTP exchange itself (wrong media type, missing bearer token) are
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -19,6 +21,7 @@ from ..domain.errors import (
     StaleRevision,
     UnknownSite,
 )
+from .limits import limiter
 
 # The most specific class wins: ConfigError is an InvalidInput, so a 400.
 STATUS: dict[type[ConsentError], int] = {
@@ -66,7 +69,18 @@ def _http_error(exc: HTTPException) -> HTTPException | tuple[Response, int]:
     if not request.path.startswith(API_PREFIXES):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error_response(exc.code or 500, code, exc.description or ""), exc.code or 500
+    response = error_response(exc.code or 500, code, exc.description or "")
+    if exc.code == 429:
+        response.headers["Retry-After"] = str(_seconds_to_reset())
+    return response, exc.code or 500
+
+
+def _seconds_to_reset() -> int:
+    # Only a 429 says when to come back: the limiter's own headers would put
+    # its window's reset on every answer, a 201 or a 503 included.
+    breached = limiter.current_limit
+    reset_at = breached.reset_at if breached else time.time() + 60
+    return max(1, int(reset_at - time.time()))
 
 
 def _api_error(exc: ApiError) -> Response:
