@@ -18,7 +18,7 @@ from . import cli
 from .store import engine
 from .store import url as database_url
 from .tokens import split_keys
-from .web import audit, consent, cors, errors, files, home, meta, settings
+from .web import audit, consent, cors, errors, files, headers, home, meta, settings
 from .web.limits import limiter
 from .web.resources import resource_folder
 
@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_AUDIT": "300 per minute",
     # Number of reverse proxies in front whose X-Forwarded-For we trust.
     "PROXY_COUNT": 0,
+    # Strict-Transport-Security max-age in seconds; 0 (the default) sends
+    # none, since the demo runs on plain http.
+    "HSTS_SECONDS": 0,
     # Set by `consent-server demo`: the home page links the demo storefront.
     "DEMO_STOREFRONT_PORT": None,
 }
@@ -154,6 +157,7 @@ def create_app(
     cli.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     for module in (files, cors, consent, audit, meta, home):
         app.register_blueprint(module.bp)
     return app

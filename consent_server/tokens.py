@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -46,6 +47,10 @@ from .domain.vocabulary import MAX_AGE_SECONDS, OPTIONAL
 # Longer than any token we sign, so a helper of another version still reads
 # ours; anything longer is not a token and is not even decoded.
 MAX_TOKEN_READ = 4096
+
+# Base64url parts joined by dots, nothing else: the decoder would skip other
+# characters and read "+" as "-", so a changed cookie could still verify.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){2,3}")
 
 # Its own salt: a consent token can never pass for any other signed value.
 SALT = "consent-server.consent-token.v1"
@@ -165,6 +170,13 @@ def _well_formed(payload: Any) -> bool:
     )
 
 
+def _canonical(part: str) -> bool:
+    try:
+        return base64_encode(base64_decode(part)).decode("ascii") == part
+    except BadData:
+        return False
+
+
 def verify_token(
     token: Any,
     keys: str | Sequence[str],
@@ -182,8 +194,13 @@ def verify_token(
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_READ:
         return Verification(False, reason="malformed")
-    if not token.isascii() or token.count(".") not in (2, 3):
+    if not _TOKEN_SHAPE.fullmatch(token):
         return Verification(False, reason="malformed")
+    if not _canonical(token.rsplit(".", 1)[1]):
+        # The HMAC is compared as decoded bytes, and a last character that
+        # differs only in its unused low bits decodes to the same ones: only
+        # the one spelling we write is ours.
+        return Verification(False, reason="bad_signature")
     try:
         value, signed = _signer(keys).unsign(
             token, max_age=MAX_AGE_SECONDS, return_timestamp=True

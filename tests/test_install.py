@@ -124,7 +124,8 @@ def test_demo_runs_on_the_embedded_default_after_install(venv, tmp_path):
         with urllib.request.urlopen(shop + "/") as page:
             html = page.read().decode()
         assert "Linen &amp; Loom" in html
-        assert f'<script src="{service}/s/demo/consent.js">' in html
+        # The banner first, with the nonce of the page's policy.
+        assert f'<script src="{service}/s/demo/consent.js" nonce="' in html
         with urllib.request.urlopen(shop + "/static/demo.css") as css:
             assert css.status == 200
         with urllib.request.urlopen(service + "/s/demo/consent.js") as script:

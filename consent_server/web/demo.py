@@ -7,8 +7,11 @@ embedded cross-origin exactly as on a real shop: the storefront's page loads
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import secrets
 
+from flask import Flask, Response, render_template, request
+
+from . import headers
 from .resources import resource_folder
 
 # The languages the banner ships texts for (domain/texts.py DEFAULT_TEXTS),
@@ -42,12 +45,25 @@ def create_storefront(service_port: int) -> Flask:
     )
 
     @app.get("/")
-    def product() -> str:
+    def product() -> Response:
         # The service runs on the same host name the visitor used, other port.
         host = request.host.rsplit(":", 1)[0]
         service = f"{request.scheme}://{host}:{service_port}"
-        return render_template(
-            "demo.html", service=service, lang=page_language(), languages=LANGUAGES
+        # A strict shop's policy, to show the banner works under one.
+        nonce = secrets.token_urlsafe(16)
+        page = render_template(
+            "demo.html",
+            service=service,
+            lang=page_language(),
+            languages=LANGUAGES,
+            nonce=nonce,
         )
+        response = Response(page, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = headers.storefront_policy(
+            nonce, service
+        )
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        return response
 
+    headers.init_app(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 
 from flask import current_app
@@ -14,6 +16,10 @@ from ..domain.privacy import truncate_ip
 def client_key() -> str:
     """Rate limits count per client: an IPv4 address, or an IPv6 /64 (one
     household or server has a whole /64 to pick addresses from)."""
+    return _pseudonym(_client())
+
+
+def _client() -> str:
     address = get_remote_address()
     try:
         ip = ipaddress.ip_address(address)
@@ -25,6 +31,15 @@ def client_key() -> str:
             return str(ip.ipv4_mapped)
         return truncate_ip(address, ipv6_prefix=64)
     return address
+
+
+def _pseudonym(client: str) -> str:
+    # Flask-Limiter keeps the key in its storage (a shared store when several
+    # servers run) and logs it when a limit is exceeded: a keyed hash counts
+    # the same clients without writing down their full addresses.
+    secret = str(current_app.config["CONSENT_KEYS"][0]).encode()
+    digest = hmac.new(secret, b"rate-limit\0" + client.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 limiter = Limiter(key_func=client_key)

@@ -16,6 +16,8 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 
 RATE_LIMITS = ("RATELIMIT_CONSENT", "RATELIMIT_VERIFY", "RATELIMIT_AUDIT")
+# Two years, the longest max-age browsers' preload lists ask for.
+MAX_HSTS_SECONDS = 2 * 365 * 24 * 3600
 
 
 class BadSetting(RuntimeError):
@@ -36,6 +38,12 @@ def check(config: Mapping[str, Any]) -> None:
     proxies = config["PROXY_COUNT"]
     if type(proxies) is not int or not 0 <= proxies <= 10:
         raise BadSetting("PROXY_COUNT", "must be a whole number of proxies, 0 to 10")
+    hsts = config["HSTS_SECONDS"]
+    if type(hsts) is not int or not 0 <= hsts <= MAX_HSTS_SECONDS:
+        raise BadSetting(
+            "HSTS_SECONDS",
+            f"must be a whole number of seconds, 0 (off) to {MAX_HSTS_SECONDS}",
+        )
     for name in RATE_LIMITS:
         limit = config[name]
         try:
