@@ -1,3 +1,4 @@
+import datetime as dt
 import threading
 import time
 
@@ -216,3 +217,16 @@ def test_concurrent_posts_with_the_latest_token_continue_once(app, consent, engi
             .where(consent_events.c.consent_id == a["id"])
         ).scalar()
     assert count == 2
+
+
+def test_after_prune_no_token_continues_the_gone_history(consent, engine):
+    # Once prune removed a visitor's events, nothing tells their latest token
+    # from an older one: neither may write into that consent id.
+    a = accept_all(consent)
+    b = reject_all(consent, previous=a["token"])
+    assert b["id"] == a["id"]
+    with engine.connect() as conn:
+        store_log.prune(conn, 0, now=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    assert events(engine) == []
+    assert accept_all(consent, previous=a["token"])["id"] != a["id"]
+    assert accept_all(consent, previous=b["token"])["id"] != a["id"]

@@ -68,6 +68,8 @@ def on_the_demo_site(case, consent_id):
         found["site"] = "demo"
     if "consent_id" in found:
         found["consent_id"] = consent_id
+    if "lang" in found:
+        found["lang"] = "de"
     if isinstance(case.body, dict) and "site" in case.body:
         case.body["site"] = "demo"
         case.body["revision"] = 1

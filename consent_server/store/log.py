@@ -45,11 +45,11 @@ def append(
         consent_id, continues = event.consent_id, None
         if claim is not None:
             latest = latest_event(conn, claim.consent_id)
-            if latest is None:
-                # A history whose events are all gone (pruned): nothing to
-                # point at, but the token still proves who the visitor is.
-                consent_id = claim.consent_id
-            elif claim.current(latest["event_id"], latest["recorded_at"]):
+            # A history whose events are all gone (pruned) cannot tell the
+            # visitor's latest token from an older one: it is not continued.
+            if latest is not None and claim.current(
+                latest["event_id"], latest["recorded_at"]
+            ):
                 consent_id, continues = claim.consent_id, latest["event_id"]
         now = dt.datetime.now(dt.UTC)
         fields: dict[str, Any] = {
