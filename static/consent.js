@@ -56,7 +56,7 @@
   const fromBase64Url = (text) =>
     atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
 
-  const bytesOf = (text) => Uint8Array.from(fromBase64Url(text), (c) => c.charCodeAt(0));
+  const ascii = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
   // A token's consent and its expiry (in seconds), read without checking its
   // signature (isGenuine does).
@@ -79,6 +79,7 @@
   let language = wantedLanguage; // the default instead, if its texts cannot be had
   // The default's until the wanted ones are fetched; replaced when a 409 brings new texts.
   let texts = config.languages[language] || config.languages[config.default_language];
+  let textsLoaded; // the fetch of the visitor's language's texts, once started
   // The visitor's latest token, sent along so that their history continues:
   // only one we signed (see section 6).
   let previousToken;
@@ -109,8 +110,8 @@
     const [payload, signature, ...rest] = token.split('.');
     return Promise.resolve().then(() => {
       if (rest.length !== 2) throw 0;
-      return Promise.all(config.keys.map((key) => crypto.subtle.importKey('raw', bytesOf(key), 'Ed25519', false, ['verify'])
-        .then((publicKey) => crypto.subtle.verify('Ed25519', publicKey, bytesOf(signature), new TextEncoder().encode(payload)))));
+      return Promise.all(config.keys.map((key) => crypto.subtle.importKey('raw', ascii(fromBase64Url(key)), 'Ed25519', false, ['verify'])
+        .then((publicKey) => crypto.subtle.verify('Ed25519', publicKey, ascii(fromBase64Url(signature)), ascii(payload)))));
     }).then((results) => results.includes(true), () => askServer(token));
   };
 
@@ -344,8 +345,20 @@
 
   const switchOf = (category) => banner.querySelector(`[data-consent-category="${category}"]`);
 
+  // The texts of the visitor's language, when the script does not carry them,
+  // are fetched once, before the banner first shows: those of the config
+  // revision the script was built from, so the log records what was shown.
+  // On failure (or after 5 s) the site's default language.
+  const loadTexts = () => textsLoaded || (textsLoaded = config.languages[language] ? Promise.resolve() :
+    fetchJson(`/s/${config.site}/texts/${language}.json?revision=${config.revision}`, {signal: AbortSignal.timeout(5000)})
+      .then((found) => {
+        texts = config.languages[language] = found;
+      }, () => {
+        texts = config.languages[language = config.default_language];
+      }));
+
   // Open the banner on one layer, "notice" or "preferences", focus on its title.
-  const show = (layerName) => {
+  const show = (layerName) => loadTexts().then(() => {
     if (!document.body) return;
     if (!banner) buildBanner();
     if (!banner.isConnected) {
@@ -358,7 +371,7 @@
     preferencesLayer.hidden = !noticeLayer.hidden;
     (noticeLayer.hidden ? preferencesLayer : noticeLayer).append(statusLine);
     document.getElementById('cs-' + layerName).focus();
-  };
+  });
   const openSettings = () => show(consent ? 'preferences' : 'notice');
 
   const hide = () => {
@@ -504,9 +517,9 @@
     previousToken = answer.token;
     document.cookie = `${COOKIE}=${answer.token}; Max-Age=${config.cookie_days * 86400}; Path=/; SameSite=Lax` +
       COOKIE_DOMAIN + (HTTPS ? '; Secure' : '');
-    // The one consent cookie of this host from now on: an older one under
-    // the other name (the site moved to https or to a shared domain) goes.
-    for (const name of ['cs_consent', '__Host-cs_consent']) if (name !== COOKIE || COOKIE_DOMAIN) deleteCookie(name);
+    // Under a shared domain, this host's own cookie of the same name (from
+    // before the site shared it) would stand beside it: it goes.
+    if (COOKIE_DOMAIN) deleteCookie(COOKIE);
     // What the server recorded, from the token it signed: the server may have
     // refused more than asked (Global Privacy Control sent as a header).
     const allowedBefore = lastAllowed;
@@ -573,37 +586,32 @@
     if (consent) showSettingsButton();
     else show('notice');
   };
-  // Every consent cookie the page has (a sibling subdomain can add its own
-  // under a shared domain) is checked before anything runs. Those we signed
-  // for this site count, and of them the one that allows least applies:
-  // current ones before stale ones, then the fewest categories granted.
-  const tokens = document.cookie.split(/;\s*/).filter((pair) => /^(__Host-)?cs_consent=/.test(pair))
-    .map((pair) => pair.slice(pair.indexOf('=') + 1));
-  const textsLoaded = config.languages[language] || fetchJson(`/s/${config.site}/texts/${language}.json`).then((found) => {
-    texts = config.languages[language] = found;
-  }, () => {
-    texts = config.languages[language = config.default_language];
-  });
-  const cookiesChecked = Promise.all(tokens.map((token) => {
+  // Every consent cookie of our name is checked before anything runs (on
+  // https the __Host- prefix keeps other hosts' cookies out; over http or
+  // with a shared cookie_domain a sibling host can add its own). Those we
+  // signed for this site count. Several together (one planted beside the
+  // visitor's own, say) allow only what all of them allow, nothing once one
+  // is stale, and none of them is trusted to say whose history to continue.
+  Promise.all(document.cookie.split(/;\s*/).filter((pair) => pair.startsWith(COOKIE + '=')).map((pair) => {
+    const token = pair.slice(COOKIE.length + 1);
     try {
-      const found = [token, ...readToken(token)];
-      return isGenuine(token).then((genuine) => genuine && found);
+      const found = readToken(token);
+      return isGenuine(token).then((genuine) => genuine && [token, ...found]);
     } catch (error) { /* malformed: not ours */ }
   })).then((found) => {
-    const now = Date.now() / 1000;
-    const current = ([, recorded, expires]) => recorded.revision === config.consent_revision && expires > now;
-    const granted = ([, recorded]) => OPTIONAL.filter((k) => recorded.choices[k]).length;
-    const [applies] = found.filter(Boolean).sort((a, b) => current(b) - current(a) || granted(a) - granted(b));
-    if (applies) {
-      previousToken = applies[0];
-      lastAllowed = applies[1].choices;
-      if (current(applies)) {
-        consent = applies[1];
+    found = found.filter(Boolean);
+    const all = (test) => found.every(([, recorded, expires]) => test(recorded, expires));
+    if (found[0]) {
+      if (!found[1]) previousToken = found[0][0];
+      lastAllowed = perCategory((k) => !all((recorded) => !recorded.choices[k]));
+      if (all((recorded, expires) => recorded.revision === config.consent_revision && expires > Date.now() / 1000)) {
+        consent = {...found[0][1], choices: perCategory((k) => all((recorded) => recorded.choices[k]))};
         tellConsentMode('update');
       }
     }
-  });
-  Promise.all([textsLoaded, cookiesChecked]).then(() => {
+    // A first visit shows the banner: in the visitor's language from the start.
+    return consent || loadTexts();
+  }).then(() => {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
     else start();
   });

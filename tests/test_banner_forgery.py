@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 from consent_server.tokens import sign_token
 from tests.browser import (
     NOTICE,
+    PREFERENCES,
     SECRET,
     action,
     attempts,
@@ -35,6 +36,7 @@ from tests.browser import (
     settle,
     shown_layer,
     storefront_app,
+    toggle,
     trackers,
     wait_for_layer,
     wait_for_no_banner,
@@ -239,3 +241,62 @@ def test_a_shared_cookie_domain_carries_consent_to_sibling_hosts(shop, service):
     assert shown_layer(driver) is None
     assert set(ran(driver)) == {"analytics", "advertising", "preferences",
                                 "analytics+advertising"}  # fmt: skip
+
+
+def attackers_token(choices):
+    """A token we signed, but for the attacker (who accepted on the shop)."""
+    return sign_token(
+        SECRET,
+        consent_id="0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c0ff",
+        site="demo",
+        revision=1,
+        choices=choices,
+        expires_at=int(time.time()) + 86400,
+        event_id="attackers-own-event",
+    )
+
+
+@pytest.mark.parametrize("shop", ["https"], indirect=True)
+def test_on_https_a_siblings_genuine_token_does_not_answer_for_the_visitor(shop):
+    # On https without cookie_domain the visitor's cookie is __Host-: a plain
+    # cs_consent can only come from another host, so it is not even read.
+    driver, www, evil = shop
+    plant(driver, evil, "cs_consent", attackers_token(ALL))
+    open_page(driver, f"{www}/shop")
+    wait_for_layer(driver, "notice")
+    settle()
+    assert ran(driver) == []
+    assert trackers(attempts(driver)) == []
+
+
+def test_a_sibling_cannot_swap_the_visitors_categories(shop, service):
+    # The visitor allowed analytics only; the attacker plants a genuine token
+    # allowing advertising only, listed first (a longer path).
+    driver, www, evil = shop
+    open_page(driver, f"{www}/shop")
+    click(driver, action(NOTICE, "customize"))
+    wait_for_layer(driver, "preferences")
+    toggle(driver, "analytics")
+    click(driver, action(PREFERENCES, "save"))
+    [own] = wait_for_rows(service, 1)
+    wait_for_no_banner(driver)
+    driver.get(f"{evil}/no-such-page")
+    driver.execute_script(
+        "document.cookie = 'cs_consent=' + arguments[0] +"
+        " '; Domain=shop.test; Path=/shop; SameSite=Lax' + arguments[1]",
+        attackers_token({**ALL, "preferences": False, "analytics": False}),
+        "; Secure" if evil.startswith("https:") else "",
+    )
+    open_page(driver, f"{www}/shop")
+    settle()
+    # Where the attacker's cookie is seen beside the visitor's, only what both
+    # allow applies: nothing of advertising (nor, here, of analytics).
+    assert "advertising" not in ran(driver)
+    assert driver.execute_script("return Consent.allowed('advertising')") is False
+    # The next choice is never written into the attacker's history.
+    click(driver, "a[data-consent-open]")
+    wait_for_layer(driver, "preferences")
+    click(driver, action(PREFERENCES, "reject-all"))
+    rows = wait_for_rows(service, 2)
+    assert rows[1]["consent_id"] != "0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c0ff"
+    assert own["consent_id"]  # the visitor's own history is kept as it was

@@ -170,3 +170,16 @@ def test_placeholder_names_in_texts_are_left_alone(app, client):
     body = client.get("/s/demo/consent.js").data.decode()
     assert "See __CSS__ and __CONFIG__" in body
     assert body.count("#consent-banner{") == 1
+
+
+def test_texts_of_the_revision_a_cached_script_was_built_from(app, client):
+    languages = demo_site.demo_config()["languages"]
+    languages["de"] = {**languages["de"], "title": "Neu"}
+    publish(app, languages=languages)  # revision 2
+    assert client.get("/s/demo/texts/de.json").json["title"] == "Neu"
+    old = client.get("/s/demo/texts/de.json?revision=1")
+    assert old.json["title"] == "Ihre Privatsphäre, Ihre Wahl"
+    assert old.headers["Cache-Control"] == "public, max-age=86400"
+    bad = client.get("/s/demo/texts/de.json?revision=x")
+    assert (bad.status_code, bad.json["error"]["code"]) == (400, "bad_revision")
+    assert client.get("/s/demo/texts/de.json?revision=99").status_code == 404

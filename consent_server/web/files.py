@@ -85,13 +85,23 @@ def banner_script(site: str) -> Response:
 
 @bp.get("/s/<site>/texts/<lang>.json")
 def banner_texts(site: str, lang: str) -> Response:
-    """One language's banner texts, for a page in a language the script lacks."""
-    config = sites.current_config(get_db(), site)
+    """One language's banner texts, for a page in a language the script lacks.
+
+    ``?revision=N`` gives that config revision's texts, so a cached script
+    shows (and the log records) the texts of the revision it was built from.
+    """
+    revision = None
+    if "revision" in request.args:
+        revision = request.args.get("revision", type=int)
+        if revision is None or revision < 1:
+            raise ApiError(400, "bad_revision", "revision must be a whole number")
+    config = sites.current_config(get_db(), site, revision)
     if lang not in config.languages:
-        raise ApiError(
-            404, "unknown_language", f"site {site!r} has no language {lang!r}"
-        )
-    return public_json(config.languages[lang].model_dump(mode="json"), 300)
+        message = f"site {site!r} has no language {lang!r}"
+        raise ApiError(404, "unknown_language", message)
+    # A given revision never changes: it may be kept for a day.
+    texts = config.languages[lang].model_dump(mode="json")
+    return public_json(texts, 300 if revision is None else 86400)
 
 
 @bp.get("/s/<site>/consent.css")

@@ -98,11 +98,23 @@ def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
                 "description": "Fetched by the banner when a page asks for a language"
                 " the script does not carry (it carries the site's default and the"
                 " best match for Accept-Language).",
-                "parameters": [SITE, LANG],
+                "parameters": [
+                    SITE,
+                    LANG,
+                    param(
+                        "revision",
+                        "the config revision whose texts to give (default: the"
+                        " current one)",
+                        {"type": "integer", "minimum": 1},
+                        "query",
+                        required=False,
+                    ),
+                ],
                 "responses": {
                     "200": json_response(ref("Texts"), "the texts"),
                     "304": {"description": "not modified"},
-                    "404": error("unknown site or language"),
+                    "400": error("revision is not a whole number"),
+                    "404": error("unknown site, revision or language"),
                 },
             }
         },
