@@ -18,7 +18,18 @@ from . import cli
 from .store import engine
 from .store import url as database_url
 from .tokens import split_keys
-from .web import audit, consent, cors, errors, files, headers, home, meta, settings
+from .web import (
+    admin,
+    audit,
+    consent,
+    cors,
+    errors,
+    files,
+    headers,
+    home,
+    meta,
+    settings,
+)
 from .web.limits import limiter
 from .web.resources import resource_folder
 
@@ -36,6 +47,19 @@ DEFAULTS: dict[str, Any] = {
     # Per client over the whole audit API: room for a script paging a large
     # log (1000 events a page), not for a flood.
     "RATELIMIT_AUDIT": "300 per minute",
+    # Wrong passwords on the config page's login, per client and per account
+    # (only failures count); the next attempt is answered 429.
+    "RATELIMIT_LOGIN": "10 per 15 minutes",
+    "RATELIMIT_LOGIN_ACCOUNT": "10 per 15 minutes",
+    # The config page's session cookie: Secure when the request came over
+    # https ("auto"), or always (true) or never (false).
+    "SESSION_SECURE": "auto",
+    "SESSION_COOKIE_NAME": "cs_admin",
+    "SESSION_COOKIE_PATH": "/admin/",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # A config page session ends after this many seconds (and at logout).
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     # Number of reverse proxies in front whose X-Forwarded-For we trust.
     "PROXY_COUNT": 0,
     # Strict-Transport-Security max-age in seconds; 0 (the default) sends
@@ -158,6 +182,7 @@ def create_app(
     limiter.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    admin.init_app(app)
     for module in (files, cors, consent, audit, meta, home):
         app.register_blueprint(module.bp)
     return app

@@ -39,9 +39,9 @@ def test_home_page_says_what_this_is_and_where_to_go(client):
     assert "cookie consent banner" in page
     for path in ("/docs", "/openapi.json", "/healthz"):
         assert path in links(page)
-    # No config page yet: the page says so instead of linking a 404.
-    assert "/admin/" not in links(page)
-    assert "Not built yet" in page
+    # The config page is linked, now that it exists.
+    assert "/admin/" in links(page)
+    assert "Not built yet" not in page
     # Outside demo mode there is no storefront to link.
     assert 'id="home-storefront"' not in page
 

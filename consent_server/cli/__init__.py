@@ -6,6 +6,7 @@ The commands are grouped by what they work on: ``accounts``, ``log`` and
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -18,8 +19,9 @@ from werkzeug.serving import make_server, run_simple
 from ..domain.demo_site import demo_config
 from ..domain.errors import UnknownSite
 from ..domain.printable import printable
-from ..store import engine, migrate
+from ..store import engine, migrate, users
 from ..store import sites as site_store
+from ..store.changes import Actor
 from ..store.url import check_connects, shown
 from . import accounts, log
 from .sites import sites_group
@@ -92,6 +94,25 @@ def init_command() -> None:
     click.echo(f"Database: {printable(shown(current_app.config['DATABASE_URL']))}")
 
 
+# The demo's accounts, made (or given a new password) at every start.
+DEMO_ACCOUNTS = (("editor@demo.test", "editor"), ("admin@demo.test", "admin"))
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """Give each demo account a fresh random password; returns (email, role,
+    password) to print. A new password at every start: the demo may be
+    served on more than loopback (``--host``), and a password in the README
+    would then open its config page to anyone."""
+    made = []
+    for email, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        users.set_password(
+            engine.get_db(), Actor(None, "consent-server demo"), email, password, role
+        )
+        made.append((email, role, password))
+    return made
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -105,10 +126,14 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     app = build_app({"DEMO": True, "DEMO_STOREFRONT_PORT": shop_port})
     with app.app_context():
         init_database()
+        accounts_made = demo_accounts()
     shop = make_server(host, shop_port, create_storefront(port), threaded=True)
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     click.echo(f"consent-server demo: the service on http://{host}:{port}/")
     click.echo(f"Open the demo storefront: http://{host}:{shop_port}/")
+    click.echo(f"Config page: http://{host}:{port}/admin/ (new passwords every start)")
+    for email, role, password in accounts_made:
+        click.echo(f"  {role}: email {email}  password {password}")
     # Flask's app.run() refuses to run inside a `flask`-style CLI command.
     run_simple(host, port, app, threaded=True)
 

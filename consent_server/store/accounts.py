@@ -19,10 +19,14 @@ from werkzeug.security import generate_password_hash
 
 from ..domain.errors import InvalidInput
 from ..domain.vocabulary import ROLES, SCOPES
+from . import changes
+from .changes import Actor
 from .schema import api_tokens, audit_access, users
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 MIN_PASSWORD = 12
+# Long enough for any passphrase; scrypt of a megabyte would only cost time.
+MAX_PASSWORD = 1024
 # What one audit_access row keeps of the path and query: enough to read what
 # was asked, never the whole of a hostile 8 KB request line.
 MAX_ACCESS_PATH = 512
@@ -42,32 +46,70 @@ class AuthError(InvalidInput):
         super().__init__("invalid_account", message)
 
 
-def create_user(conn: Connection, email: str, password: str, role: str) -> int:
-    """Create a user with a hashed password and return the new id.
+def check_email(email: str) -> str:
+    """The email address as stored: trimmed and in lower case.
 
-    :raise AuthError: bad email, short password, unknown role or taken email.
+    :raise AuthError: if it is not an email address.
     """
     email = email.strip().lower()
     if not EMAIL.fullmatch(email):
         raise AuthError(f"{email!r} is not an email address")
-    if role not in ROLES:
-        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    return email
+
+
+def check_password(password: str) -> None:
+    """:raise AuthError: if the password is too short or too long to accept."""
     if len(password) < MIN_PASSWORD:
         raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
-    with conn.begin():
-        if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first():
-            raise AuthError(f"a user {email} already exists")
-        new_id: int = conn.execute(
-            users.insert()
-            .values(
-                email=email,
-                password_hash=generate_password_hash(password),
-                role=role,
-                created_at=dt.datetime.now(dt.UTC),
-            )
-            .returning(users.c.id)
-        ).scalar_one()
+    if len(password) > MAX_PASSWORD:
+        raise AuthError(f"the password may have at most {MAX_PASSWORD} characters")
+
+
+def check_role(role: str) -> None:
+    """:raise AuthError: for a role that is not one of :data:`ROLES`."""
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+
+
+def insert_user(
+    conn: Connection, email: str, password_hash: str, role: str, actor: Actor
+) -> int:
+    """Add a user inside the caller's transaction, recorded as ``user.create``.
+
+    :raise AuthError: if the email is taken.
+    """
+    if conn.execute(sa.select(users.c.id).where(users.c.email == email)).first():
+        raise AuthError(f"a user {email} already exists")
+    new_id: int = conn.execute(
+        users.insert()
+        .values(
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        .returning(users.c.id)
+    ).scalar_one()
+    changes.record(conn, actor, "user.create", email, role=role)
     return new_id
+
+
+def create_user(
+    conn: Connection,
+    email: str,
+    password: str,
+    role: str,
+    actor: Actor = changes.COMMAND_LINE,
+) -> int:
+    """Create a user with a hashed password and return the new id.
+
+    :raise AuthError: bad email, short password, unknown role or taken email.
+    """
+    email = check_email(email)
+    check_role(role)
+    check_password(password)
+    with conn.begin():
+        return insert_user(conn, email, generate_password_hash(password), role, actor)
 
 
 def hash_token(token: str) -> str:
@@ -75,8 +117,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(conn: Connection, name: str, scope: str) -> str:
+def create_token(
+    conn: Connection, name: str, scope: str, actor: Actor = changes.COMMAND_LINE
+) -> str:
     """Create a bearer token and return it; only its hash is stored.
+
+    The change is recorded as ``token.create`` by ``actor``.
 
     :raise AuthError: for an unknown scope or an empty name.
     """
@@ -87,13 +133,18 @@ def create_token(conn: Connection, name: str, scope: str) -> str:
         raise AuthError(f"scope must be one of {', '.join(SCOPES)}")
     token = "cst_" + secrets.token_urlsafe(32)
     with conn.begin():
-        conn.execute(
-            api_tokens.insert().values(
+        token_id = conn.execute(
+            api_tokens.insert()
+            .values(
                 name=name,
                 scope=scope,
                 token_hash=hash_token(token),
                 created_at=dt.datetime.now(dt.UTC),
             )
+            .returning(api_tokens.c.id)
+        ).scalar_one()
+        changes.record(
+            conn, actor, "token.create", name, token_id=token_id, scope=scope
         )
     return token
 
@@ -132,7 +183,9 @@ def list_tokens(conn: Connection) -> list[Token]:
     return [_token(r) for r in rows]
 
 
-def revoke_tokens_named(conn: Connection, name: str) -> list[int]:
+def revoke_tokens_named(
+    conn: Connection, name: str, actor: Actor = changes.COMMAND_LINE
+) -> list[int]:
     """Revoke every live token with exactly this name; returns their ids.
 
     Names are not unique, so all live tokens of that name go: a name is what
@@ -140,29 +193,33 @@ def revoke_tokens_named(conn: Connection, name: str) -> list[int]:
 
     :raise AuthError: if no live token has that name.
     """
-    ids = _revoke(conn, api_tokens.c.name == name)
+    ids = _revoke(conn, api_tokens.c.name == name, actor)
     if not ids:
         raise AuthError(f"no live token named {name!r}")
     return ids
 
 
-def revoke_token_id(conn: Connection, token_id: int) -> None:
+def revoke_token_id(
+    conn: Connection, token_id: int, actor: Actor = changes.COMMAND_LINE
+) -> None:
     """Revoke the live token with this id.
 
     :raise AuthError: if there is no live token with that id.
     """
-    if not _revoke(conn, api_tokens.c.id == token_id):
+    if not _revoke(conn, api_tokens.c.id == token_id, actor):
         raise AuthError(f"no live token with id {token_id}")
 
 
-def _revoke(conn: Connection, match: sa.ColumnElement[bool]) -> list[int]:
+def _revoke(conn: Connection, match: sa.ColumnElement[bool], actor: Actor) -> list[int]:
     with conn.begin():
         rows = conn.execute(
             api_tokens.update()
             .where(match, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=dt.datetime.now(dt.UTC))
-            .returning(api_tokens.c.id)
+            .returning(api_tokens.c.id, api_tokens.c.name)
         ).all()
+        for row in rows:
+            changes.record(conn, actor, "token.revoke", row.name, token_id=row.id)
     return sorted(r.id for r in rows)
 
 

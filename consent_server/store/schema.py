@@ -1,4 +1,5 @@
-"""The tables: sites and their revisions, the consent log, accounts and tokens.
+"""The tables: sites and their revisions, the consent log, accounts and tokens,
+and the record of changes made to accounts.
 
 Timestamps are stored as UTC and read back timezone-aware on both backends.
 """
@@ -157,6 +158,42 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Set while the account may not log in; its sessions end at once.
+    sa.Column("disabled_at", UTCDateTime, nullable=True),
+    # Part of every session's id: raising it (a password set, the account
+    # disabled) ends the sessions the account had.
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default=sa.text("0")),
+)
+
+# One-time links an admin hands to a person: an invitation to set the first
+# password, or a reset. Only a hash of the link's secret is kept.
+account_links = sa.Table(
+    "account_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    # Set when the link was used, or when a newer link replaced it.
+    sa.Column("used_at", UTCDateTime, nullable=True),
+    sa.Index("ix_account_links_user_id", "user_id"),
+)
+
+# Every change made to accounts and tokens: who made it, when, and what.
+# Append-only, like the consent log, though not hash-chained.
+account_changes = sa.Table(
+    "account_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    # None when the change came from the command line.
+    sa.Column("actor_id", sa.Integer, nullable=True),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(320), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
 )
 
 api_tokens = sa.Table(

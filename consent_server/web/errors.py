@@ -71,11 +71,12 @@ def _http_error(exc: HTTPException) -> HTTPException | tuple[Response, int]:
     code = (exc.name or "error").lower().replace(" ", "_")
     response = error_response(exc.code or 500, code, exc.description or "")
     if exc.code == 429:
-        response.headers["Retry-After"] = str(_seconds_to_reset())
+        response.headers["Retry-After"] = str(seconds_to_reset())
     return response, exc.code or 500
 
 
-def _seconds_to_reset() -> int:
+def seconds_to_reset() -> int:
+    """Seconds until the limit this request broke lets requests through again."""
     # Only a 429 says when to come back: the limiter's own headers would put
     # its window's reset on every answer, a 201 or a 503 included.
     breached = limiter.current_limit

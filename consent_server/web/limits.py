@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -40,6 +40,13 @@ def _pseudonym(client: str) -> str:
     secret = str(current_app.config["CONSENT_KEYS"][0]).encode()
     digest = hmac.new(secret, b"rate-limit\0" + client.encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
+
+
+def login_account_key() -> str:
+    """Login attempts count per account too, whichever clients send them: the
+    email typed, normalised as the login looks it up."""
+    email = request.form.get("email", "").strip().lower()
+    return _pseudonym("account\0" + email)
 
 
 limiter = Limiter(key_func=client_key)

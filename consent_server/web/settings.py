@@ -15,7 +15,13 @@ import limits
 from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 
-RATE_LIMITS = ("RATELIMIT_CONSENT", "RATELIMIT_VERIFY", "RATELIMIT_AUDIT")
+RATE_LIMITS = (
+    "RATELIMIT_CONSENT",
+    "RATELIMIT_VERIFY",
+    "RATELIMIT_AUDIT",
+    "RATELIMIT_LOGIN",
+    "RATELIMIT_LOGIN_ACCOUNT",
+)
 # Two years, the longest max-age browsers' preload lists ask for.
 MAX_HSTS_SECONDS = 2 * 365 * 24 * 3600
 
@@ -43,6 +49,12 @@ def check(config: Mapping[str, Any]) -> None:
         raise BadSetting(
             "HSTS_SECONDS",
             f"must be a whole number of seconds, 0 (off) to {MAX_HSTS_SECONDS}",
+        )
+    secure = config["SESSION_SECURE"]
+    if secure not in ("auto", True, False):
+        raise BadSetting(
+            "SESSION_SECURE",
+            "must be auto (Secure when the request came over https), true or false",
         )
     for name in RATE_LIMITS:
         limit = config[name]
