@@ -130,18 +130,23 @@ def verify_calls(events, service):
     ]
 
 
+def attackers_token(choices, secret=SECRET):
+    """A token we signed, but for the attacker (who chose on the shop)."""
+    return sign_token(
+        secret,
+        consent_id="0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c0ff",
+        site="demo",
+        revision=1,
+        choices=choices,
+        expires_at=int(time.time()) + 86400,
+        event_id="attackers-own-event",
+    )
+
+
 def forged_token():
     """What an attacker makes: a genuine-looking token that allows everything,
     its payload written by them (so neither signature matches)."""
-    genuine = sign_token(
-        "not-our-secret-0123456789",
-        consent_id="0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c002",
-        site="demo",
-        revision=1,
-        choices=ALL,
-        expires_at=int(time.time()) + 86400,
-        event_id="attacker",
-    )
+    genuine = attackers_token(ALL, secret="not-our-secret-0123456789")
     return with_payload(genuine, payload_of(genuine))
 
 
@@ -184,15 +189,7 @@ def test_a_sibling_cannot_undo_a_refusal(shop, service):
     # The attacker plants a forged cookie, and a genuine one that allows
     # everything (their own, from accepting all on the shop themselves), with
     # a longer path so that the browser lists them first.
-    theirs = sign_token(
-        SECRET,
-        consent_id="0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c003",
-        site="demo",
-        revision=1,
-        choices=ALL,
-        expires_at=int(time.time()) + 86400,
-        event_id="theirs",
-    )
+    theirs = attackers_token(ALL)
     plant(driver, evil, "cs_consent", forged_token())
     driver.get(f"{evil}/no-such-page")
     driver.execute_script(
@@ -241,19 +238,6 @@ def test_a_shared_cookie_domain_carries_consent_to_sibling_hosts(shop, service):
     assert shown_layer(driver) is None
     assert set(ran(driver)) == {"analytics", "advertising", "preferences",
                                 "analytics+advertising"}  # fmt: skip
-
-
-def attackers_token(choices):
-    """A token we signed, but for the attacker (who accepted on the shop)."""
-    return sign_token(
-        SECRET,
-        consent_id="0b6f3c9e-54a4-4f0e-9d59-2f8ad2c3c0ff",
-        site="demo",
-        revision=1,
-        choices=choices,
-        expires_at=int(time.time()) + 86400,
-        event_id="attackers-own-event",
-    )
 
 
 @pytest.mark.parametrize("shop", ["https"], indirect=True)
