@@ -2,8 +2,8 @@
 
 One blueprint holds the others (``login``, ``users``, ``tokens``) so that what
 every page needs is said once, here: the CSRF check before any view runs, a
-strict Content-Security-Policy (our stylesheet, no script at all), no
-caching, and HTML error pages that say what went wrong.
+strict Content-Security-Policy (our own stylesheet and scripts only, no
+inline code), no caching, and HTML error pages that say what went wrong.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 csrf = CSRFProtect()
 
 PAGE_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none';"
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
+    " connect-src 'self'; base-uri 'none';"
     " form-action 'self'; frame-ancestors 'none'"
 )
 CSRF_MESSAGE = (
