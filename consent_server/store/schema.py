@@ -1,4 +1,4 @@
-"""The tables: sites and their revisions, the consent log, accounts and tokens,
+"""The tables: sites, their revisions and drafts, the consent log, accounts and tokens,
 and the record of changes made to accounts.
 
 Timestamps are stored as UTC and read back timezone-aware on both backends.
@@ -82,6 +82,21 @@ site_revisions = sa.Table(
     sa.Column("document", sa.Text, nullable=False),
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("published_by", sa.String(320), nullable=False),
+)
+
+# The draft an editor is working on, one per site: the whole document as it
+# was last saved (always a valid config), the revision it was based on (None
+# for a site never published), and who saved it last.
+site_drafts = sa.Table(
+    "site_drafts",
+    metadata,
+    sa.Column(
+        "site", sa.String(MAX_SITE_ID), sa.ForeignKey("sites.id"), primary_key=True
+    ),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("base_revision", sa.Integer, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(320), nullable=False),
 )
 
 # The consent log. Append-only: rows are only ever inserted (and removed from

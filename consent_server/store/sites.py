@@ -107,43 +107,86 @@ def publish(
     :raise ConfigError: if the document is invalid; nothing is stored then.
     """
     config = validate_config(doc)
-    now = now or dt.datetime.now(dt.UTC)
     with conn.begin():
-        site = config.site
-        if (
-            conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first()
-            is None
-        ):
-            conn.execute(sites.insert().values(id=site, created_at=now))
-        prev = conn.execute(
+        return publish_in(
+            conn, config, published_by=published_by, ask_again=ask_again, now=now
+        )
+
+
+def publish_in(
+    conn: Connection,
+    config: SiteConfig,
+    *,
+    published_by: str,
+    ask_again: bool = False,
+    now: dt.datetime | None = None,
+) -> PublishedConfig:
+    """:func:`publish` a checked config inside the caller's transaction, so
+    that what else the caller writes (a draft removed, a change recorded)
+    happens with it or not at all."""
+    now = now or dt.datetime.now(dt.UTC)
+    site = config.site
+    if conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first() is None:
+        conn.execute(sites.insert().values(id=site, created_at=now))
+    prev = conn.execute(
+        sa.select(site_revisions)
+        .where(site_revisions.c.site == site)
+        .order_by(site_revisions.c.revision.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if prev is None:
+        revision, consent_revision = 1, 1
+    else:
+        revision = prev.revision + 1
+        added = set(config.categories) - set(json.loads(prev.document)["categories"])
+        bump = ask_again or bool(added)
+        consent_revision = prev.consent_revision + (1 if bump else 0)
+    conn.execute(
+        site_revisions.insert().values(
+            site=site,
+            revision=revision,
+            consent_revision=consent_revision,
+            document=json.dumps(
+                config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
+            ),
+            published_at=now,
+            published_by=published_by,
+        )
+    )
+    return _published(config, revision, consent_revision)
+
+
+@dataclasses.dataclass(frozen=True)
+class Revision:
+    """One published revision of a site, as the history lists it."""
+
+    revision: int
+    consent_revision: int
+    published_at: dt.datetime
+    published_by: str
+    document: dict[str, Any]
+
+
+def revisions(conn: Connection, site: str) -> list[Revision]:
+    """Every published revision of ``site``, newest first (none for an unknown
+    site)."""
+    with conn.begin():
+        rows = conn.execute(
             sa.select(site_revisions)
             .where(site_revisions.c.site == site)
             .order_by(site_revisions.c.revision.desc())
-            .limit(1)
-            .with_for_update()
-        ).first()
-        if prev is None:
-            revision, consent_revision = 1, 1
-        else:
-            revision = prev.revision + 1
-            added = set(config.categories) - set(
-                json.loads(prev.document)["categories"]
-            )
-            bump = ask_again or bool(added)
-            consent_revision = prev.consent_revision + (1 if bump else 0)
-        conn.execute(
-            site_revisions.insert().values(
-                site=site,
-                revision=revision,
-                consent_revision=consent_revision,
-                document=json.dumps(
-                    config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
-                ),
-                published_at=now,
-                published_by=published_by,
-            )
+        ).all()
+    return [
+        Revision(
+            r.revision,
+            r.consent_revision,
+            r.published_at,
+            r.published_by,
+            json.loads(r.document),
         )
-    return _published(config, revision, consent_revision)
+        for r in rows
+    ]
 
 
 @dataclasses.dataclass(frozen=True)
