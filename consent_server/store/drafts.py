@@ -171,9 +171,7 @@ def list_sites(conn: Connection) -> list[SiteSummary]:
             .outerjoin(newest, newest.c.site == sites_table.c.id)
             .order_by(sites_table.c.id)
         ).all()
-        drafts = {
-            d.site: _draft(d) for d in conn.execute(sa.select(site_drafts)).all()
-        }
+        drafts = {d.site: _draft(d) for d in conn.execute(sa.select(site_drafts)).all()}
     return [
         SiteSummary(r.id, r.revision, r.published_at, drafts.get(r.id)) for r in rows
     ]
@@ -242,9 +240,12 @@ def save_draft(
     document = checked({**doc, "site": site})
     now = dt.datetime.now(dt.UTC)
     with conn.begin():
-        if conn.execute(
-            sa.select(sites_table.c.id).where(sites_table.c.id == site)
-        ).first() is None:
+        if (
+            conn.execute(
+                sa.select(sites_table.c.id).where(sites_table.c.id == site)
+            ).first()
+            is None
+        ):
             raise UnknownSite(site)
         draft = _get(conn, site)
         newest = _newest(conn, site)
@@ -292,9 +293,8 @@ def publish_draft(
         if draft is None:
             raise NoDraft(site)
         newest = _newest(conn, site)
-        if newest is not None and draft.base_revision != newest:
-            if confirmed != newest:
-                raise StaleDraft(site, draft.base_revision, newest)
+        if newest is not None and draft.base_revision != newest != confirmed:
+            raise StaleDraft(site, draft.base_revision, newest)
         config = validate_config(draft.document)
         published = sites.publish_in(
             conn, config, published_by=actor.email, ask_again=ask_again

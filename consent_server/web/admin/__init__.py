@@ -1,7 +1,7 @@
-"""The config page at ``/admin/``: accounts now, the sites' editing later.
+"""The config page at ``/admin/``: accounts, and the sites' editing.
 
-One blueprint holds the others (``login``, ``users``, ``tokens``) so that what
-every page needs is said once, here: the CSRF check before any view runs, a
+One blueprint holds the others (``login``, ``users``, ``tokens``, ``sites``)
+so that what every page needs is said once, here: the CSRF check before any view runs, a
 strict Content-Security-Policy (our own stylesheet and scripts only, no
 inline code), no caching, and HTML error pages that say what went wrong.
 """
@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import login, session, tokens, users
+from . import login, session, sites, tokens, users
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,7 +79,7 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens):
+for _child in (login, users, tokens, sites):
     bp.register_blueprint(_child.bp)
 
 

@@ -25,9 +25,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "site_drafts",
-        sa.Column(
-            "site", sa.String(63), sa.ForeignKey("sites.id"), primary_key=True
-        ),
+        sa.Column("site", sa.String(63), sa.ForeignKey("sites.id"), primary_key=True),
         sa.Column("document", sa.Text, nullable=False),
         sa.Column("base_revision", sa.Integer, nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
