@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Any
 
@@ -40,9 +41,15 @@ def sites_export_command(site: str) -> None:
 @with_appcontext
 @click.argument("file", type=click.File("rb"))
 @click.option("--ask-again", is_flag=True, help="Bump the consent revision.")
-def sites_import_command(file: Any, ask_again: bool) -> None:
+@click.option(
+    "--by",
+    metavar="NAME",
+    help="Who imports it, as the site's history shows (default: your login name).",
+)
+def sites_import_command(file: Any, ask_again: bool, by: str | None) -> None:
     """Validate a config document and publish it as the site's new revision."""
     schema_ready()
+    who = printable((by or _login_name()).strip())[:200] or "unknown"
     try:
         doc = json_text.loads(file.read().decode("utf-8"))
     except RecursionError:
@@ -55,7 +62,7 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
         ) from None
     try:
         config = sites.publish(
-            get_db(), doc, published_by="sites import", ask_again=ask_again
+            get_db(), doc, published_by=f"sites import (by {who})", ask_again=ask_again
         )
     except ConfigError as exc:
         raise click.ClickException(
@@ -65,3 +72,12 @@ def sites_import_command(file: Any, ask_again: bool) -> None:
         f"Published {printable(config.site)} revision {config.revision}"
         f" (consent revision {config.consent_revision})."
     )
+
+
+def _login_name() -> str:
+    # The history names who imported a revision; a container may have no
+    # name for its user, and then the history says so.
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -215,7 +215,7 @@ def create_site(conn: Connection, doc: object, actor: Actor) -> dict[str, Any]:
             raise SiteExists(site)
         conn.execute(sites_table.insert().values(id=site, created_at=now))
         _store(conn, site, document, None, actor, now)
-        changes.record(conn, actor, "create site", site)
+        changes.record(conn, actor, "site.create", site)
     return document
 
 
@@ -253,7 +253,7 @@ def save_draft(
         if base is not None and based_on is not None:
             base = min(base, based_on)
         _store(conn, site, document, base, actor, now)
-        changes.record(conn, actor, "save site draft", site, section=section)
+        changes.record(conn, actor, "site.draft_save", site, section=section)
     return document
 
 
@@ -268,7 +268,7 @@ def discard_draft(conn: Connection, site: str, actor: Actor) -> None:
             raise NoDraft(site)
         if _newest(conn, site) is None:
             conn.execute(sites_table.delete().where(sites_table.c.id == site))
-        changes.record(conn, actor, "discard site draft", site)
+        changes.record(conn, actor, "site.draft_discard", site)
 
 
 def publish_draft(
@@ -303,7 +303,7 @@ def publish_draft(
         changes.record(
             conn,
             actor,
-            "publish site",
+            "site.publish",
             site,
             revision=published.revision,
             ask_again=ask_again,
@@ -324,5 +324,5 @@ def restore_revision(
     now = dt.datetime.now(dt.UTC)
     with conn.begin():
         _store(conn, site, document, _newest(conn, site), actor, now)
-        changes.record(conn, actor, "restore site revision", site, revision=revision)
+        changes.record(conn, actor, "site.restore", site, revision=revision)
     return document
