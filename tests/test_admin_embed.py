@@ -137,6 +137,16 @@ def test_a_services_own_purpose_is_used_when_it_has_one(config):
     assert row.hosts == ("static.hotjar.com",)
 
 
+def test_a_service_of_a_hidden_category_keeps_its_categorys_words():
+    # The banner does not show advertising, so the site's texts lack its words.
+    config = validate_config({**demo_config(), "categories": ["analytics"]})
+
+    ads = embed.declaration(config, "de")[1]
+
+    assert (ads.service, ads.category_label) == ("Google Ads", "Werbung")
+    assert ads.purpose
+
+
 def test_the_table_speaks_the_chosen_language(config):
     rows = embed.declaration(config, "de")
     table = embed.table_html(rows, config.languages["de"], "de")
@@ -246,6 +256,16 @@ def test_the_table_in_another_of_the_sites_languages(editor):
     head = page.split('id="cookie-table"', 1)[1].split("</thead>", 1)[0]
     assert "Dienst" in head and "Zweck" in head
     assert "| Dienst | Kategorie |" in Boxes(page).boxes["table-markdown"]
+
+
+def test_the_default_language_comes_first_and_is_shown_by_default(app, editor):
+    publish(app, default_language="fr")
+
+    page = editor.client.get(PAGE).text
+
+    options = re.findall(r"<option[^>]*>([^<]*)</option>", page)
+    assert options[0] == "Français (fr), the site&#39;s default"
+    assert "| Service | Catégorie |" in Boxes(page).boxes["table-markdown"]
 
 
 def test_a_language_the_site_does_not_have_is_refused_at_the_field(editor):
@@ -364,6 +384,34 @@ def test_copy_by_keyboard_puts_the_snippet_on_the_clipboard(driver, service):
     )
     assert not [m for m in console(driver) if "Content Security Policy" in m]
     assert {host_of(u) for u in attempts(driver)} == {"127.0.0.1"}
+
+
+NO_CLIPBOARD = (
+    "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})"
+)
+
+
+@pytest.mark.browser
+def test_without_a_clipboard_the_code_is_selected_to_copy_by_hand(driver, service):
+    make_user(service.app, "ed@shop.example", "editor")
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": NO_CLIPBOARD}
+    )
+    log_in(driver, service, "ed@shop.example")
+    load(driver, service.url + PAGE)
+
+    driver.find_element(By.ID, "settings-link-copy").send_keys(Keys.ENTER)
+
+    wait_for(driver, "document.querySelector('#settings-link-status').textContent")
+    assert driver.find_element(By.ID, "settings-link-status").text == (
+        "Selected: press Ctrl+C (or Cmd+C on a Mac) to copy."
+    )
+    assert driver.switch_to.active_element.get_attribute("id") == "settings-link"
+    selected = driver.execute_script(
+        "const b = document.activeElement;"
+        " return b.value.slice(b.selectionStart, b.selectionEnd);"
+    )
+    assert selected == '<a href="#" data-consent-open>Cookie settings</a>'
 
 
 @pytest.mark.browser
