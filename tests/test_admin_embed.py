@@ -192,6 +192,26 @@ def test_the_settings_link_opens_the_banner_in_the_sites_words(config):
     )
 
 
+def test_the_sites_own_words_are_escaped_in_the_link_and_the_table(config):
+    texts = config.languages["en"].model_copy(
+        update={"settings": XSS, "always_on": "<b>on</b>"}
+    )
+    login = SimpleNamespace(
+        name="Login", category="authentication", cookies=[], purpose="<i>x</i>"
+    )
+    with_login = config.model_copy(update={"services": [login]})
+
+    link = embed.settings_link(texts)
+    table = embed.table_html(embed.declaration(with_login, "en"), texts, "en")
+
+    assert link == (
+        '<a href="#" data-consent-open>'
+        "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</a>"
+    )
+    assert "&lt;b&gt;on&lt;/b&gt;" in table and "&lt;i&gt;x&lt;/i&gt;" in table
+    assert "<b>" not in table and "<i>" not in table
+
+
 # -- the page -------------------------------------------------------------------
 
 
@@ -384,6 +404,34 @@ def test_copy_by_keyboard_puts_the_snippet_on_the_clipboard(driver, service):
     )
     assert not [m for m in console(driver) if "Content Security Policy" in m]
     assert {host_of(u) for u in attempts(driver)} == {"127.0.0.1"}
+
+
+SPY_ALERT = "window.alert = () => { window.alerted = true; };"
+
+
+@pytest.mark.browser
+def test_a_service_name_with_markup_is_shown_as_typed_and_never_runs(driver, service):
+    with service.app.app_context():
+        sites.publish(
+            get_db(),
+            {**demo_config(), "services": [{"name": XSS, "category": "analytics"}]},
+            published_by="test",
+        )
+    make_user(service.app, "ed@shop.example", "editor")
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": SPY_ALERT}
+    )
+    log_in(driver, service, "ed@shop.example")
+    load(driver, service.url + PAGE)
+
+    cell = driver.find_element(By.CSS_SELECTOR, "#cookie-table tbody th")
+    assert cell.text == XSS
+    assert (
+        driver.find_element(By.ID, "service-1")
+        .get_attribute("value")
+        .startswith("<!-- &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;:")
+    )
+    assert driver.execute_script("return window.alerted === undefined")
 
 
 NO_CLIPBOARD = (
