@@ -119,19 +119,6 @@ class Row:
     hosts: tuple[str, ...]
 
 
-def _hosts(service: Service) -> tuple[str, ...]:
-    # ``hosts`` is being added to the config document; until then a service
-    # has none. (To tidy once it lands: read service.hosts.)
-    return tuple(getattr(service, "hosts", None) or ())
-
-
-def _purpose(service: Service) -> str | None:
-    # ``purpose`` is being added to the config document as an optional
-    # sentence; until then it is absent. (To tidy once it lands.)
-    purpose = getattr(service, "purpose", None)
-    return purpose.strip() or None if isinstance(purpose, str) else None
-
-
 def script_tag(script_url: str) -> str:
     """The one tag that loads the banner, to put first in the shop's ``<head>``."""
     return f'<script src="{escape(script_url)}"></script>'
@@ -154,7 +141,7 @@ def gated_markup(service: Service) -> str:
             f"<!-- {name}: strictly necessary, runs without asking:"
             " leave its tag as it is -->"
         )
-    known = next((KNOWN_TAGS[h] for h in _hosts(service) if h in KNOWN_TAGS), None)
+    known = next((KNOWN_TAGS[h] for h in service.hosts if h in KNOWN_TAGS), None)
     if known is not None and known[0] == "iframe":
         return (
             f"<!-- {name}: loads only once the visitor allows {category} -->\n"
@@ -215,8 +202,8 @@ def declaration(config: SiteConfig, language: str) -> list[Row]:
                 category_label=label,
                 necessary=service.category in NECESSARY,
                 cookies=tuple(service.cookies),
-                purpose=_purpose(service) or description,
-                hosts=_hosts(service),
+                purpose=service.purpose or description,
+                hosts=tuple(service.hosts),
             )
         )
     return rows
