@@ -1,7 +1,6 @@
 import html
 import re
 from html.parser import HTMLParser
-from consent_server.domain.site_config import Service
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -9,7 +8,7 @@ from selenium.webdriver.common.keys import Keys
 
 from consent_server.domain import embed
 from consent_server.domain.demo_site import DEMO_SERVICES, demo_config
-from consent_server.domain.site_config import validate_config
+from consent_server.domain.site_config import Service, validate_config
 from consent_server.store import sites
 from consent_server.store.engine import get_db
 from tests.admin_helpers import AdminActions, make_user
