@@ -67,6 +67,7 @@ def settings_data(doc, **changes):
         "origins": "\n".join(doc["origins"]),
         "cookie_domain": doc["cookie_domain"] or "",
         "cookie_days": str(doc["cookie_days"]),
+        "refusal_days": str(doc["refusal_days"]),
         "based_on": "1",
     }
     if doc["google_consent_mode"]:
@@ -170,6 +171,9 @@ def test_german_title_is_a_draft_until_published_then_served(app, editor, engine
 def test_texts_show_which_are_still_the_shipped_default(app, editor):
     page = editor.client.get("/admin/sites/demo/texts/de").text
     assert 'id="title-default"' in page and 'id="save-default"' in page
+    # The Global Privacy Control notice is one of the texts too.
+    assert 'id="gpc_honoured-default"' in page
+    assert str(escape(DEFAULT_TEXTS["de"]["gpc_honoured"])) in page
 
     save_german_title(editor, app, "Eigener Titel")
 
@@ -263,7 +267,7 @@ def test_a_confirmation_for_an_older_revision_warns_again(
 
     response = editor.post("/admin/sites/demo/publish", {"publish-confirmed": "1"})
     assert response.status_code == 409
-    assert "consent kept (days): 180 → 30" in response.text
+    assert "days a choice is kept: 180 → 30" in response.text
 
 
 def test_the_warning_offers_to_discard_the_draft(app, editor, runner, tmp_path):
@@ -448,6 +452,20 @@ def test_a_missing_or_wrong_csrf_token_is_refused_and_saves_nothing(
             "Cookie 2: Must be a cookie name",
         ),
         (
+            "settings",
+            "settings",
+            {"refusal_days": "0"},
+            "settings-refusal_days",
+            "Must be a whole number from 1 to 395.",
+        ),
+        (
+            "services/",
+            "service",
+            {"name": "Hotjar", "hosts": "static.hotjar.com\nhttps://hotjar.com/"},
+            "service-new-hosts",
+            "Host 2: Must be a lower-case host name",
+        ),
+        (
             "services/",
             "service",
             {"name": ""},
@@ -606,6 +624,8 @@ def test_services_are_added_changed_and_removed(app, editor):
             "service-new-name": "Hotjar",
             "service-new-category": "analytics",
             "service-new-cookies": "_hjSession*\n_hjid",
+            "service-new-hosts": "static.hotjar.com\n*.hotjar.io",
+            "service-new-purpose": "Records how visitors use the pages.",
         },
     )
     assert response.status_code == 302
@@ -614,7 +634,9 @@ def test_services_are_added_changed_and_removed(app, editor):
         "name": "Hotjar",
         "category": "analytics",
         "cookies": ["_hjSession*", "_hjid"],
-    } or services[-1]["cookies"] == ["_hjSession*", "_hjid"]
+        "hosts": ["static.hotjar.com", "*.hotjar.io"],
+        "purpose": "Records how visitors use the pages.",
+    }
     index = len(services) - 1
     editor.post(
         f"/admin/sites/demo/services/{index}",
@@ -622,9 +644,11 @@ def test_services_are_added_changed_and_removed(app, editor):
             f"service-{index}-name": "Hotjar",
             f"service-{index}-category": "analytics",
             f"service-{index}-cookies": "_hjid",
+            f"service-{index}-hosts": "static.hotjar.com",
         },
     )
     assert working(app)["services"][-1]["cookies"] == ["_hjid"]
+    assert working(app)["services"][-1]["purpose"] is None
     editor.post("/admin/sites/demo/services/0/remove", {})
     names = [s["name"] for s in working(app)["services"]]
     assert "Google Analytics" not in names and "Hotjar" in names
@@ -643,20 +667,23 @@ def test_categories_settings_and_look_save_to_the_draft(app, editor):
     )
     editor.post(
         "/admin/sites/demo/settings",
-        settings_data(doc, cookie_days="90", google_consent_mode="", gpc=""),
+        settings_data(
+            doc, cookie_days="90", refusal_days="30", google_consent_mode="", gpc=""
+        ),
     )
     editor.post("/admin/sites/demo/theme", theme_data(doc, accent="#aa0000"))
 
     doc = working(app)
     assert doc["categories"] == ["preferences", "advertising"]
-    assert doc["cookie_days"] == 90
+    assert doc["cookie_days"] == 90 and doc["refusal_days"] == 30
     assert doc["google_consent_mode"] is False and doc["gpc"] is False
     assert doc["theme"]["accent"] == "#aa0000"
     page = editor.client.get("/admin/sites/demo/").text
     for line in (
         "categories: analytics removed",
         "theme accent: #1a56db → #aa0000",
-        "consent kept (days): 180 → 90",
+        "days a choice is kept: 180 → 90",
+        "days a refusal is kept: 182 → 30",
         "Google Consent Mode: on → off",
     ):
         assert line in page, line

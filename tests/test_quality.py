@@ -41,9 +41,18 @@ def test_package_passes_mypy_strict(tmp_path):
 
 def test_code_passes_ruff():
     require_locked("ruff")
-    result = run("ruff", "check", "--no-cache", "consent_server", "tests", "bench")
+    result = run(
+        "ruff", "check", "--no-cache", "consent_server", "tests", "bench", "tools"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     result = run(
-        "ruff", "format", "--no-cache", "--check", "consent_server", "tests", "bench"
+        "ruff",
+        "format",
+        "--no-cache",
+        "--check",
+        "consent_server",
+        "tests",
+        "bench",
+        "tools",
     )
     assert result.returncode == 0, result.stdout + result.stderr

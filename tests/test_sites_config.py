@@ -22,6 +22,7 @@ TEXT_KEYS = (
     "allow_and_play",
     "saving",
     "retrying",
+    "gpc_honoured",
 )
 ALL_CATEGORIES = (
     "authentication",
@@ -42,6 +43,10 @@ PORTUGUESE = {
         for cat in ALL_CATEGORIES
     },
 }
+
+
+HOST, HOST_FIELD = ("services", 0, "hosts", 0), "services[0].hosts[0]"
+FIFTY_ONE_HOSTS = [f"h{n}.example" for n in range(51)]
 
 
 def _base():
@@ -81,6 +86,7 @@ def test_demo_config_validates():
         "http://[::1]:*",
     ]
     assert config["cookie_days"] == 180
+    assert config["refusal_days"] == 182
     assert config["google_consent_mode"] is True
     assert config["gpc"] is True
     assert config["theme"] == {
@@ -94,6 +100,8 @@ def test_demo_config_validates():
         "name": "Google Analytics",
         "category": "analytics",
         "cookies": ["_ga", "_ga_*", "_gid"],
+        "hosts": ["www.googletagmanager.com", "*.google-analytics.com"],
+        "purpose": "Counts visits and shows which pages are read.",
     }
 
 
@@ -224,6 +232,28 @@ def test_language_without_defaults_is_accepted_when_complete():
         (("cookie_days",), 396, "cookie_days"),
         (("cookie_days",), "180", "cookie_days"),
         (("cookie_days",), True, "cookie_days"),
+        (("refusal_days",), 0, "refusal_days"),
+        (("refusal_days",), 396, "refusal_days"),
+        (("refusal_days",), "182", "refusal_days"),
+        (("refusal_days",), 1.5, "refusal_days"),
+        (HOST, "https://www.googletagmanager.com", HOST_FIELD),
+        (HOST, "www.googletagmanager.com/gtag/js", HOST_FIELD),
+        (HOST, "www.googletagmanager.com:443", HOST_FIELD),
+        (HOST, "WWW.GoogleTagManager.com", HOST_FIELD),
+        (HOST, "*google-analytics.com", HOST_FIELD),
+        (HOST, "www.*.google.com", HOST_FIELD),
+        (HOST, "*.com", HOST_FIELD),
+        (HOST, "localhost", HOST_FIELD),
+        (HOST, "", HOST_FIELD),
+        (("services", 0, "hosts"), "www.googletagmanager.com", "services[0].hosts"),
+        (("services", 0, "hosts"), FIFTY_ONE_HOSTS, "services[0].hosts"),
+        (("services", 0, "purpose"), "", "services[0].purpose"),
+        (("services", 0, "purpose"), "   ", "services[0].purpose"),
+        (("services", 0, "purpose"), "x" * 501, "services[0].purpose"),
+        (("services", 0, "purpose"), "Counts\x00visits", "services[0].purpose"),
+        (("services", 0, "purpose"), 7, "services[0].purpose"),
+        (("languages", "en", "gpc_honoured"), "", "languages.en.gpc_honoured"),
+        (("languages", "en", "gpc_honoured"), "x" * 201, "languages.en.gpc_honoured"),
         (("categories",), ["tracking"], "categories[0]"),
         (("categories",), ["analytics", "analytics"], "categories"),
         (("services", 0, "category"), "x", "services[0].category"),
@@ -274,6 +304,70 @@ def test_invalid_document_names_the_field(path, value, field):
 
     assert info.value.field == field
     assert str(info.value).startswith(f"{field}: ")
+
+
+def test_refusal_days_defaults_to_six_months_apart_from_cookie_days():
+    # Left out, a refusal is kept 182 days, whatever the cookie lifetime.
+    doc = _changed(("cookie_days",), 30)
+    del doc["refusal_days"]
+
+    config = site_config.validate_config(doc)
+
+    assert (config.cookie_days, config.refusal_days) == (30, 182)
+    assert site_config.validate_config(_changed(("refusal_days",), 7)).refusal_days == 7
+
+
+def test_a_host_pattern_explains_what_it_must_be():
+    doc = _changed(("services", 0, "hosts"), ["https://www.googletagmanager.com/"])
+
+    with pytest.raises(errors.ConfigError) as info:
+        site_config.validate_config(doc)
+
+    assert str(info.value) == (
+        "services[0].hosts[0]: must be a lower-case host name such as"
+        " www.googletagmanager.com, or *.google-analytics.com for every host under"
+        " a domain (no https://, port or path)"
+    )
+
+
+def test_hosts_and_purpose_are_optional_and_kept():
+    doc = _base()
+    del doc["services"][0]["hosts"], doc["services"][0]["purpose"]
+    doc["services"][1]["purpose"] = "  Measures our ads.  "
+
+    services = validated(doc)["services"]
+
+    assert (services[0]["hosts"], services[0]["purpose"]) == ([], None)
+    assert services[1]["purpose"] == "Measures our ads."
+    assert services[1]["hosts"] == ["www.googleadservices.com", "*.doubleclick.net"]
+
+
+def test_a_stored_config_from_before_the_new_settings_still_loads():
+    # Stored before refusal_days and the GPC text existed: read with defaults.
+    stored = site_config.validate_config(demo_site.demo_config()).model_dump()
+    del stored["refusal_days"]
+    for service in stored["services"]:
+        del service["hosts"], service["purpose"]
+    for texts in stored["languages"].values():
+        del texts["gpc_honoured"]
+
+    config = site_config.SiteConfig.model_validate(stored)
+
+    assert config.refusal_days == 182
+    assert config.services[0].hosts == [] and config.services[0].purpose is None
+    for lang in SHIPPED_LANGUAGES:
+        shipped = DEFAULT_TEXTS[lang]["gpc_honoured"]
+        assert config.languages[lang].gpc_honoured == shipped
+
+
+def test_the_gpc_text_can_be_changed_and_falls_back_to_english():
+    doc = _with_languages({"en": {"gpc_honoured": "We heard your browser."},
+                           "pt": PORTUGUESE})  # fmt: skip
+
+    config = site_config.validate_config(doc)
+
+    assert config.languages["en"].gpc_honoured == "We heard your browser."
+    assert config.languages["pt"].gpc_honoured == DEFAULT_TEXTS["en"]["gpc_honoured"]
 
 
 def test_a_cookie_domain_must_cover_every_origin():

@@ -6,14 +6,24 @@ from .fields import Json
 from .texts import DEFAULT_TEXTS
 from .vocabulary import OPTIONAL
 
-# What the demo storefront's page loads: name, category, cookie names.
+# What the demo storefront's page loads: name, category, cookie names, the
+# hosts its tags call, and what it is for.
 DEMO_SERVICES = (
-    ("Google Analytics", "analytics", ("_ga", "_ga_*", "_gid")),
-    ("Google Ads", "advertising", ("_gcl_*", "IDE")),
-    ("Meta Pixel", "advertising", ("_fbp", "fr")),
-    ("YouTube", "advertising", ("VISITOR_INFO1_LIVE", "YSC")),
-    ("Shop settings", "preferences", ("shop_lang", "shop_currency")),
-)
+    ("Google Analytics", "analytics", ("_ga", "_ga_*", "_gid"),
+     ("www.googletagmanager.com", "*.google-analytics.com"),
+     "Counts visits and shows which pages are read."),
+    ("Google Ads", "advertising", ("_gcl_*", "IDE"),
+     ("www.googleadservices.com", "*.doubleclick.net"),
+     "Measures which ads bring visitors to the shop."),
+    ("Meta Pixel", "advertising", ("_fbp", "fr"),
+     ("connect.facebook.net", "www.facebook.com"),
+     "Shows our ads on Facebook and Instagram and measures them."),
+    ("YouTube", "advertising", ("VISITOR_INFO1_LIVE", "YSC"),
+     ("www.youtube-nocookie.com", "*.youtube.com", "*.ytimg.com"),
+     "Plays the product videos."),
+    ("Shop settings", "preferences", ("shop_lang", "shop_currency"), (),
+     "Remembers your language and currency."),
+)  # fmt: skip
 
 
 def demo_config() -> dict[str, Json]:
@@ -25,12 +35,19 @@ def demo_config() -> dict[str, Json]:
         "languages": {lang: {} for lang in DEFAULT_TEXTS},
         "categories": [*OPTIONAL],
         "services": [
-            {"name": name, "category": category, "cookies": list(cookies)}
-            for name, category, cookies in DEMO_SERVICES
+            {
+                "name": name,
+                "category": category,
+                "cookies": list(cookies),
+                "hosts": list(hosts),
+                "purpose": purpose,
+            }
+            for name, category, cookies, hosts, purpose in DEMO_SERVICES
         ],
         "policy_url": "https://shop.example/privacy",
         "origins": ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
         "cookie_days": 180,
+        "refusal_days": 182,
         "google_consent_mode": True,
         "gpc": True,
         "theme": {"position": "bottom", "accent": "#1a56db"},

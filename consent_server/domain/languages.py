@@ -71,6 +71,10 @@ class Texts(Document):
     allow_and_play: Short
     saving: Short
     retrying: Short
+    gpc_honoured: Short = Field(
+        description="shown with the preferences when the browser's Global Privacy"
+        " Control signal is honoured"
+    )
     categories: dict[CategoryKey, CategoryTexts] = Field(
         description="the strictly necessary categories and those the site shows"
     )
@@ -95,6 +99,7 @@ class LanguageTexts(Document):
     allow_and_play: Short = filled_in()
     saving: Short = filled_in()
     retrying: Short = filled_in()
+    gpc_honoured: Short = filled_in()
     categories: dict[CategoryKey, CategoryLabel] = Field(default_factory=dict)
 
 
@@ -103,6 +108,28 @@ TEXT_KEYS = tuple(k for k in Texts.model_fields if k != "categories")
 # defaults for; the rest are filled in from the shipped English.
 REQUIRED_TEXTS = ("title", "description", "accept_all", "reject_all", "customize",
                   "save")  # fmt: skip
+# Texts added after configs were first stored: a stored config that lacks one
+# gets the shipped text of its language when it is read.
+ADDED_TEXTS = ("gpc_honoured",)
+
+
+def _shipped(lang: str) -> dict[str, object]:
+    return (
+        DEFAULT_TEXTS.get(lang)
+        or DEFAULT_TEXTS.get(lang.split("-")[0])
+        or DEFAULT_TEXTS["en"]
+    )
+
+
+def fill_new_texts(languages: dict[Any, Any]) -> dict[Any, Any]:
+    """Stored languages with the texts added since they were stored filled in."""
+    result = {}
+    for lang, texts in languages.items():
+        if isinstance(lang, str) and isinstance(texts, dict):
+            missing = [key for key in ADDED_TEXTS if key not in texts]
+            texts = {**texts, **{key: _shipped(lang)[key] for key in missing}}
+        result[lang] = texts
+    return result
 
 
 def fill_languages(

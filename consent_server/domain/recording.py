@@ -132,7 +132,7 @@ def record(
         claim,
     )
     recorded_at: dt.datetime = row["recorded_at"]
-    expires_at = recorded_at + dt.timedelta(days=config.cookie_days)
+    expires_at = recorded_at + dt.timedelta(days=lifetime_days(config, choice.choices))
     token = sign_token(
         keys,
         consent_id=row["consent_id"],
@@ -143,6 +143,14 @@ def record(
         event_id=row["event_id"],
     )
     return Receipt(row["consent_id"], row["event_id"], token, recorded_at, expires_at)
+
+
+def lifetime_days(config: PublishedConfig, choices: dict[str, bool]) -> int:
+    """How long a choice is kept: a refusal of every optional category the site
+    shows for ``refusal_days``, anything else for ``cookie_days``."""
+    if any(choices.get(category) for category in config.categories):
+        return config.cookie_days
+    return config.refusal_days
 
 
 def _current(

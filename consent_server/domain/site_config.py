@@ -10,15 +10,27 @@ checks a document with the model, then applies the rules that span fields.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
-from .fields import Address, Document, Name, config_error, says
-from .languages import LanguageCode, LanguageTexts, Texts, fill_languages
+from .fields import Address, Document, Label, Name, config_error, says
+from .languages import (
+    LanguageCode,
+    LanguageTexts,
+    Texts,
+    fill_languages,
+    fill_new_texts,
+)
 from .origins import OriginPattern
 from .theme import Theme, check_contrast
 from .vocabulary import (
@@ -58,6 +70,24 @@ Days = Annotated[
     int,
     Field(ge=1, le=MAX_DAYS),
     says(f"must be a whole number from 1 to {MAX_DAYS}"),
+]
+# How long a refusal is kept before the banner asks again: six months, so a
+# visitor who said no is not asked on every visit, nor never again.
+DEFAULT_REFUSAL_DAYS = 182
+# A host a service's tags call: "www.googletagmanager.com", or every host under
+# a domain: "*.google-analytics.com". Only the host: no scheme, port or path.
+HostPattern = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+        r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+        max_length=253,
+    ),
+    says(
+        "must be a lower-case host name such as www.googletagmanager.com, or"
+        " *.google-analytics.com for every host under a domain (no https://,"
+        " port or path)"
+    ),
 ]
 
 
@@ -105,6 +135,16 @@ class Service(Document):
     name: Name
     category: Annotated[Category, says("must be one of the five categories")]
     cookies: list[CookieName] = Field(default_factory=list, max_length=50)
+    hosts: list[HostPattern] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the hosts the service's tags call (* matches any subdomain)",
+    )
+    purpose: Label | None = Field(
+        default=None,
+        description="what the service is for, in one sentence, for the cookie"
+        " declaration",
+    )
 
 
 class SiteConfig(Document):
@@ -117,7 +157,12 @@ class SiteConfig(Document):
     services: Annotated[list[Service], Field(max_length=100)]
     policy_url: PolicyUrl
     origins: Origins = Field(description="who may record consent for the site")
-    cookie_days: Days
+    cookie_days: Days = Field(description="how long a choice is kept")
+    # Configs stored before the setting existed take the default too.
+    refusal_days: Days = Field(
+        default=DEFAULT_REFUSAL_DAYS,
+        description="how long a choice that allows nothing optional is kept",
+    )
     cookie_domain: CookieDomain | None = Field(
         default=None,
         description="share the consent cookie with every host under this domain",
@@ -125,6 +170,14 @@ class SiteConfig(Document):
     google_consent_mode: bool
     gpc: bool = Field(description="honour Global Privacy Control")
     theme: Theme
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_added_since(cls, data: Any) -> Any:
+        # A config stored before a text existed gets the shipped one.
+        if isinstance(data, dict) and isinstance(data.get("languages"), dict):
+            return {**data, "languages": fill_new_texts(data["languages"])}
+        return data
 
 
 class PublishedConfig(SiteConfig):
@@ -151,6 +204,7 @@ class SiteConfigDocument(Document):
     policy_url: PolicyUrl
     origins: Origins
     cookie_days: Days = DEFAULT_COOKIE_DAYS
+    refusal_days: Days = DEFAULT_REFUSAL_DAYS
     cookie_domain: CookieDomain | None = None
     google_consent_mode: bool = False
     gpc: bool = True

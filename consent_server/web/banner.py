@@ -77,6 +77,9 @@ def build_script(
     data = config.model_dump(mode="json")
     browser = {k: data[k] for k in BROWSER_KEYS}
     browser["languages"] = {k: data["languages"][k] for k in languages}
+    for texts in browser["languages"].values():
+        # Not shown by the script yet.
+        texts.pop("gpc_honoured")
     browser["language_codes"] = list(data["languages"])
     # Service names are for people on the config page; the script needs only
     # which cookies belong to which category.

@@ -22,6 +22,10 @@ TEXTS: dict[str, object] = {
     "allow_and_play": "Zulassen und abspielen",
     "saving": "Wird gespeichert …",
     "retrying": "Noch nicht gespeichert. Neuer Versuch …",
+    "gpc_honoured": (
+        "Ihr Browser sendet das Signal „Global Privacy "
+        "Control“. Wir respektieren es: Werbung bleibt aus."
+    ),
     "categories": {
         "authentication": {
             "label": "Anmeldung und Warenkorb",

@@ -24,6 +24,10 @@ TEXTS: dict[str, object] = {
     "allow_and_play": "Allow and play",
     "saving": "Saving…",
     "retrying": "Not saved yet. Trying again…",
+    "gpc_honoured": (
+        "Your browser’s Global Privacy Control "
+        "signal was honoured: advertising stays off."
+    ),
     "categories": {
         "authentication": {
             "label": "Sign-in and cart",

@@ -22,6 +22,10 @@ TEXTS: dict[str, object] = {
     "allow_and_play": "Permitir y reproducir",
     "saving": "Guardando…",
     "retrying": "Aún no se ha guardado. Reintentando…",
+    "gpc_honoured": (
+        "Su navegador envía la señal Global Privacy "
+        "Control y la respetamos: la publicidad sigue desactivada."
+    ),
     "categories": {
         "authentication": {
             "label": "Sesión y carrito",

@@ -24,6 +24,10 @@ TEXTS: dict[str, object] = {
     "allow_and_play": "Autoriser et lire",
     "saving": "Enregistrement…",
     "retrying": "Pas encore enregistré. Nouvel essai…",
+    "gpc_honoured": (
+        "Votre navigateur envoie le signal Global Privacy Control : nous le "
+        "respectons, la publicité reste désactivée."
+    ),
     "categories": {
         "authentication": {
             "label": "Connexion et panier",

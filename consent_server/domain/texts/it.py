@@ -22,6 +22,10 @@ TEXTS: dict[str, object] = {
     "allow_and_play": "Consenti e riproduci",
     "saving": "Salvataggio…",
     "retrying": "Scelta non ancora salvata. Nuovo tentativo…",
+    "gpc_honoured": (
+        "Il suo browser invia il segnale Global Privacy "
+        "Control e lo rispettiamo: la pubblicità resta disattivata."
+    ),
     "categories": {
         "authentication": {
             "label": "Accesso e carrello",

@@ -1,9 +1,10 @@
 """The config page at ``/admin/``: accounts, and the sites' editing.
 
-One blueprint holds the others (``login``, ``users``, ``tokens``, ``sites``)
-so that what every page needs is said once, here: the CSRF check before any view runs, a
-strict Content-Security-Policy (our own stylesheet and scripts only, no
-inline code), no caching, and HTML error pages that say what went wrong.
+One blueprint holds the others (``login``, ``users``, ``tokens``, ``sites``,
+``embed``) so that what every page needs is said once, here: the CSRF check
+before any view runs, a strict Content-Security-Policy (our own stylesheet
+and scripts only, no inline code), no caching, and HTML error pages that say
+what went wrong.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import login, session, sites, tokens, users
+from . import embed, login, session, sites, tokens, users
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,7 +80,7 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens, sites):
+for _child in (login, users, tokens, sites, embed):
     bp.register_blueprint(_child.bp)
 
 

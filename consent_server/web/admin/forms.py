@@ -185,8 +185,16 @@ class SettingsForm(SectionForm):
         ),
     )
     cookie_days = StringField(
-        "Days a consent is kept",
+        "Days a choice is kept",
         description="Before the banner asks again: 1 to 395 days.",
+    )
+    refusal_days = StringField(
+        "Days a refusal is kept",
+        description=(
+            "For a visitor who allowed nothing optional, before the banner asks"
+            " again: 1 to 395 days. Asking again soon after a refusal is what"
+            " regulators call nagging; six months (182 days) is usual."
+        ),
     )
     google_consent_mode = BooleanField(
         "Send the choices to Google tags (Google Consent Mode v2)"
@@ -228,6 +236,17 @@ class ServiceForm(SectionForm):
     cookies = TextAreaField(
         "Cookie names",
         description="One a line; * matches any characters, as in _ga_*.",
+    )
+    hosts = TextAreaField(
+        "Hosts its tags call",
+        description=(
+            "One a line, such as www.googletagmanager.com; *.google-analytics.com"
+            " matches every subdomain."
+        ),
+    )
+    purpose = StringField(
+        "What it is for",
+        description="One sentence for the cookie table of the privacy policy.",
     )
 
 

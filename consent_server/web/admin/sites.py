@@ -195,6 +195,7 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
         origins="\n".join(doc["origins"]),
         cookie_domain=doc.get("cookie_domain") or "",
         cookie_days=str(doc["cookie_days"]),
+        refusal_days=str(doc["refusal_days"]),
         google_consent_mode=doc["google_consent_mode"],
         gpc=doc["gpc"],
     )
@@ -212,6 +213,8 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
             name=s["name"],
             category=s["category"],
             cookies="\n".join(s.get("cookies", [])),
+            hosts="\n".join(s.get("hosts", [])),
+            purpose=s.get("purpose") or "",
         )
         for i, s in enumerate(doc["services"])
     ]
@@ -356,6 +359,7 @@ def _settings_field(parts: list[str]) -> tuple[str | None, str]:
         "origins",
         "cookie_domain",
         "cookie_days",
+        "refusal_days",
         "google_consent_mode",
         "gpc",
     ):
@@ -390,6 +394,7 @@ def settings(site: str) -> ResponseReturnValue:
         ],
         "cookie_domain": domain or None,
         "cookie_days": _number(form.cookie_days.data),
+        "refusal_days": _number(form.refusal_days.data),
         "google_consent_mode": bool(form.google_consent_mode.data),
         "gpc": bool(form.gpc.data),
     }
@@ -441,13 +446,18 @@ def categories(site: str) -> ResponseReturnValue:
     return _back(site, "#categories")
 
 
+def _lines(text: str | None) -> list[str]:
+    # One a line; commas and spaces part entries too, as neither can be in one.
+    return [c for c in re.split(r"[\s,]+", text or "") if c]
+
+
 def _service(form: ServiceForm) -> dict[str, Any]:
     return {
         "name": (form.name.data or "").strip(),
         "category": form.category.data,
-        "cookies": [
-            c.strip() for c in re.split(r"[\s,]+", form.cookies.data or "") if c.strip()
-        ],
+        "cookies": _lines(form.cookies.data),
+        "hosts": _lines(form.hosts.data),
+        "purpose": (form.purpose.data or "").strip() or None,
     }
 
 
@@ -457,6 +467,8 @@ def _service_field(index: int) -> Placer:
             name = parts[2]
             if name == "cookies" and len(parts) > 3 and parts[3].isdigit():
                 return "cookies", f"Cookie {int(parts[3]) + 1}: "
+            if name == "hosts" and len(parts) > 3 and parts[3].isdigit():
+                return "hosts", f"Host {int(parts[3]) + 1}: "
             return name, ""
         return None, ""
 
