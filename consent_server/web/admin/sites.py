@@ -218,6 +218,9 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
         )
         for i, s in enumerate(doc["services"])
     ]
+    for form in services:
+        for f in form:
+            f.description = ""  # said once, at the form that adds a service
     missing = [c for c in SHIPPED_LANGUAGES if c.value not in doc["languages"]]
     language = LanguageForm(formdata=None, prefix="language", based_on=base)
     language.language.choices = missing
