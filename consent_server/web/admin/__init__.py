@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import embed, login, session, sites, tokens, users
+from . import embed, login, session, site_history, site_texts, sites, tokens, users
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -80,7 +80,7 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens, sites, embed):
+for _child in (login, users, tokens, sites, site_texts, site_history, embed):
     bp.register_blueprint(_child.bp)
 
 

@@ -1,27 +1,21 @@
-"""Editors shape a site's banner: sections that save to a draft, publish, history.
-
-Each section is a small form that changes one part of the site's working
-document (:func:`drafts.working_document`) and saves the whole of it as the
-draft, which must pass the site config's own rules: a message from them is
-put at the field it names, with status 400, and nothing is saved.
+"""Editors shape a site's banner: the sites list, a new site, and the sections
+of a site's page (categories, services, languages, settings, look), each
+saving to the site's draft (:mod:`.site_edit`). Texts are edited on their own
+page (:mod:`.site_texts`); publishing and the history are :mod:`.site_history`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from wtforms import Field
 
 from ...domain import diff
-from ...domain.errors import ConfigError, UnknownSite
-from ...domain.languages import TEXT_KEYS
-from ...domain.texts import DEFAULT_TEXTS
+from ...domain.errors import ConfigError
 from ...domain.theme import contrast
-from ...domain.vocabulary import NECESSARY, OPTIONAL
+from ...domain.vocabulary import OPTIONAL
 from ...store import drafts, sites
 from ...store.engine import get_db
 from .forms import (
@@ -31,150 +25,35 @@ from .forms import (
     LanguageForm,
     NewSiteForm,
     PublishForm,
-    SectionForm,
     ServiceForm,
     SettingsForm,
     ThemeForm,
-    texts_form,
 )
-from .session import Account, me, require
+from .session import require
+from .site_edit import (
+    Placer,
+    account,
+    back,
+    place,
+    save,
+    shipped,
+    text_fields,
+    working,
+)
 
 bp = Blueprint("sites", __name__, url_prefix="/sites")
-
-# Texts that are long enough to want a box of several lines.
-LONG_TEXTS = {"description"}
-# How a rule's message names another field, in the page's words.
-FIELD_WORDS = {
-    "theme.background": "the background colour",
-    "theme.accent": "the button colour",
-    "theme.text": "the text colour",
-}
-# Where a message about a field of the document is shown: which field of the
-# section's form (None: the form's first field).
-Placer = Callable[[list[str]], tuple[str | None, str]]
-
-
-def _account() -> Account:
-    account = me()
-    assert account is not None  # the views are @require-d
-    return account
-
-
-def _sentence(message: str) -> str:
-    for name, words in FIELD_WORDS.items():
-        message = message.replace(name, words)
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith(".") else message + "."
-
-
-def _parts(path: str) -> list[str]:
-    # "services[0].cookies[1]" and "services.0.cookies.1" alike.
-    return re.findall(r"[^.\[\]]+", path)
-
-
-def _place(form: SectionForm, exc: ConfigError, placer: Placer) -> None:
-    name, prefix = placer(_parts(exc.field))
-    fields = [f for f in form if f.type not in ("HiddenField", "CSRFTokenField")]
-    target: Field = getattr(form, name) if name else fields[0]
-    target.errors = [*target.errors, prefix + _sentence(exc.message)]
-
-
-def _working(site: str) -> dict[str, Any]:
-    try:
-        return drafts.working_document(get_db(), site)
-    except UnknownSite:
-        abort(404, f"There is no site {site!r}.")
-
-
-def _based_on(form: SectionForm) -> int | None:
-    value = (form.based_on.data or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _save(
-    site: str,
-    form: SectionForm,
-    doc: dict[str, Any],
-    section: str,
-    placer: Placer,
-) -> bool:
-    """Save ``doc`` as the draft; False (with the message at its field) if the
-    site's rules refuse it."""
-    try:
-        drafts.save_draft(
-            get_db(),
-            site,
-            doc,
-            _account().actor,
-            based_on=_based_on(form),
-            section=section,
-        )
-    except ConfigError as exc:
-        _place(form, exc, placer)
-        return False
-    flash(f"Saved to the draft: {section}. Publish it when you are ready.")
-    return True
-
-
-# -- what the pages show --------------------------------------------------------
-
-
-def _base_texts(lang: str) -> dict[str, Any]:
-    found = DEFAULT_TEXTS.get(lang) or DEFAULT_TEXTS.get(lang.split("-")[0])
-    return found or DEFAULT_TEXTS["en"]
-
-
-def _shipped(lang: str, key: str, part: str = "") -> str | None:
-    base = DEFAULT_TEXTS.get(lang) or DEFAULT_TEXTS.get(lang.split("-")[0])
-    if base is None:
-        return None
-    if part:
-        entry = base.get("categories", {}).get(key, {})  # type: ignore[attr-defined]
-        return entry.get(part)  # type: ignore[no-any-return]
-    value = base.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _text_fields(lang: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every text of one language: its field name, label, value, shipped text."""
-    texts = doc["languages"][lang]
-    rows = []
-    for key in TEXT_KEYS:
-        rows.append(
-            {
-                "name": key,
-                "label": diff.TEXT_NAMES.get(key, key).capitalize(),
-                "value": texts.get(key, ""),
-                "shipped": _shipped(lang, key),
-                "long": key in LONG_TEXTS,
-                "path": (key,),
-            }
-        )
-    for cat in (*NECESSARY, *doc["categories"]):
-        for part in ("label", "description"):
-            rows.append(
-                {
-                    "name": f"categories_{cat}_{part}",
-                    "label": f"{cat.capitalize()}: {part}",
-                    "value": texts.get("categories", {}).get(cat, {}).get(part, ""),
-                    "shipped": _shipped(lang, cat, part),
-                    "long": part == "description",
-                    "path": ("categories", cat, part),
-                }
-            )
-    return rows
 
 
 def _language_summary(doc: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for lang in doc["languages"]:
-        rows = _text_fields(lang, doc)
+        rows = text_fields(lang, doc)
         default = [r for r in rows if r["value"] == r["shipped"]]
         out.append(
             {
                 "code": lang,
                 "name": diff.language_name(lang),
-                "shipped": _shipped(lang, "title") is not None,
+                "shipped": shipped(lang, "title") is not None,
                 "total": len(rows),
                 "default": len(default),
                 "own": len(rows) - len(default),
@@ -241,7 +120,7 @@ def _language_choices(doc: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnValue:
     conn = get_db()
-    doc = _working(site)
+    doc = working(site)
     draft = drafts.get_draft(conn, site)
     newest = drafts.published_revision(conn, site)
     published = None if newest is None else sites.current_config(conn, site)
@@ -260,7 +139,7 @@ def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnV
     theme = doc["theme"]
     return render_template(
         "admin/site.html",
-        account=_account(),
+        account=account(),
         site=site,
         doc=doc,
         draft=draft,
@@ -280,10 +159,6 @@ def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnV
     ), status
 
 
-def _back(site: str, anchor: str = "") -> ResponseReturnValue:
-    return redirect(url_for("admin.sites.site_page", site=site) + anchor)
-
-
 # -- the list and a new site ----------------------------------------------------
 
 
@@ -292,7 +167,7 @@ def _list_page(
 ) -> ResponseReturnValue:
     return render_template(
         "admin/site_list.html",
-        account=_account(),
+        account=account(),
         sites=drafts.list_sites(get_db()),
         form=form or NewSiteForm(formdata=None),
     ), status
@@ -329,9 +204,9 @@ def create() -> ResponseReturnValue:
         "origins": [(form.origin.data or "").strip()],
     }
     try:
-        drafts.create_site(get_db(), doc, _account().actor)
+        drafts.create_site(get_db(), doc, account().actor)
     except ConfigError as exc:
-        _place(form, exc, _new_site_field)
+        place(form, exc, _new_site_field)
         return _list_page(form, 400)
     except drafts.SiteExists:
         form.site.errors = [f"There is already a site {site!r}: choose another id."]
@@ -340,7 +215,7 @@ def create() -> ResponseReturnValue:
         f"Site {site} is made, as a draft: visitors see nothing of it until you"
         " publish it."
     )
-    return _back(site)
+    return back(site)
 
 
 # -- a site's page and its sections ---------------------------------------------
@@ -381,7 +256,7 @@ def _number(text: str | None) -> int | str:
 @require("edit_sites")
 def settings(site: str) -> ResponseReturnValue:
     """Addresses, lifetimes and switches."""
-    doc = _working(site)
+    doc = working(site)
     form = SettingsForm(prefix="settings")
     form.default_language.choices = _language_choices(doc)
     form.validate()
@@ -401,9 +276,9 @@ def settings(site: str) -> ResponseReturnValue:
         "google_consent_mode": bool(form.google_consent_mode.data),
         "gpc": bool(form.gpc.data),
     }
-    if not _save(site, form, changed, "settings", _settings_field):
+    if not save(site, form, changed, "settings", _settings_field):
         return _site_page(site, 400, settings=form)
-    return _back(site, "#settings")
+    return back(site, "#settings")
 
 
 def _theme_field(parts: list[str]) -> tuple[str | None, str]:
@@ -416,7 +291,7 @@ def _theme_field(parts: list[str]) -> tuple[str | None, str]:
 @require("edit_sites")
 def theme(site: str) -> ResponseReturnValue:
     """Position and colours; the colours must keep WCAG AA contrast."""
-    doc = _working(site)
+    doc = working(site)
     form = ThemeForm(prefix="theme")
     form.validate()
     changed = {
@@ -430,23 +305,23 @@ def theme(site: str) -> ResponseReturnValue:
             "floating": bool(form.floating.data),
         },
     }
-    if not _save(site, form, changed, "theme", _theme_field):
+    if not save(site, form, changed, "theme", _theme_field):
         return _site_page(site, 400, theme=form)
-    return _back(site, "#theme")
+    return back(site, "#theme")
 
 
 @bp.post("/<site>/categories")
 @require("edit_sites")
 def categories(site: str) -> ResponseReturnValue:
     """Which optional categories the banner offers."""
-    doc = _working(site)
+    doc = working(site)
     form = CategoriesForm(prefix="categories")
     form.validate()
     shown = [c for c in OPTIONAL if getattr(form, c).data]
     changed = {**doc, "categories": shown}
-    if not _save(site, form, changed, "categories", lambda p: (None, "")):
+    if not save(site, form, changed, "categories", lambda p: (None, "")):
         return _site_page(site, 400, categories=form)
-    return _back(site, "#categories")
+    return back(site, "#categories")
 
 
 def _lines(text: str | None) -> list[str]:
@@ -483,13 +358,13 @@ def _services_page(
 ) -> ResponseReturnValue:
     if index is None:
         return _site_page(site, 400, new_service=form)
-    page_forms = _forms(site, _working(site), None)["services"]
+    page_forms = _forms(site, working(site), None)["services"]
     page_forms[index] = form
     return _site_page(site, 400, services=page_forms)
 
 
 def _save_service(site: str, index: int | None) -> ResponseReturnValue:
-    doc = _working(site)
+    doc = working(site)
     if index is not None and not 0 <= index < len(doc["services"]):
         abort(404, f"Site {site} has no service number {index + 1}.")
     prefix = "service-new" if index is None else f"service-{index}"
@@ -508,9 +383,9 @@ def _save_service(site: str, index: int | None) -> ResponseReturnValue:
         services[index] = service
     changed = {**doc, "services": services}
     section = f"service {service['name'] or '(no name)'}"
-    if not _save(site, form, changed, section, _service_field(where)):
+    if not save(site, form, changed, section, _service_field(where)):
         return _services_page(site, form, index)
-    return _back(site, "#services")
+    return back(site, "#services")
 
 
 @bp.post("/<site>/services/")
@@ -531,7 +406,7 @@ def edit_service(site: str, index: int) -> ResponseReturnValue:
 @require("edit_sites")
 def remove_service(site: str, index: int) -> ResponseReturnValue:
     """Take one service out."""
-    doc = _working(site)
+    doc = working(site)
     if not 0 <= index < len(doc["services"]):
         abort(404, f"Site {site} has no service number {index + 1}.")
     services = list(doc["services"])
@@ -540,18 +415,18 @@ def remove_service(site: str, index: int) -> ResponseReturnValue:
         get_db(),
         site,
         {**doc, "services": services},
-        _account().actor,
+        account().actor,
         section=f"service {gone['name']} removed",
     )
     flash(f"Service {gone['name']} is removed from the draft.")
-    return _back(site, "#services")
+    return back(site, "#services")
 
 
 @bp.post("/<site>/languages/")
 @require("edit_sites")
 def add_language(site: str) -> ResponseReturnValue:
     """Add a language we ship texts for; its texts start as the shipped ones."""
-    doc = _working(site)
+    doc = working(site)
     form = LanguageForm(prefix="language")
     form.language.choices = [
         c for c in SHIPPED_LANGUAGES if c.value not in doc["languages"]
@@ -561,236 +436,8 @@ def add_language(site: str) -> ResponseReturnValue:
         return _site_page(site, 400, language=form)
     lang = form.language.data
     changed = {**doc, "languages": {**doc["languages"], lang: {}}}
-    if not _save(
+    if not save(
         site, form, changed, f"{diff.language_name(lang)} added", lambda p: (None, "")
     ):
         return _site_page(site, 400, language=form)
-    return redirect(url_for("admin.sites.texts", site=site, lang=lang))
-
-
-# -- texts of one language ------------------------------------------------------
-
-
-def _texts_page(
-    site: str,
-    lang: str,
-    doc: dict[str, Any],
-    form: SectionForm | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
-    rows = _text_fields(lang, doc)
-    form_class = texts_form([(r["name"], r["label"], r["long"]) for r in rows])
-    if form is None:
-        conn = get_db()
-        draft = drafts.get_draft(conn, site)
-        based_on = (
-            draft.base_revision if draft else drafts.published_revision(conn, site)
-        )
-        form = form_class(
-            formdata=None,
-            based_on="" if based_on is None else str(based_on),
-            **{r["name"]: r["value"] for r in rows},
-        )
-    return render_template(
-        "admin/site_texts.html",
-        account=_account(),
-        site=site,
-        lang=lang,
-        language=diff.language_name(lang),
-        shipped=_shipped(lang, "title") is not None,
-        rows=rows,
-        form=form,
-    ), status
-
-
-def _language_of(site: str, lang: str) -> dict[str, Any]:
-    doc = _working(site)
-    if lang not in doc["languages"]:
-        abort(404, f"Site {site} has no texts in {diff.language_name(lang)} ({lang}).")
-    return doc
-
-
-@bp.get("/<site>/texts/<lang>")
-@require("edit_sites")
-def texts(site: str, lang: str) -> ResponseReturnValue:
-    """Every banner text of one language, each marked when it is still the
-    shipped one."""
-    return _texts_page(site, lang, _language_of(site, lang))
-
-
-@bp.post("/<site>/texts/<lang>")
-@require("edit_sites")
-def save_texts(site: str, lang: str) -> ResponseReturnValue:
-    """Save one language's texts; an empty one falls back to the shipped text."""
-    doc = _language_of(site, lang)
-    rows = _text_fields(lang, doc)
-    form = texts_form([(r["name"], r["label"], r["long"]) for r in rows])()
-    form.validate()
-    given: dict[str, Any] = {}
-    for row in rows:
-        value = (getattr(form, row["name"]).data or "").strip()
-        if not value:
-            continue  # left empty: the shipped text, where there is one
-        if len(row["path"]) == 1:
-            given[row["name"]] = value
-        else:
-            _, cat, part = row["path"]
-            given.setdefault("categories", {}).setdefault(cat, {})[part] = value
-    changed = {**doc, "languages": {**doc["languages"], lang: given}}
-
-    def place(parts: list[str]) -> tuple[str | None, str]:
-        rest = parts[2:] if parts[:2] == ["languages", lang] else []
-        if len(rest) == 1 and rest[0] in TEXT_KEYS:
-            return rest[0], ""
-        if len(rest) == 3 and rest[0] == "categories":
-            return f"categories_{rest[1]}_{rest[2]}", ""
-        return None, ""
-
-    name = diff.language_name(lang)
-    if not _save(site, form, changed, f"{name} texts", place):
-        return _texts_page(site, lang, doc, form, 400)
-    return redirect(url_for("admin.sites.texts", site=site, lang=lang))
-
-
-# -- publish, discard, history --------------------------------------------------
-
-
-def _document(config: Any) -> dict[str, Any]:
-    return config.model_dump(mode="json", exclude=set(drafts.SERVER_KEYS))  # type: ignore[no-any-return]
-
-
-@bp.post("/<site>/publish")
-@require("edit_sites")
-def publish(site: str) -> ResponseReturnValue:
-    """Publish the draft as the site's next revision; warn first if another
-    revision was published since the draft was started."""
-    _working(site)
-    form = PublishForm(prefix="publish")
-    form.validate()
-    confirmed = (form.confirmed.data or "").strip()
-    conn = get_db()
-    try:
-        published = drafts.publish_draft(
-            conn,
-            site,
-            _account().actor,
-            ask_again=bool(form.ask_again.data),
-            confirmed=int(confirmed) if confirmed.isdigit() else None,
-        )
-    except drafts.NoDraft:
-        flash("There is no draft to publish: nothing changed.")
-        return _back(site)
-    except drafts.StaleDraft as exc:
-        return _stale_page(site, exc, bool(form.ask_again.data))
-    message = f"Published revision {published.revision}."
-    if form.ask_again.data:
-        message += " Every visitor is asked again."
-    flash(message)
-    return _back(site)
-
-
-def _stale_page(
-    site: str, exc: drafts.StaleDraft, ask_again: bool
-) -> ResponseReturnValue:
-    conn = get_db()
-    history = sites.revisions(conn, site)
-    since = [r for r in history if exc.base is None or r.revision > exc.base]
-    base_doc = None
-    if exc.base is not None:
-        base_doc = _document(sites.current_config(conn, site, exc.base))
-    current = sites.current_config(conn, site)
-    base_consent = next(
-        (r.consent_revision for r in history if r.revision == exc.base), 0
-    )
-    meanwhile = diff.describe(
-        base_doc,
-        _document(current),
-        consent_bumped=current.consent_revision > base_consent > 0,
-    )
-    draft = drafts.get_draft(conn, site)
-    assert draft is not None
-    form = PublishForm(
-        formdata=None, prefix="publish", confirmed=str(exc.current), ask_again=ask_again
-    )
-    return render_template(
-        "admin/site_publish.html",
-        account=_account(),
-        site=site,
-        base=exc.base,
-        current=exc.current,
-        since=since,
-        meanwhile=meanwhile,
-        yours=diff.describe(_document(current), draft.document),
-        form=form,
-        action=ActionForm(formdata=None),
-    ), 409
-
-
-@bp.post("/<site>/discard")
-@require("edit_sites")
-def discard(site: str) -> ResponseReturnValue:
-    """Throw the draft away: the site is back to what is published."""
-    _working(site)
-    try:
-        drafts.discard_draft(get_db(), site, _account().actor)
-    except drafts.NoDraft:
-        flash("There is no draft to discard: nothing changed.")
-        return _back(site)
-    if drafts.site_exists(get_db(), site):
-        flash("The draft is discarded: the site is as published.")
-        return _back(site)
-    flash(
-        f"The draft of {site} is discarded; it was never published, so the site"
-        " is gone."
-    )
-    return redirect(url_for("admin.sites.index"))
-
-
-@bp.get("/<site>/history")
-@require("edit_sites")
-def history(site: str) -> ResponseReturnValue:
-    """Every revision, who published it and when, and what it changed."""
-    _working(site)
-    revisions = sites.revisions(get_db(), site)
-    entries = []
-    for i, rev in enumerate(revisions):
-        before = revisions[i + 1] if i + 1 < len(revisions) else None
-        entries.append(
-            {
-                "rev": rev,
-                "changes": diff.describe(
-                    None if before is None else _strip(before.document),
-                    _strip(rev.document),
-                    consent_bumped=before is not None
-                    and rev.consent_revision > before.consent_revision,
-                ),
-            }
-        )
-    return render_template(
-        "admin/site_history.html",
-        account=_account(),
-        site=site,
-        entries=entries,
-        has_draft=drafts.get_draft(get_db(), site) is not None,
-        action=ActionForm(formdata=None),
-    )
-
-
-def _strip(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k not in drafts.SERVER_KEYS}
-
-
-@bp.post("/<site>/history/<int:revision>/restore")
-@require("edit_sites")
-def restore(site: str, revision: int) -> ResponseReturnValue:
-    """Make an earlier revision the draft, to publish again as it was."""
-    _working(site)
-    try:
-        drafts.restore_revision(get_db(), site, revision, _account().actor)
-    except UnknownSite:
-        abort(404, f"Site {site} has no revision {revision}.")
-    flash(
-        f"Revision {revision} is now the draft. Check it and publish it to make"
-        " it what visitors see."
-    )
-    return _back(site)
+    return redirect(url_for("admin.site_texts.texts", site=site, lang=lang))
