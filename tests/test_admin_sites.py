@@ -702,3 +702,28 @@ def test_imported_revisions_say_who_imported_them(app, editor, runner, tmp_path)
     assert f"sites import (by {shown(getpass.getuser())})" in history
     assert "sites import (by Ops &lt;team&gt;)" in history
     assert "consent-server init" in history
+
+
+def test_the_working_document_is_the_draft_or_else_the_published_one(app, editor):
+    with app.app_context():
+        conn = get_db()
+        current = store_sites.current_config(conn, "demo")
+        document = drafts.working_document(conn, "demo")
+        assert "revision" not in document and "consent_revision" not in document
+        assert document == current.model_dump(
+            mode="json", exclude={"revision", "consent_revision"}
+        )
+    save_german_title(editor, app, "Entwurf")
+    with app.app_context():
+        assert (
+            drafts.working_document(get_db(), "demo")["languages"]["de"]["title"]
+            == "Entwurf"
+        )
+        with pytest.raises(drafts.UnknownSite):
+            drafts.working_document(get_db(), "nowhere")
+
+
+def test_publishing_with_no_draft_changes_nothing(app, editor, engine):
+    response = editor.post("/admin/sites/demo/publish", {}, follow_redirects=True)
+    assert "There is no draft to publish" in response.text
+    assert len(rows(engine, schema.site_revisions)) == 1

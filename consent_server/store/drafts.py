@@ -103,8 +103,13 @@ def _draft(row: Any) -> Draft:
     )
 
 
-def _get(conn: Connection, site: str) -> Draft | None:
-    row = conn.execute(sa.select(site_drafts).where(site_drafts.c.site == site)).first()
+def _get(conn: Connection, site: str, lock: bool = False) -> Draft | None:
+    query = sa.select(site_drafts).where(site_drafts.c.site == site)
+    if lock:
+        # Two editors pressing Publish at once: the second waits, then finds
+        # the draft gone (published) instead of publishing it twice.
+        query = query.with_for_update()
+    row = conn.execute(query).first()
     return _draft(row) if row else None
 
 
@@ -289,7 +294,7 @@ def publish_draft(
         and the editor has not confirmed it.
     """
     with conn.begin():
-        draft = _get(conn, site)
+        draft = _get(conn, site, lock=True)
         if draft is None:
             raise NoDraft(site)
         newest = _newest(conn, site)
