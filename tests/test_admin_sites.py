@@ -127,6 +127,7 @@ def test_an_auditor_sees_no_sites_and_cannot_edit_any(app, admin, engine):
         ("/admin/sites/demo/services/", {"service-new-name": "Hotjar"}),
         ("/admin/sites/demo/services/0/remove", {}),
         ("/admin/sites/demo/languages/", {"language-language": "de"}),
+        ("/admin/sites/demo/languages/it/remove", {}),
         ("/admin/sites/demo/publish", {}),
         ("/admin/sites/demo/discard", {}),
         ("/admin/sites/demo/history/1/restore", {}),
@@ -727,3 +728,16 @@ def test_publishing_with_no_draft_changes_nothing(app, editor, engine):
     response = editor.post("/admin/sites/demo/publish", {}, follow_redirects=True)
     assert "There is no draft to publish" in response.text
     assert len(rows(engine, schema.site_revisions)) == 1
+
+
+def test_a_language_is_removed_but_never_the_default_one(app, editor):
+    assert editor.post("/admin/sites/demo/languages/it/remove").status_code == 302
+    assert "it" not in working(app)["languages"]
+    page = editor.client.get("/admin/sites/demo/").text
+    assert "language removed: Italian" in page
+
+    editor.post("/admin/sites/demo/languages/en/remove")
+    assert "en" in working(app)["languages"]
+    page = editor.client.get("/admin/sites/demo/").text
+    assert "English is the default language, so it stays." in page
+    assert editor.post("/admin/sites/demo/languages/xx/remove").status_code == 404

@@ -441,3 +441,29 @@ def add_language(site: str) -> ResponseReturnValue:
     ):
         return _site_page(site, 400, language=form)
     return redirect(url_for("admin.site_texts.texts", site=site, lang=lang))
+
+
+@bp.post("/<site>/languages/<lang>/remove")
+@require("edit_sites")
+def remove_language(site: str, lang: str) -> ResponseReturnValue:
+    """Take one language's texts out; the default language stays."""
+    doc = working(site)
+    name = diff.language_name(lang)
+    if lang not in doc["languages"]:
+        abort(404, f"Site {site} has no texts in {name} ({lang}).")
+    if lang == doc["default_language"]:
+        flash(
+            f"{name} is the default language, so it stays. Choose another default"
+            " language under Addresses and settings first."
+        )
+        return back(site, "#texts")
+    languages = {k: v for k, v in doc["languages"].items() if k != lang}
+    drafts.save_draft(
+        get_db(),
+        site,
+        {**doc, "languages": languages},
+        account().actor,
+        section=f"{name} removed",
+    )
+    flash(f"{name} is removed from the draft.")
+    return back(site, "#texts")
