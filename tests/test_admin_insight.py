@@ -402,3 +402,122 @@ def test_csv_cells_never_start_a_formula():
 )
 def test_count_axes_end_on_a_round_number(largest, top, step):
     assert charts.nice_top(largest) == (top, step)
+
+
+def test_chart_colours_read_on_white():
+    from consent_server.domain.theme import contrast
+    from consent_server.web.admin import insight as page
+
+    colours = [
+        *(c for c, _dash in page.CATEGORY_STYLE.values()),
+        *page.METHOD_COLOURS.values(),
+        page.GPC_STYLE[0],
+        charts.TEXT,
+        charts.AXIS,
+    ]
+    assert all(contrast(c, "#ffffff") >= 4.5 for c in colours), colours
+
+
+# -- in Chromium -----------------------------------------------------------------
+
+
+def _browser_log(service):
+    # Every day of the default range but two, with counts that vary.
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=30)
+    entries = []
+    for d in range(30):
+        if d in (10, 11):
+            continue
+        when = today - dt.timedelta(days=d)
+        methods = [("accept_all", (T, T, T))] * (1 + d % 3)
+        methods += [("custom", (d % 2 == 0, T, F))]
+        methods += [("reject_all", (F, F, F))] * (1 + d % 2)
+        methods += [("withdraw", (F, F, F))] * (d % 7 == 0)
+        entries += [
+            (when, "demo", d * 10 + n, m, *c, n == 0)
+            for n, (m, c) in enumerate(methods)
+        ]
+    log_events(service.engine, entries)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", ("desktop", "phone"))
+def test_axe_finds_no_serious_problems_on_insight(driver, service, width):
+    from selenium.webdriver.common.by import By
+
+    from tests.browser import attempts, axe_source, console, host_of, wait_for
+    from tests.test_admin_browser import WIDTHS, load, log_in, page_violations
+
+    source = axe_source()
+    driver.set_window_size(*WIDTHS[width])
+    make_user(service.app, "audit@shop.example", "auditor")
+    _browser_log(service)
+    log_in(driver, service, "audit@shop.example")
+    found = {}
+
+    load(driver, service.url + "/admin/insight/")
+    assert driver.find_element(By.ID, "rates-chart").is_displayed()
+    for summary in driver.find_elements(By.TAG_NAME, "summary"):
+        summary.click()  # the tables open, so axe checks them too
+    wait_for(driver, "document.querySelector('#gpc-table').offsetParent !== null")
+    found["charts and tables"] = page_violations(driver, source)
+
+    load(driver, service.url + "/admin/insight/?from=2026-03-05&to=2026-03-01")
+    assert driver.find_element(By.ID, "to-error").is_displayed()
+    found["a reversed range"] = page_violations(driver, source)
+
+    assert found == {name: [] for name in found}
+    assert {host_of(u) for u in attempts(driver)} == {"127.0.0.1"}
+    assert not [m for m in console(driver) if "Content Security Policy" in m]
+
+
+def tab_to(driver, found, limit=60):
+    # Press Tab until the focused element passes ``found``; return it.
+    from selenium.webdriver.common.keys import Keys
+
+    for _ in range(limit):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        active = driver.switch_to.active_element
+        if found(active):
+            return active
+    pytest.fail("Tab never reached the element")
+
+
+@pytest.mark.browser
+def test_insight_by_keyboard_alone(driver, service):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.browser import wait_for
+    from tests.test_admin_browser import load, log_in
+
+    make_user(service.app, "ed@shop.example", "editor")
+    _browser_log(service)
+    log_in(driver, service, "ed@shop.example")
+    load(driver, service.url + "/admin/insight/?from=2026-03-05&to=2026-03-01")
+    assert driver.find_element(By.ID, "to-error").is_displayed()
+
+    # From the top of the page: the site list, then both dates, then Show.
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    tab_to(driver, lambda e: e.get_attribute("id") == "site")
+    order = []
+    show = tab_to(
+        driver,
+        lambda e: (
+            order.append(e.get_attribute("id")) or e.get_attribute("id") == "show"
+        ),
+    )
+    assert [i for i in dict.fromkeys(order)] == ["from", "to", "show"]
+    # Put the range right: the To date's field, cleared, means today.
+    to = driver.find_element(By.ID, "to")
+    driver.execute_script("arguments[0].value = ''", to)
+    show.send_keys(Keys.ENTER)
+    wait_for(driver, "document.querySelector('#methods-table') !== null")
+    assert "to=&" in driver.current_url or driver.current_url.endswith("to=")
+
+    # A chart's table opens from the keyboard; its scrolling box takes focus.
+    summary = tab_to(driver, lambda e: e.tag_name == "summary")
+    summary.send_keys(Keys.ENTER)
+    wait_for(driver, "document.querySelector('#rates-table').offsetParent !== null")
+    box = tab_to(driver, lambda e: e.get_attribute("class") == "scroll")
+    assert box.get_attribute("aria-labelledby") == "rates-caption"

@@ -71,7 +71,6 @@ class InsightForm(FlaskForm):  # type: ignore[misc]
     end = DateField(
         "To",
         name="to",
-        description="Both days are included. Days are counted in UTC.",
         invalid_value_message=DATE_MESSAGE,
     )
 
