@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import embed, login, session, tokens, users
+from . import embed, insight, login, session, tokens, users
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -79,7 +79,7 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens, embed):
+for _child in (login, users, tokens, embed, insight):
     bp.register_blueprint(_child.bp)
 
 
