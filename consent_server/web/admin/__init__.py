@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import login, session, tokens, users
+from . import login, preview, session, tokens, users
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -21,7 +21,7 @@ csrf = CSRFProtect()
 
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
-    " connect-src 'self'; base-uri 'none';"
+    " connect-src 'self'; frame-src 'self'; base-uri 'none';"
     " form-action 'self'; frame-ancestors 'none'"
 )
 CSRF_MESSAGE = (
@@ -79,7 +79,7 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens):
+for _child in (login, users, tokens, preview):
     bp.register_blueprint(_child.bp)
 
 
