@@ -1,6 +1,7 @@
 import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from consent_server.domain.texts import DEFAULT_TEXTS
 from consent_server.store import schema
@@ -213,6 +214,35 @@ def test_an_editor_sees_the_banner_in_german(driver, service):
     assert text_of(driver, f"{NOTICE} h2") == GERMAN_TITLE
     assert driver.execute_script("return document.documentElement.lang") == "de"
     assert not [m for m in console(driver) if "Content Security Policy" in m]
+
+
+@pytest.mark.browser
+def test_the_preview_works_by_keyboard_alone(driver, service):
+    editor_in_browser(driver, service)
+    driver.get(f"{service.url}/admin/sites/demo/preview")
+    wait_for(driver, "document.readyState === 'complete'")
+
+    # Pick German and the phone in the form, and show it, with keys only.
+    driver.find_element(By.ID, "lang").send_keys("Deutsch")
+    driver.find_element(By.ID, "width").send_keys("Phone")
+    driver.find_element(By.ID, "show-preview").send_keys(Keys.ENTER)
+    wait_for(driver, "location.search.includes('lang=de')")
+    assert "width=phone" in driver.current_url
+    driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, FRAME))
+    wait_for_layer(driver, "notice")
+
+    # The banner takes the focus, as on a shop; Tab reaches "Customize".
+    for _ in range(6):
+        if driver.switch_to.active_element.get_attribute("data-consent-action") == (
+            "customize"
+        ):
+            break
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for_layer(driver, "preferences")
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait_for_layer(driver, "notice")
+    assert text_of(driver, f"{NOTICE} h2") == GERMAN_TITLE
 
 
 @pytest.mark.browser
