@@ -70,7 +70,7 @@ def test_the_page_offers_the_sites_languages_layers_and_widths(client, editor):
     for code in DEFAULT_TEXTS:
         assert f'value="{code}"' in text
     # An empty query: the site's default language, the first layer, a desktop.
-    assert '<option selected value="en"' in text.replace(' lang="en"', "")
+    assert '<option lang="en" selected value="en">' in text
     assert 'src="/admin/sites/demo/preview/frame?lang=en&amp;layer=notice"' in text
     assert 'class="preview-stage preview-desktop"' in text
 
