@@ -5,7 +5,12 @@ loopback port, over a fresh SQLite file or the PostgreSQL database given,
 with rate limits off. Client threads then mix what a shop's traffic does:
 fetching the banner script (and revalidating it: a 304), recording a choice
 (continuing the visitor's history with ``previous``), verifying the token,
-and an auditor reading a page of events and one visitor's history. Every
+and an auditor reading a page of events and one visitor's history. Each
+thread is a stream of visitors who make a few choices each (three unless
+``--choices-per-visitor`` says otherwise) and then leave: a thread that kept
+one visitor for ten minutes would give them thousands of choices, and every
+read of that history (answered whole, in one response) would be bigger than
+the last, so the worker's memory would grow with the load itself. Every
 10 s it samples the resident memory of gunicorn and all its workers
 (``/proc``) and prints a line. At the end: requests, errors, and whether
 memory stayed flat (the last sample within 10 % of the first one taken after
@@ -78,9 +83,11 @@ def rss_kib(pid: int) -> int:
 class Client:
     """One visitor-and-auditor mix on its own kept-alive connection."""
 
-    def __init__(self, port: int, bearer: str) -> None:
+    def __init__(self, port: int, bearer: str, choices_per_visitor: int) -> None:
         self.port = port
         self.bearer = bearer
+        self.choices_per_visitor = choices_per_visitor
+        self.made = 0
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.token: str | None = None
         self.etag: str | None = None
@@ -117,6 +124,9 @@ class Client:
         status, _, response = self.request("GET", "/s/demo/consent.js", None, headers)
         done.append(("script", status))
         self.etag = response.getheader("ETag") or self.etag  # revalidate: a 304
+        if self.made == self.choices_per_visitor:
+            # This visitor is done; the next one comes without a token.
+            self.token, self.made = None, 0
         method, choices = random.choice(CHOICES)
         shop = f"http://127.0.0.1:{self.port}"
         body = {"site": "demo", "method": method, "choices": choices,
@@ -128,6 +138,7 @@ class Client:
         if status == 201:
             recorded = json.loads(answer)
             self.token = recorded["token"]
+            self.made += 1
             status, *_ = self.request(
                 "POST", "/v1/consent/verify", {"token": self.token}
             )
@@ -150,6 +161,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--choices-per-visitor", type=int, default=3, metavar="N",
+        help="choices one visitor records before the next visitor comes (default 3)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,10 +201,19 @@ def main() -> int:
             )  # fmt: skip
             try:
                 wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-                return soak(args, port, bearer, server)
+                failed = soak(args, port, bearer, server)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+        if failed:
+            # What the server said about its errors, before the file is gone.
+            errors = [
+                line
+                for line in Path(f"{tmp}/gunicorn.log").read_text().splitlines()
+                if "[INFO]" not in line
+            ]
+            print("gunicorn's log, without its [INFO] lines:", *errors[-60:], sep="\n")
+        return failed
 
 
 def soak(
@@ -201,7 +225,7 @@ def soak(
     stop = threading.Event()
 
     def run() -> None:
-        client = Client(port, bearer)
+        client = Client(port, bearer, args.choices_per_visitor)
         while not stop.is_set():
             try:
                 done = client.step()

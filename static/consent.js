@@ -58,20 +58,20 @@
 
   const ascii = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-  // A token's consent and its expiry (in seconds), read without checking its
-  // signature (isGenuine does).
+  // A token's consent, its expiry and when it was signed (in seconds), read
+  // without checking its signature (isGenuine does).
   const readToken = (token) => {
     const parts = token.split('.');
     const payload = JSON.parse(fromBase64Url(parts[0]));
     const seconds = [...fromBase64Url(parts[parts.length - 2])].reduce((n, c) => n * 256 + c.charCodeAt(0), 0);
     if (parts.length < 3 || parts.length > 4 || !parts[parts.length - 1] || payload.site !== config.site || typeof payload.id !== 'string' ||
         !OPTIONAL.every((k) => typeof payload.choices[k] === 'boolean')) {
-      throw new Error('bad token');
+      throw 0; // not a token of ours
     }
     const recorded = {
       id: payload.id, choices: payload.choices, revision: payload.rev, time: new Date(seconds * 1000).toISOString()
     };
-    return [recorded, payload.exp];
+    return [recorded, payload.exp, seconds];
   };
 
   // What this page remembers. (One block: terser cannot merge declarations
@@ -136,9 +136,10 @@
   const deleteRefusedServicesCookies = (choices) => {
     const names = document.cookie.split(/;\s*/).map((pair) => pair.split('=')[0]);
     const host = location.hostname.split('.');
-    for (const service of config.services) {
-      if (choices[service.category] !== false) continue;
-      for (const pattern of service.cookies) {
+    // config.cookies: the cookie names of the site's services, by optional category.
+    for (const category of OPTIONAL) {
+      if (choices[category] !== false) continue;
+      for (const pattern of config.cookies[category] || []) {
         const wildcard = new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$');
         for (const name of names.filter((n) => wildcard.test(n))) {
           deleteCookie(name);
@@ -151,7 +152,7 @@
   // -- 3. The gate ------------------------------------------------------------
 
   const allowed = (category) =>
-    NECESSARY.includes(category) || !!(consent && consent.choices[category] === true);
+    NECESSARY.includes(category) || consent?.choices[category] === true;
   const categoriesOf = (element) => element.getAttribute('data-consent').split(/\s+/).filter(Boolean);
   // An element naming no category never runs: fail closed.
   const mayRun = (element) => categoriesOf(element).length > 0 && categoriesOf(element).every(allowed);
@@ -162,7 +163,7 @@
   }
   const tellConsentMode = (kind) => {
     if (!config.google_consent_mode) return;
-    const choices = (kind === 'update' && consent && consent.choices) || {};
+    const choices = (kind === 'update' && consent?.choices) || {};
     const grant = (category) => (choices[category] ? 'granted' : 'denied');
     const signals = {
       ad_storage: grant('advertising'), ad_user_data: grant('advertising'),
@@ -179,7 +180,7 @@
   // Activate every marked element in (and including) node whose categories
   // are all allowed. Any node will do: a text node simply holds none.
   const gateAll = (node) => {
-    const found = node.matches && node.matches(GATED) ? [node] : [];
+    const found = node.matches?.(GATED) ? [node] : [];
     if (node.querySelectorAll) found.push(...node.querySelectorAll(GATED));
     for (const element of found) {
       try {
@@ -211,7 +212,7 @@
       element.csHolder.remove();
       element.hidden = false;
     }
-    if (element.tagName === 'SOURCE' && element.parentNode.load) element.parentNode.load();
+    if (element.tagName === 'SOURCE') element.parentNode.load?.();
   };
 
   // Gated scripts run once, in order; an external one loads (or fails)
@@ -318,6 +319,12 @@
     close.className = 'cs-x';
     setAttr(close, 'aria-label', texts.close);
     preferencesLayer.prepend(close);
+    // Global Privacy Control honoured: the visitor is told why advertising is off.
+    if (honourGpc && config.categories.includes('advertising')) {
+      const gpcNote = newElement('p', '', texts.gpc_honoured);
+      setAttr(preferencesLayer, 'aria-describedby', gpcNote.id = 'cs-gpc');
+      preferencesLayer.append(gpcNote);
+    }
     for (const category of NECESSARY.concat(config.categories)) {
       const row = newElement('div', 'cs-cat');
       const label = newElement('label');
@@ -375,10 +382,10 @@
   const openSettings = () => show(consent ? 'preferences' : 'notice');
 
   const hide = () => {
-    if (!banner || !banner.isConnected) return;
+    if (!banner?.isConnected) return;
     banner.remove();
     statusLine.textContent = '';
-    (focusBefore && focusBefore.isConnected ? focusBefore : settingsButton || document.body).focus();
+    (focusBefore?.isConnected ? focusBefore : settingsButton || document.body).focus();
   };
 
   // Escape and the close button record nothing.
@@ -395,13 +402,13 @@
 
   const onBannerClick = (event) => {
     const clicked = event.target.closest('[data-consent-action]');
-    const action = clicked && clicked.getAttribute('data-consent-action');
+    const action = clicked?.getAttribute('data-consent-action');
     if (action === 'accept-all') api.acceptAll();
     if (action === 'reject-all') api.rejectAll();
     if (action === 'customize') show('preferences');
     if (action === 'close') closeWithoutChoosing();
     if (action === 'save') {
-      choose('custom', perCategory((k) => !!(switchOf(k) && switchOf(k).checked)));
+      choose('custom', perCategory((k) => !!switchOf(k)?.checked));
     }
   };
 
@@ -445,7 +452,7 @@
   // Calmly: twice as long each time, up to a minute, or as long as the server asked.
   const tryAgainLater = (attempt, error) => {
     statusLine.textContent = texts.retrying;
-    retryDelay = Math.max(Math.min(retryDelay * 2, 60000), (error && error.wait) * 1000 || 0);
+    retryDelay = Math.max(Math.min(retryDelay * 2, 60000), error?.wait * 1000 || 0);
     clearTimeout(retryTimer);
     retryTimer = setTimeout(attempt, retryDelay);
   };
@@ -515,15 +522,17 @@
   const applyRecorded = (answer) => {
     pendingChoice = null;
     previousToken = answer.token;
-    document.cookie = `${COOKIE}=${answer.token}; Max-Age=${config.cookie_days * 86400}; Path=/; SameSite=Lax` +
+    // What the server recorded, from the token it signed: the server may have
+    // refused more than asked (Global Privacy Control sent as a header).
+    const [recorded, expires, signed] = readToken(answer.token);
+    // As long as the token: a refusal may be kept less long than a consent.
+    document.cookie = `${COOKIE}=${answer.token}; Max-Age=${expires - signed}; Path=/; SameSite=Lax` +
       COOKIE_DOMAIN + (HTTPS ? '; Secure' : '');
     // Under a shared domain, this host's own cookie of the same name (from
     // before the site shared it) would stand beside it: it goes.
     if (COOKIE_DOMAIN) deleteCookie(COOKIE);
-    // What the server recorded, from the token it signed: the server may have
-    // refused more than asked (Global Privacy Control sent as a header).
     const allowedBefore = lastAllowed;
-    [consent] = readToken(answer.token);
+    consent = recorded;
     consent.time = answer.recorded_at;
     lastAllowed = consent.choices;
     hide();
@@ -572,7 +581,7 @@
   }
 
   document.addEventListener('click', (event) => {
-    if (!event.target.closest || !event.target.closest('[data-consent-open]')) return;
+    if (!event.target.closest?.('[data-consent-open]')) return;
     event.preventDefault();
     openSettings();
   });

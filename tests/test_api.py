@@ -1,3 +1,5 @@
+import base64
+import datetime as dt
 import json
 
 import pytest
@@ -684,3 +686,64 @@ def test_withdraw_counts_only_the_categories_the_site_shows(consent, app, engine
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "method_mismatch"
     assert count_events(engine) == 0
+
+
+OFF = {"preferences": False, "analytics": False, "advertising": False}
+
+
+def payload(token):
+    part = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+@pytest.mark.parametrize(
+    ("method", "choices", "shown", "headers", "days"),
+    [
+        ("reject_all", OFF, None, None, 10),
+        ("custom", OFF, None, None, 10),
+        ("custom", {**OFF, "preferences": True}, None, None, 300),
+        ("accept_all", dict.fromkeys(OFF, True), None, None, 300),
+        # Under GPC, "Accept all" on a site that shows only advertising
+        # allows nothing: it is kept as a refusal.
+        ("accept_all", {**OFF, "advertising": True}, ["advertising"],
+         {"Sec-GPC": "1"}, 10),
+        # Granting only a category the site hides grants nothing it shows.
+        ("custom", OFF, ["analytics"], None, 10),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_kept_for_refusal_days_any_other_choice_for_cookie_days(
+    consent, app, method, choices, shown, headers, days
+):
+    with app.app_context():
+        doc = demo_site.demo_config()
+        doc.update(cookie_days=300, refusal_days=10)
+        if shown:
+            doc["categories"] = shown
+        store_sites.publish(get_db(), doc, published_by="test")
+    response = consent.post(
+        method=method, choices=choices, config_revision=2, headers=headers
+    )
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()
+
+    recorded = dt.datetime.fromisoformat(data["recorded_at"])
+    expires = dt.datetime.fromisoformat(data["expires_at"])
+    assert expires - recorded == dt.timedelta(days=days)
+    # The token ends when the answer says.
+    assert payload(data["token"])["exp"] == int(expires.timestamp())
+
+
+def test_a_withdrawal_of_everything_is_kept_for_refusal_days(consent, app):
+    with app.app_context():
+        doc = demo_site.demo_config()
+        doc.update(cookie_days=300, refusal_days=10)
+        store_sites.publish(get_db(), doc, published_by="test")
+    first = consent.post(config_revision=2).get_json()
+    withdrawn = consent.post(
+        method="withdraw", choices=OFF, previous=first["token"], config_revision=2
+    ).get_json()
+
+    for data, days in ((first, 300), (withdrawn, 10)):
+        recorded = dt.datetime.fromisoformat(data["recorded_at"])
+        expires = dt.datetime.fromisoformat(data["expires_at"])
+        assert expires - recorded == dt.timedelta(days=days)

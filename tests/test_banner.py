@@ -241,7 +241,8 @@ def test_reject_all_records_and_runs_nothing(driver, storefront, service):
     assert cookie["path"] == "/"
     assert cookie["sameSite"] == "Lax"
     assert cookie["domain"] == "localhost"
-    assert abs(cookie["expiry"] - (time.time() + 180 * 86400)) < 86400
+    # A refusal is kept for the demo's refusal_days.
+    assert abs(cookie["expiry"] - (time.time() + 182 * 86400)) < 3600
     assert payload_of(cookie["value"])["id"] == row["consent_id"]
     settle()
     assert trackers(attempts(driver)) == []

@@ -206,6 +206,22 @@ def test_axe_finds_no_serious_problems(driver, storefront):
     assert serious_violations(driver) == [], "preferences layer"
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_axe_finds_no_serious_problems_with_the_gpc_note(
+    make_browser, storefront, width
+):
+    # Under Global Privacy Control the second layer holds one more sentence.
+    driver = make_browser(gpc=True)
+    driver.set_window_size(width, 800)
+    open_page(driver, storefront.page())
+    click(driver, action(NOTICE, "customize"))
+    wait_for_layer(driver, "preferences")
+    wait_for(driver, "!!document.getElementById('cs-gpc')")
+    driver.execute_script(axe_source())
+
+    assert serious_violations(driver) == [], "preferences layer under GPC"
+
+
 def assert_texts(driver, texts):
     assert text_of(driver, action(NOTICE, "accept-all")) == texts["accept_all"]
     assert text_of(driver, action(NOTICE, "reject-all")) == texts["reject_all"]

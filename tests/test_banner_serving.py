@@ -107,13 +107,13 @@ def test_script_revalidates_with_its_etag(client):
 
 def test_publishing_changes_the_script(app, client):
     before = client.get("/s/demo/consent.js")
-    publish(app, cookie_days=30)
+    publish(app, policy_url="https://shop.example/new-privacy")
     after = client.get(
         "/s/demo/consent.js", headers={"If-None-Match": before.headers["ETag"]}
     )
     assert after.status_code == 200
     assert after.headers["ETag"] != before.headers["ETag"]
-    assert b'"cookie_days":30' in after.data
+    assert b'"policy_url":"https://shop.example/new-privacy"' in after.data
 
 
 def test_script_carries_only_what_the_browser_needs(client):
@@ -122,7 +122,28 @@ def test_script_carries_only_what_the_browser_needs(client):
     # Allowed origins and service names stay on the server.
     assert b"origins" not in body and b"127.0.0.1:*" not in body
     assert b"Meta Pixel" not in body
+    # So do the hosts services call, what they are for, and the lifetimes
+    # (each recorded choice brings its own).
+    assert b"googletagmanager" not in body and b"Counts visits" not in body
+    assert b"cookie_days" not in body and b"refusal_days" not in body
+    # Which cookies to delete when a category is refused, by category.
+    assert b'"cookies":{"analytics":["_ga","_ga_*","_gid"],' in body
     assert b"__CONFIG__" not in body and b"__CSS__" not in body
+
+
+@pytest.mark.parametrize(
+    ("changes", "carried"),
+    [
+        ({}, True),
+        ({"gpc": False}, False),
+        ({"categories": ["preferences", "analytics"]}, False),
+    ],
+)
+def test_the_gpc_text_is_carried_only_where_it_can_show(app, client, changes, carried):
+    # Said only when the site honours GPC and shows advertising to keep off.
+    publish(app, **changes)
+    body = client.get("/s/demo/consent.js").data.decode()
+    assert ("Global Privacy Control signal was honoured" in body) is carried
 
 
 def test_texts_cannot_break_out_of_the_script(app, client):

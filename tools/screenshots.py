@@ -122,14 +122,28 @@ def shoot(
     proof: str,
     size: tuple[int, int] = DESKTOP,
     then: Callable[[WebDriver], None] | None = None,
+    tall: int = 0,
 ) -> None:
-    """Open ``url`` at ``size``, wait for the CSS selector ``proof``, save a PNG."""
-    driver.set_window_size(*size)
+    """Open ``url`` at ``size``, wait for the CSS selector ``proof``, save a PNG.
+
+    With ``tall``, the picture shows the page down to that many pixels (or
+    its end), not just the first screen.
+    """
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.set_window_size(width, height)
     driver.get(url)
     wait = WebDriverWait(driver, 10)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, proof))
     if then is not None:
         then(driver)
+    if tall:
+        page = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": min(page, tall), "deviceScaleFactor": 1,
+             "mobile": False},
+        )  # fmt: skip
     time.sleep(0.3)  # let the banner's entrance settle
     driver.save_screenshot(str(out / f"{name}.png"))
     print(f"{out / name}.png  {url}")
@@ -155,6 +169,28 @@ def open_preferences(driver: WebDriver) -> None:
     )
 
 
+# What the demo's visitors choose before the pictures are taken, so that the
+# insight page has something to show: real clicks on the real banner.
+VISITS = ("accept-all",) * 5 + ("reject-all",) * 3 + ("custom",) * 2
+
+
+def visit(driver: WebDriver, shop: str, action: str) -> None:
+    """One new visitor on the storefront who makes one choice."""
+    driver.delete_all_cookies()
+    driver.get(shop + "/")
+    wait = WebDriverWait(driver, 10)
+    banner = '#consent-banner [data-consent-action="{}"]'
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, banner.format("customize")))
+    if action == "custom":
+        open_preferences(driver)
+        driver.find_element(
+            By.CSS_SELECTOR, '#consent-banner [data-consent-category="analytics"]'
+        ).click()
+        action = "save"
+    driver.find_element(By.CSS_SELECTOR, banner.format(action)).click()
+    wait.until(lambda d: d.get_cookie("cs_consent"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "images")
@@ -168,8 +204,15 @@ def main() -> None:
             shoot(driver, args.out, "banner", shop + "/", notice)
             shoot(driver, args.out, "banner-phone-de", shop + "/?lang=de", notice,
                   PHONE, open_preferences)  # fmt: skip
+            for action in VISITS:
+                visit(driver, shop, action)
             log_in(driver, service, "editor@demo.test", password)
-            shoot(driver, args.out, "admin-home", service + "/admin/", "#who")
+            admin = service + "/admin"
+            shoot(driver, args.out, "admin-home", admin + "/", "#who")
+            shoot(driver, args.out, "admin-embed", admin + "/sites/demo/embed",
+                  "#cookie-table", tall=1600)  # fmt: skip
+            shoot(driver, args.out, "admin-insight", admin + "/insight/?site=demo",
+                  "svg.chart", tall=1500)  # fmt: skip
         finally:
             driver.quit()
             process.terminate()

@@ -157,7 +157,9 @@ class SiteConfig(Document):
     services: Annotated[list[Service], Field(max_length=100)]
     policy_url: PolicyUrl
     origins: Origins = Field(description="who may record consent for the site")
-    cookie_days: Days = Field(description="how long a choice is kept")
+    cookie_days: Days = Field(
+        description="how long a choice that allows something optional is kept"
+    )
     # Configs stored before the setting existed take the default too.
     refusal_days: Days = Field(
         default=DEFAULT_REFUSAL_DAYS,

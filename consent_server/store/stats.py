@@ -10,10 +10,25 @@ from sqlalchemy.engine import Connection
 
 from ..domain.vocabulary import OPTIONAL
 from .schema import consent_events
+from .schema import sites as site_table
 
 
 def _rates(events: int, granted: dict[str, int]) -> dict[str, float]:
     return {k: round(granted[k] / events, 4) if events else 0.0 for k in OPTIONAL}
+
+
+def _where(
+    site: str | None, since: dt.date | None, until: dt.date | None
+) -> list[sa.ColumnElement[bool]]:
+    c = consent_events.c
+    where = []
+    if site is not None:
+        where.append(c.site == site)
+    if since is not None:
+        where.append(c.recorded_at >= dt.datetime.combine(since, dt.time(), dt.UTC))
+    if until is not None:
+        where.append(c.recorded_at < dt.datetime.combine(until, dt.time(), dt.UTC))
+    return where
 
 
 def daily(
@@ -35,13 +50,7 @@ def daily(
         if conn.dialect.name == "sqlite"
         else sa.cast(c.recorded_at, sa.Date)
     ).label("day")
-    where = []
-    if site is not None:
-        where.append(c.site == site)
-    if since is not None:
-        where.append(c.recorded_at >= dt.datetime.combine(since, dt.time(), dt.UTC))
-    if until is not None:
-        where.append(c.recorded_at < dt.datetime.combine(until, dt.time(), dt.UTC))
+    where = _where(site, since, until)
     sums = [sa.func.sum(sa.cast(c[k], sa.Integer)).label(k) for k in OPTIONAL]
     with conn.begin():
         groups = conn.execute(
@@ -106,3 +115,31 @@ def daily(
 
 def _empty() -> dict[str, Any]:
     return {"events": 0, "granted": dict.fromkeys(OPTIONAL, 0)}
+
+
+def visitors(
+    conn: Connection,
+    *,
+    site: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
+    """How many distinct visitors made a choice in the range (``until``
+    exclusive): one who came back on several days counts once, unlike the
+    sum of :func:`daily`'s ``visitors``."""
+    c = consent_events.c
+    where = _where(site, since, until)
+    with conn.begin():
+        return int(
+            conn.execute(
+                sa.select(sa.func.count(sa.distinct(c.consent_id))).where(*where)
+            ).scalar_one()
+        )
+
+
+def sites(conn: Connection) -> list[str]:
+    """The ids of every published site, in order."""
+    with conn.begin():
+        return list(
+            conn.execute(sa.select(site_table.c.id).order_by(site_table.c.id)).scalars()
+        )

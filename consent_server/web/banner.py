@@ -22,11 +22,11 @@ from ..domain.site_config import PublishedConfig
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 
 # The parts of a site config the browser needs; origins and the rest stay home.
+# (The cookie's lifetime comes with each recorded choice.)
 BROWSER_KEYS = (
     "site", "revision", "consent_revision", "default_language", "languages",
-    "categories", "services", "policy_url", "cookie_days", "cookie_domain",
-    "google_consent_mode",
-    "gpc", "theme",
+    "categories", "policy_url", "cookie_domain",
+    "google_consent_mode", "gpc", "theme",
 )  # fmt: skip
 
 
@@ -75,17 +75,24 @@ def build_script(
     site's languages when a page asks for it.
     """
     data = config.model_dump(mode="json")
-    browser = {k: data[k] for k in BROWSER_KEYS}
+    # A setting left unset is left out: the script reads it as not set.
+    browser = {k: data[k] for k in BROWSER_KEYS if data[k] is not None}
     browser["languages"] = {k: data["languages"][k] for k in languages}
-    for texts in browser["languages"].values():
-        # Not shown by the script yet.
-        texts.pop("gpc_honoured")
+    if not config.gpc or "advertising" not in config.categories:
+        # Shown only when the site honours Global Privacy Control.
+        for texts in browser["languages"].values():
+            del texts["gpc_honoured"]
     browser["language_codes"] = list(data["languages"])
-    # Service names are for people on the config page; the script needs only
-    # which cookies belong to which category.
-    browser["services"] = [
-        {"category": s.category, "cookies": s.cookies} for s in config.services
-    ]
+    # Service names, hosts and purposes are for people on the config page; the
+    # script needs only which cookies belong to which optional category (to
+    # delete them when it is refused). Not named "services", which a fetched
+    # config (after a 409) would overwrite with the whole list.
+    cookies: dict[str, list[str]] = {}
+    for service in config.services:
+        if service.category in OPTIONAL:
+            names = cookies.setdefault(service.category, [])
+            names.extend(n for n in service.cookies if n not in names)
+    browser["cookies"] = cookies
     # The category vocabulary, so that the script never restates it.
     browser["necessary"], browser["optional"] = NECESSARY, OPTIONAL
     browser["keys"] = keys

@@ -14,7 +14,18 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import seconds_to_reset
-from . import embed, login, session, site_history, site_texts, sites, tokens, users
+from . import (
+    embed,
+    insight,
+    login,
+    preview,
+    session,
+    site_history,
+    site_texts,
+    sites,
+    tokens,
+    users,
+)
 from .session import me, require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -22,7 +33,7 @@ csrf = CSRFProtect()
 
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
-    " connect-src 'self'; base-uri 'none';"
+    " connect-src 'self'; frame-src 'self'; base-uri 'none';"
     " form-action 'self'; frame-ancestors 'none'"
 )
 CSRF_MESSAGE = (
@@ -39,7 +50,8 @@ def _check_csrf() -> None:
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = PAGE_POLICY
+    # A page with a policy of its own (the preview's frame) keeps it.
+    response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     response.headers["Cache-Control"] = "no-store"
     # Our own pages see where a form came from (the CSRF check on https
     # compares it); no other site ever does.
@@ -80,7 +92,17 @@ def home() -> str:
 
 
 bp.register_error_handler(HTTPException, _error)
-for _child in (login, users, tokens, sites, site_texts, site_history, embed):
+for _child in (
+    login,
+    users,
+    tokens,
+    sites,
+    site_texts,
+    site_history,
+    embed,
+    insight,
+    preview,
+):
     bp.register_blueprint(_child.bp)
 
 

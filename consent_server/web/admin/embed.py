@@ -24,7 +24,7 @@ bp = Blueprint("embed", __name__)
 
 # WTForms is untyped; setup.cfg allows subclassing it in forms.py only, so this
 # one form says so itself (it can move to forms.py when that file is free).
-class LanguageForm(FlaskForm):  # type: ignore[misc]
+class LanguageForm(FlaskForm):
     """Which of the site's languages the cookie table and the link are in.
 
     A GET form: it changes nothing, so it carries no CSRF token.
