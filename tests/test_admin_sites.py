@@ -741,3 +741,19 @@ def test_a_language_is_removed_but_never_the_default_one(app, editor):
     page = editor.client.get("/admin/sites/demo/").text
     assert "English is the default language, so it stays." in page
     assert editor.post("/admin/sites/demo/languages/xx/remove").status_code == 404
+
+
+def test_a_draft_that_no_longer_passes_the_checks_is_not_published(app, editor, engine):
+    save_german_title(editor, app, "Neu")
+    # As if a rule had been added since the draft was saved.
+    with engine.begin() as conn:
+        row = conn.execute(schema.site_drafts.select()).one()
+        document = json.loads(row.document)
+        document["cookie_days"] = 999
+        conn.execute(schema.site_drafts.update().values(document=json.dumps(document)))
+
+    response = editor.post("/admin/sites/demo/publish", {}, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert "does not pass today" in response.text and "cookie_days" in response.text
+    assert len(rows(engine, schema.site_revisions)) == 1

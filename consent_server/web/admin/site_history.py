@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ...domain import diff
-from ...domain.errors import UnknownSite
+from ...domain.errors import ConfigError, UnknownSite
 from ...store import drafts, sites
 from ...store.engine import get_db
 from .forms import ActionForm, PublishForm
@@ -21,6 +21,13 @@ bp = Blueprint("site_history", __name__, url_prefix="/sites")
 
 def _document(config: Any) -> dict[str, Any]:
     return config.model_dump(mode="json", exclude=set(drafts.SERVER_KEYS))  # type: ignore[no-any-return]
+
+
+def _not_valid(what: str, exc: ConfigError) -> str:
+    return (
+        f"{what} does not pass today's checks ({exc.field}: {exc.message}), so"
+        " nothing changed. Correct that part of the site and try again."
+    )
 
 
 @bp.post("/<site>/publish")
@@ -46,6 +53,10 @@ def publish(site: str) -> ResponseReturnValue:
         return back(site)
     except drafts.StaleDraft as exc:
         return _stale_page(site, exc, bool(form.ask_again.data))
+    except ConfigError as exc:
+        # A draft kept from before a rule was added may break it now.
+        flash(_not_valid("The draft", exc))
+        return back(site)
     message = f"Published revision {published.revision}."
     if form.ask_again.data:
         message += " Every visitor is asked again."
@@ -153,6 +164,9 @@ def restore(site: str, revision: int) -> ResponseReturnValue:
         drafts.restore_revision(get_db(), site, revision, account().actor)
     except UnknownSite:
         abort(404, f"Site {site} has no revision {revision}.")
+    except ConfigError as exc:
+        flash(_not_valid(f"Revision {revision}", exc))
+        return back(site)
     flash(
         f"Revision {revision} is now the draft. Check it and publish it to make"
         " it what visitors see."
