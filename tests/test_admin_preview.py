@@ -4,8 +4,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from consent_server.domain.texts import DEFAULT_TEXTS
-from consent_server.store import schema
+from consent_server.store import drafts, schema
 from consent_server.store import sites as store_sites
+from consent_server.store.changes import Actor
 from consent_server.store.engine import get_db
 from tests.admin_helpers import AdminActions, make_user
 from tests.browser import (
@@ -122,6 +123,19 @@ def test_the_preview_script_is_built_from_the_working_settings(app, client, edit
     # Of the site's languages, the default and the one asked for.
     assert DEFAULT_TEXTS["en"]["title"] in script.text
     assert DEFAULT_TEXTS["fr"]["title"] not in script.text
+
+
+def test_the_preview_shows_the_draft_not_the_published_banner(app, client, editor):
+    with app.app_context():
+        doc = drafts.working_document(get_db(), "demo")
+        doc["languages"] = with_german_title(doc, "Titel im Entwurf")
+        drafts.save_draft(get_db(), "demo", doc, Actor(None, "test"))
+
+    script = client.get("/admin/sites/demo/preview/consent.js?lang=de").text
+    published = client.get("/s/demo/consent.js", headers={"Accept-Language": "de"})
+
+    assert "Titel im Entwurf" in script
+    assert "Titel im Entwurf" not in published.text
 
 
 def _demo(app):

@@ -25,7 +25,7 @@ from wtforms import SelectChoice, SelectField
 
 from ...domain.errors import ConfigError, UnknownSite
 from ...domain.site_config import SITE_ID, PublishedConfig, validate_config
-from ...store import sites
+from ...store import drafts
 from ...store.engine import get_db
 from ...store.schema import sites as sites_table
 from .. import banner
@@ -56,19 +56,6 @@ NOT_LISTED = {
 }
 
 
-def _working_document(conn: Connection, site: str) -> dict[str, Any] | None:
-    """What the site's preview shows: its published document, None if it has none.
-
-    This becomes ``drafts.working_document`` (the draft, or the published
-    document when there is no draft) once drafts are kept.
-    """
-    try:
-        config = sites.current_config(conn, site)
-    except UnknownSite:
-        return None
-    return config.model_dump(mode="json", exclude={"revision", "consent_revision"})
-
-
 def _known(conn: Connection, site: str) -> bool:
     if not SITE_ID.fullmatch(site):
         return False
@@ -85,9 +72,15 @@ def _document(site: str) -> dict[str, Any] | None:
     :raise 404: for a site that does not exist.
     """
     conn = get_db()
-    if not _known(conn, site):
-        abort(404, f"There is no site called “{site}”. Check the address.")
-    return _working_document(conn, site)
+    try:
+        return drafts.working_document(conn, site)
+    except UnknownSite:
+        # A site with neither a draft nor a published revision (its first
+        # draft discarded) has nothing to show; one that does not exist is
+        # a wrong address.
+        if not _known(conn, site):
+            abort(404, f"There is no site called “{site}”. Check the address.")
+        return None
 
 
 def _language_name(code: str) -> str:
