@@ -40,7 +40,7 @@ def test_login_shows_who_you_are_and_your_role(app, admin):
     assert response.headers["Location"] == "/admin/"
     home = admin.client.get("/admin/").text
     assert "ed@shop.example" in home and 'id="role">editor<' in home
-    assert "not built yet" in home
+    assert 'href="/admin/sites/"' in home and 'href="/admin/insight/"' in home
     # An editor is not offered what only admins may do.
     assert "/admin/users/" not in home and "/admin/tokens/" not in home
 
