@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from ..domain.chain import Claim, NewEvent
@@ -126,14 +127,16 @@ def publish_in(
     happens with it or not at all."""
     now = now or dt.datetime.now(dt.UTC)
     site = config.site
-    if conn.execute(sa.select(sites.c.id).where(sites.c.id == site)).first() is None:
-        conn.execute(sites.insert().values(id=site, created_at=now))
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(insert(sites).values(id=site, created_at=now).on_conflict_do_nothing())
+    # Publishes of one site take turns on its row: each one then sees the
+    # revision the one before it wrote, and numbers its own after it.
+    conn.execute(sa.select(sites.c.id).where(sites.c.id == site).with_for_update())
     prev = conn.execute(
         sa.select(site_revisions)
         .where(site_revisions.c.site == site)
         .order_by(site_revisions.c.revision.desc())
         .limit(1)
-        .with_for_update()
     ).first()
     if prev is None:
         revision, consent_revision = 1, 1
