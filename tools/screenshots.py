@@ -191,6 +191,29 @@ def visit(driver: WebDriver, shop: str, action: str) -> None:
     wait.until(lambda d: d.get_cookie("cs_consent"))
 
 
+GERMAN_TITLE = "Ihre Wahl, Ihre Daten"
+
+
+def edit_german_title(driver: WebDriver, admin: str) -> None:
+    """What an editor does first: a new German title, saved to the draft."""
+    driver.get(admin + "/sites/demo/texts/de")
+    title = driver.find_element(By.NAME, "title")
+    title.clear()
+    title.send_keys(GERMAN_TITLE)
+    driver.find_element(By.ID, "save-texts").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "flash"))
+
+
+def publish(driver: WebDriver) -> None:
+    driver.find_element(By.ID, "publish").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            "revision" in d.find_element(By.ID, "published").text
+            and not d.find_elements(By.ID, "publish")
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "images")
@@ -202,17 +225,35 @@ def main() -> None:
         try:
             notice = '#consent-banner [data-consent-layer="notice"]'
             shoot(driver, args.out, "banner", shop + "/", notice)
-            shoot(driver, args.out, "banner-phone-de", shop + "/?lang=de", notice,
-                  PHONE, open_preferences)  # fmt: skip
+            shoot(driver, args.out, "banner-preferences", shop + "/", notice,
+                  then=open_preferences)  # fmt: skip
             for action in VISITS:
                 visit(driver, shop, action)
             log_in(driver, service, "editor@demo.test", password)
             admin = service + "/admin"
-            shoot(driver, args.out, "admin-home", admin + "/", "#who")
+            edit_german_title(driver, admin)
+            shoot(driver, args.out, "admin-site", admin + "/sites/demo/", "#pending",
+                  tall=1800)  # fmt: skip
+            shoot(driver, args.out, "admin-preview",
+                  admin + "/sites/demo/preview?lang=de&layer=notice&width=phone",
+                  "#preview-frame", tall=1100)  # fmt: skip
+            driver.get(admin + "/sites/demo/")
+            publish(driver)
+            shoot(driver, args.out, "admin-history", admin + "/sites/demo/history",
+                  "main", tall=1100)  # fmt: skip
             shoot(driver, args.out, "admin-embed", admin + "/sites/demo/embed",
                   "#cookie-table", tall=1600)  # fmt: skip
             shoot(driver, args.out, "admin-insight", admin + "/insight/?site=demo",
                   "svg.chart", tall=1500)  # fmt: skip
+            # What a new German visitor now sees on a phone: the published
+            # title. (Last: clearing the cookies logs the editor out too.)
+            driver.get(shop + "/")
+            driver.delete_all_cookies()
+            shoot(driver, args.out, "banner-phone-de", shop + "/?lang=de", notice,
+                  PHONE)  # fmt: skip
+            title = driver.find_element(By.CSS_SELECTOR, "#consent-banner h2").text
+            if title != GERMAN_TITLE:
+                raise SystemExit(f"the storefront shows {title!r}, not the new title")
         finally:
             driver.quit()
             process.terminate()
