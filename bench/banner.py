@@ -38,7 +38,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,8 @@ CPU = {
     "style": "RecalcStyleDuration",
 }
 LONG_TASK_MS = 50
+# With --slow-body, where the late part of the page begins.
+SLOW_FROM = b"<main>"
 TARGET_BYTES = 0.45
 TARGET_TIME = 0.6
 TIMEOUT = 15.0
@@ -198,10 +201,23 @@ def peers_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> An
     return gzipped(request, path.read_bytes(), mimetype)(environ, start_response)
 
 
+def slow_page(head: bytes, rest: bytes, delay: float) -> Iterator[bytes]:
+    """The page gzipped in two parts, the second ``delay`` seconds later."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield packer.compress(head) + packer.flush(zlib.Z_SYNC_FLUSH)
+    time.sleep(delay)
+    yield packer.compress(rest) + packer.flush()
+
+
 def storefront_app(
-    service: str, peers: str
+    service: str, peers: str, slow_body_ms: int = 0
 ) -> Callable[[dict[str, Any], Callable[..., Any]], Any]:
-    """The storefront page, /NAME with NAME's banner in its <head>."""
+    """The storefront page, /NAME with NAME's banner in its <head>.
+
+    With ``slow_body_ms``, the page up to its header comes at once and the
+    rest that much later, as from a shop that sends its <head> before it has
+    rendered the page.
+    """
     template = (PEERS / "page.html").read_text(encoding="utf-8")
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -210,7 +226,15 @@ def storefront_app(
         if embed is None:
             return Response("", 204)(environ, start_response)
         page = template.replace("{banner}", embed.format(service=service, peers=peers))
-        response = gzipped(request, page.encode(), "text/html")
+        if slow_body_ms:
+            head, rest = page.encode().split(SLOW_FROM, 1)
+            response = Response(
+                slow_page(head, SLOW_FROM + rest, slow_body_ms / 1000),
+                mimetype="text/html",
+            )
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = gzipped(request, page.encode(), "text/html")
         response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
 
@@ -427,6 +451,13 @@ def interleaved(names: Iterable[str], runs: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5, help="loads of each (5)")
+    parser.add_argument(
+        "--slow-body",
+        type=int,
+        default=0,
+        metavar="MS",
+        help="send the page after its header MS ms late (0: all at once)",
+    )
     args = parser.parse_args()
     install_peers()
 
@@ -447,7 +478,9 @@ def main() -> int:
         # another origin, as a shop's banner comes from another host.
         shop_port, stop_shop = serve(
             storefront_app(
-                f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{peers_port}"
+                f"http://127.0.0.1:{service_port}",
+                f"http://127.0.0.1:{peers_port}",
+                args.slow_body,
             )
         )
         driver = webdriver.Chrome(
@@ -476,6 +509,8 @@ def main() -> int:
             stop_peers()
             stop_service()
             app.extensions["consent_db"].dispose()
+    if args.slow_body:
+        print(f"\nthe page after its header came {args.slow_body} ms late")
     return 0 if report(banners, args.runs) else 1
 
 
