@@ -436,7 +436,7 @@ def report(banners: dict[str, Banner], runs: int) -> bool:
         print(
             f"All the main thread's tasks of our page took {our_cpu:.1f} ms of CPU"
             f" in the worst run, less than one long task ({LONG_TASK_MS} ms): the"
-            " long tasks seen were waits for a busy CPU, not our work."
+            " long tasks seen were most likely waits for the busy CPU."
         )
     print()
     for text, ok in checks:
