@@ -104,11 +104,17 @@ def backend_name(url: str) -> str:
 def prepare_database(url: str, env: dict[str, str]) -> None:
     """Start from empty tables on PostgreSQL, then run ``consent-server init``."""
     if backend_name(url) == "postgresql":
+        import sqlalchemy as sa
+
         from consent_server.store import engine as store_engine
         from consent_server.store import schema
 
         engine = store_engine.make_engine(url)
         schema.metadata.drop_all(engine)
+        # Without its tables the schema's recorded revision would only stop
+        # ``init`` from making them again.
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         engine.dispose()
     subprocess.run(["consent-server", "init"], env=env, check=True)
 
