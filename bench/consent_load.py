@@ -17,6 +17,12 @@ Run it from the project root, with the package installed::
     python bench/consent_load.py --database-url postgresql://USER:PASS@HOST/DB
     python bench/consent_load.py --requests 5000 --concurrency 16 --workers 4
 
+gunicorn also reads ``GUNICORN_CMD_ARGS``: with
+``GUNICORN_CMD_ARGS="--worker-class gthread --threads 8"`` the workers are
+threaded as in production (deploy/gunicorn.conf.py), and the consents that a
+process's threads record at the same time share one commit. On PostgreSQL
+the script prints how many rows each commit wrote (``rows/commit``).
+
 The PostgreSQL database must exist already; its consent-server tables are
 dropped and recreated, so never point it at a database whose data you need.
 """
@@ -104,11 +110,17 @@ def backend_name(url: str) -> str:
 def prepare_database(url: str, env: dict[str, str]) -> None:
     """Start from empty tables on PostgreSQL, then run ``consent-server init``."""
     if backend_name(url) == "postgresql":
+        import sqlalchemy as sa
+
         from consent_server.store import engine as store_engine
         from consent_server.store import schema
 
         engine = store_engine.make_engine(url)
         schema.metadata.drop_all(engine)
+        # Without its tables the schema's recorded revision would only stop
+        # ``init`` from making them again.
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         engine.dispose()
     subprocess.run(["consent-server", "init"], env=env, check=True)
 
@@ -257,6 +269,29 @@ def report(
         print(f"  error: {sample}")
 
 
+def rows_per_commit(url: str) -> str:
+    """How many rows each commit wrote on average: on PostgreSQL every row
+    names the transaction that wrote it (``xmin``); SQLite keeps no such
+    trace."""
+    if backend_name(url) != "postgresql":
+        return "n/a (PostgreSQL only)"
+    import sqlalchemy as sa
+
+    from consent_server.store import engine as store_engine
+
+    engine = store_engine.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows, commits = conn.execute(
+                sa.text(
+                    "SELECT count(*), count(DISTINCT xmin::text) FROM consent_events"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return f"{rows / max(commits, 1):.2f} ({rows} rows in {commits} commits)"
+
+
 def verify_log(env: dict[str, str]) -> bool:
     done = subprocess.run(
         ["consent-server", "verify-log"], env=env, capture_output=True, text=True
@@ -330,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 stop(server)
 
         report(args, url, results, elapsed)
+        print(f"rows/commit  {rows_per_commit(url)}")
         if results.errors:
             show_log(server_log)
         chain_ok = verify_log(env)

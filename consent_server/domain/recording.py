@@ -36,11 +36,13 @@ class ConsentStore(Protocol):
         """
 
     def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
-        """Append and commit one event; returns the stored row.
+        """Append and commit one event; returns the stored row once it is
+        committed (possibly together with other events).
 
         With a claim, the event continues the claimed history if, under the
-        log's write lock, ``claim.current`` holds for its latest event; else
-        it is recorded under ``event.consent_id``.
+        log's write lock, ``claim.current`` holds for its latest event (one
+        committed together with it and before it counts); else it is
+        recorded under ``event.consent_id``.
         """
 
 

@@ -1,18 +1,25 @@
 """Writing the consent log and checking its hash chain.
 
-:func:`append` adds one row under the head lock; :func:`verify_chain` walks
+:func:`append` adds one row under the head lock, :func:`append_many` several
+under one lock and one commit, and :class:`GroupCommit` gathers the appends
+of a process's threads into such commits; :func:`verify_chain` walks
 the chain and names the first row that breaks it; :func:`prune` removes old
 rows from the start, recording where the chain starts again.
 """
 
 from __future__ import annotations
 
+import collections
+import copy
 import datetime as dt
+import threading
 import uuid
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from ..domain.chain import GENESIS_HASH, ChainReport, Claim, NewEvent, row_hash
 from ..domain.vocabulary import NECESSARY, OPTIONAL
@@ -25,63 +32,209 @@ def append(
 ) -> dict[str, Any]:
     """Append one event to the log and commit it; returns the stored row.
 
+    The same as :func:`append_many` with one event.
+    """
+    return append_many(conn, [(event, claim)])[0]
+
+
+def append_many(
+    conn: Connection, items: Sequence[tuple[NewEvent, Claim | None]]
+) -> list[dict[str, Any]]:
+    """Append events to the log in order, in one transaction, and commit them;
+    returns the stored rows in the same order.
+
     The head row is updated first so the transaction holds the write lock
     before it reads anything: appends from many processes then queue up
-    instead of forking the chain.
+    instead of forking the chain. The lock is taken once for all the events.
 
-    With a ``claim``, the event continues that visitor's history (their
-    consent id, ``continues`` naming their latest event) when the claim is
-    still current; otherwise it is recorded as ``event.consent_id``, a new
-    visitor. That is decided under the lock, so of two appends with the same
-    claim only the first can continue the history.
+    With a claim, an event continues that visitor's history (their consent
+    id, ``continues`` naming their latest event) when the claim is still
+    current; otherwise it is recorded as ``event.consent_id``, a new visitor.
+    That is decided under the lock, and an event earlier in the same call
+    counts as the visitor's latest: of two appends with the same claim only
+    the first can continue the history.
     """
+    if not items:
+        return []
+    rows: list[dict[str, Any]] = []
     with conn.begin():
-        seq, prev_hash = conn.execute(
+        last_seq, prev_hash = conn.execute(
             log_head.update()
             .where(log_head.c.id == 1)
-            .values(seq=log_head.c.seq + 1)
+            .values(seq=log_head.c.seq + len(items))
             .returning(log_head.c.seq, log_head.c.hash)
         ).one()
-        consent_id, continues = event.consent_id, None
-        if claim is not None:
-            latest = latest_event(conn, claim.consent_id)
-            # A history whose events are all gone (pruned) cannot tell the
-            # visitor's latest token from an older one: it is not continued.
-            if latest is not None and claim.current(
-                latest["event_id"], latest["recorded_at"]
-            ):
-                consent_id, continues = claim.consent_id, latest["event_id"]
-        now = dt.datetime.now(dt.UTC)
-        fields: dict[str, Any] = {
-            "seq": seq,
-            "event_id": str(uuid.uuid4()),
-            "consent_id": consent_id,
-            "site": event.site,
-            "consent_revision": event.consent_revision,
-            "config_revision": event.config_revision,
-            **{k: True for k in NECESSARY},
-            **{k: bool(event.choices[k]) for k in OPTIONAL},
-            "method": event.method,
-            "gpc": event.gpc,
-            "language": event.language,
-            "texts_hash": event.texts_hash,
-            "origin": event.origin,
-            "path": event.path,
-            "ip": event.ip,
-            "user_agent": event.user_agent,
-            "recorded_at": now,
-            "prev_hash": prev_hash,
-        }
-        if continues is not None:
-            # Named only when set: a first choice is written exactly as rows
-            # were before the column existed.
-            fields["continues"] = continues
-        fields["hash"] = row_hash(fields)
-        conn.execute(consent_events.insert().values(**fields))
-        conn.execute(
-            log_head.update().where(log_head.c.id == 1).values(hash=fields["hash"])
-        )
-    return {"continues": None, **fields}
+        seq = last_seq - len(items)
+        # The latest event of each visitor written in this call so far.
+        written: dict[str, dict[str, Any]] = {}
+        for event, claim in items:
+            seq += 1
+            consent_id, continues = event.consent_id, None
+            if claim is not None:
+                latest = written.get(claim.consent_id) or latest_event(
+                    conn, claim.consent_id
+                )
+                # A history whose events are all gone (pruned) cannot tell the
+                # visitor's latest token from an older one: it is not continued.
+                if latest is not None and claim.current(
+                    latest["event_id"], latest["recorded_at"]
+                ):
+                    consent_id, continues = claim.consent_id, latest["event_id"]
+            fields = _row(event, seq, consent_id, continues, prev_hash)
+            prev_hash = fields["hash"]
+            written[consent_id] = fields
+            rows.append(fields)
+        # Rows that continue nothing are inserted without the column, so a
+        # first choice is written exactly as rows were before it existed.
+        for group in (
+            [r for r in rows if "continues" not in r],
+            [r for r in rows if "continues" in r],
+        ):
+            if group:
+                conn.execute(consent_events.insert(), group)
+        conn.execute(log_head.update().where(log_head.c.id == 1).values(hash=prev_hash))
+    return [{"continues": None, **r} for r in rows]
+
+
+def _row(
+    event: NewEvent, seq: int, consent_id: str, continues: str | None, prev_hash: str
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "event_id": str(uuid.uuid4()),
+        "consent_id": consent_id,
+        "site": event.site,
+        "consent_revision": event.consent_revision,
+        "config_revision": event.config_revision,
+        **{k: True for k in NECESSARY},
+        **{k: bool(event.choices[k]) for k in OPTIONAL},
+        "method": event.method,
+        "gpc": event.gpc,
+        "language": event.language,
+        "texts_hash": event.texts_hash,
+        "origin": event.origin,
+        "path": event.path,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "recorded_at": dt.datetime.now(dt.UTC),
+        "prev_hash": prev_hash,
+    }
+    if continues is not None:
+        fields["continues"] = continues
+    fields["hash"] = row_hash(fields)
+    return fields
+
+
+class _Waiting:
+    """One append waiting for the commit that holds its row."""
+
+    def __init__(self, event: NewEvent, claim: Claim | None) -> None:
+        self.item = (event, claim)
+        self.row: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class GroupCommit:
+    """Appends from the threads of one process, committed together.
+
+    A thread that appends puts its event in the queue. If no other thread is
+    committing, it becomes the one that does: it takes everything queued and
+    appends it with :func:`append_many` on its own connection, in one
+    transaction (one lock on the head, one fsync), then hands each waiting
+    thread its row. Events that arrive meanwhile wait for the next commit,
+    which the first of them to wake up makes. So nobody waits for a timer:
+    alone, an append commits at once; under load, the commits grow.
+
+    Every append returns only after the commit that holds its row. When that
+    commit fails, every append of it raises the error and nothing of it is
+    written.
+    """
+
+    # Past this many events a commit leaves the rest to the next one, so that
+    # no answer waits on an unbounded transaction.
+    MAX_BATCH = 256
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: list[_Waiting] = []
+        self._committing = False
+        self._in_flight = 0
+        # The size of each commit, newest last (for tests and benchmarks).
+        self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)
+
+    def append(
+        self, conn: Connection, event: NewEvent, claim: Claim | None = None
+    ) -> dict[str, Any]:
+        """Queue one event, wait for the commit that holds it; returns its row.
+
+        :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
+        """
+        mine = _Waiting(event, claim)
+        with self._changed:
+            self._queue.append(mine)
+        while True:
+            with self._changed:
+                while not mine.done and self._committing:
+                    self._changed.wait()
+                if mine.done:
+                    break
+                self._committing = True
+                batch = self._queue[: self.MAX_BATCH]
+                del self._queue[: self.MAX_BATCH]
+                self._in_flight = len(batch)
+            self._commit(conn, batch)
+        if mine.error is not None:
+            raise mine.error
+        assert mine.row is not None
+        return mine.row
+
+    def _commit(self, conn: Connection, batch: list[_Waiting]) -> None:
+        error: BaseException | None = None
+        rows: list[dict[str, Any]] = []
+        try:
+            rows = append_many(conn, [w.item for w in batch])
+        except BaseException as exc:  # handed to every append of the batch
+            error = exc
+        with self._changed:
+            for i, waiting in enumerate(batch):
+                if error is None:
+                    waiting.row = rows[i]
+                else:
+                    waiting.error = _own_copy(error)
+                waiting.done = True
+            if error is None:
+                self.batch_sizes.append(len(batch))
+            self._committing = False
+            self._in_flight = 0
+            self._changed.notify_all()
+
+    def pending(self) -> int:
+        """How many appends are waiting or being committed now."""
+        with self._changed:
+            return len(self._queue) + self._in_flight
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    # Each waiting request raises its own copy: one exception object raised
+    # in many threads at once would share one traceback.
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception that cannot be copied: share it
+        return error
+
+
+_writers: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def group_commit(engine: Engine) -> GroupCommit:
+    """The process's :class:`GroupCommit` for one database engine."""
+    with _writers_lock:
+        writer = _writers.get(engine)
+        if writer is None:
+            writer = _writers[engine] = GroupCommit()
+        return writer
 
 
 def verify_chain(conn: Connection) -> ChainReport:

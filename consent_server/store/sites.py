@@ -204,5 +204,7 @@ class SqlConsentStore:
         return current_config(self.conn, site, revision)
 
     def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
-        """Append and commit one event; see :func:`consent_server.store.log.append`."""
-        return log.append(self.conn, event, claim)
+        """Append and commit one event, in one commit with the events other
+        threads of this process append at the same time; see
+        :class:`consent_server.store.log.GroupCommit`."""
+        return log.group_commit(self.conn.engine).append(self.conn, event, claim)
