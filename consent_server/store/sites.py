@@ -9,6 +9,9 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,6 +72,127 @@ def current_config(
     return _published(_parse(row.document), row.revision, row.consent_revision)
 
 
+# How long a process answers from its cached config before it asks the
+# database whether the site has published since: a publish reaches every
+# process within this (plus one query).
+FRESH_SECONDS = 1.0
+# Sites (known or not) kept per process; more than this and the cache starts over.
+MAX_CACHED_SITES = 1000
+
+# Bumped after each publish committed in this process, so that what an
+# editor publishes here is served here at once, not a second later.
+_published_here = 0
+_published_lock = threading.Lock()
+
+
+def _bump_published(_conn: Connection) -> None:
+    global _published_here
+    with _published_lock:
+        _published_here += 1
+
+
+def newest_revision(conn: Connection, site: str) -> int | None:
+    """The number of the site's newest revision (None if never published):
+    one lookup in the primary key, without reading the document."""
+    with conn.begin():
+        newest: int | None = conn.execute(
+            sa.select(site_revisions.c.revision)
+            .where(site_revisions.c.site == site)
+            .order_by(site_revisions.c.revision.desc())
+            .limit(1)
+        ).scalar()
+    return newest
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    config: PublishedConfig | None  # None: the site was never published
+    until: float
+    generation: int
+
+
+class ConfigCache:
+    """Published configs kept in one process and checked cheaply.
+
+    For :data:`FRESH_SECONDS` after a check, :meth:`get` answers without the
+    database; then one request asks for the site's newest revision number
+    (an index lookup) while the others keep answering from the cache, and
+    the document is read again only when that number changed. A revision is
+    never changed once published, so its number is all that must be checked.
+    Thread-safe: dict reads and writes are atomic, and a race costs at most
+    one extra query.
+    """
+
+    def __init__(
+        self,
+        fresh_seconds: float = FRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fresh_seconds = fresh_seconds
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, connect: Callable[[], Connection], site: str) -> PublishedConfig:
+        """The site's newest published config; ``connect`` is called only when
+        the database must be asked.
+
+        :raise UnknownSite: if the site was never published.
+        """
+        if not SITE_ID.fullmatch(site):
+            raise UnknownSite(site)
+        now = self._clock()
+        generation = _published_here
+        entry = self._entries.get(site)
+        if (
+            entry is not None
+            and entry.generation == generation
+            and (entry.until > now or not self._claim(site, entry, now))
+        ):
+            # Fresh, or another request is checking it right now.
+            return self._answer(site, entry)
+        try:
+            config = self._read(connect(), site, entry)
+        except BaseException:
+            if entry is not None:
+                # Whoever asks next checks again.
+                self._entries[site] = dataclasses.replace(entry, until=0.0)
+            raise
+        if len(self._entries) >= MAX_CACHED_SITES and site not in self._entries:
+            self._entries.clear()
+        fresh = _Entry(config, now + self.fresh_seconds, generation)
+        self._entries[site] = fresh
+        return self._answer(site, fresh)
+
+    def _claim(self, site: str, entry: _Entry, now: float) -> bool:
+        # The first request to find the entry stale checks it; the others
+        # answer from it meanwhile, so a burst costs one query, not one each.
+        with self._lock:
+            if self._entries.get(site) is not entry:
+                return False
+            self._entries[site] = dataclasses.replace(
+                entry, until=now + self.fresh_seconds
+            )
+            return True
+
+    @staticmethod
+    def _read(
+        conn: Connection, site: str, entry: _Entry | None
+    ) -> PublishedConfig | None:
+        newest = newest_revision(conn, site)
+        if newest is None:
+            return None
+        if entry is not None and entry.config and entry.config.revision == newest:
+            return entry.config
+        return current_config(conn, site)
+
+    @staticmethod
+    def _answer(site: str, entry: _Entry) -> PublishedConfig:
+        if entry.config is None:
+            raise UnknownSite(site)
+        return entry.config
+
+
 def all_origins(conn: Connection) -> list[str]:
     """Every origin pattern any site currently allows (for CORS preflights)."""
     latest = (
@@ -127,6 +251,8 @@ def publish_in(
     happens with it or not at all."""
     now = now or dt.datetime.now(dt.UTC)
     site = config.site
+    # Once committed, this process's cached configs are checked again at once.
+    sa.event.listen(conn, "commit", _bump_published, once=True)
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(insert(sites).values(id=site, created_at=now).on_conflict_do_nothing())
     # Publishes of one site take turns on its row: each one then sees the

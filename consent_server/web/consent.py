@@ -21,7 +21,7 @@ from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
 from .body import json_body
-from .files import public_json
+from .files import cached_json, published
 from .limits import limiter, setting
 
 bp = Blueprint("consent", __name__)
@@ -48,11 +48,13 @@ class VerifyRequest(BaseModel):
 @bp.get("/v1/sites/<site>/config")
 def site_config(site: str) -> Response:
     """The site's published config as JSON."""
+    config = published(site)
     # Which origins may record consent is the operator's business, not the public's.
-    config = sites.current_config(get_db(), site).model_dump(
-        mode="json", exclude={"origins"}
+    return cached_json(
+        ("config", site, config.revision),
+        lambda: config.model_dump(mode="json", exclude={"origins"}),
+        60,
     )
-    return public_json(config, 60)
 
 
 @bp.post("/v1/consent")
@@ -93,13 +95,15 @@ def verify_consent() -> Response:
     keys = current_app.config["CONSENT_KEYS"]
     result = verify_token(body.token, keys, site=body.site)
     if result.valid and result.site is not None:
+        # The last check verify_token would make given the consent revision,
+        # made here so the signatures are checked once; the config comes
+        # from this process's cache.
         try:
-            current = sites.current_config(get_db(), result.site).consent_revision
+            current: int | None = published(result.site).consent_revision
         except UnknownSite:
             current = None
-        result = verify_token(
-            body.token, keys, site=body.site, consent_revision=current
-        )
+        if current is not None and result.revision != current:
+            result = dataclasses.replace(result, valid=False, reason="old_revision")
     if result.id is not None and result.reason in (None, "expired", "old_revision"):
         # Superseded wins over expired and old_revision: the visitor has
         # since made a newer choice, which is what the backend must act on.

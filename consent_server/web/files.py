@@ -4,6 +4,7 @@ and ``consent.css`` for pages whose CSP forbids injected styles."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,47 @@ def _serve(built: banner.Built, mimetype: str) -> Response:
     return response
 
 
+def published(site: str) -> PublishedConfig:
+    """The site's published config from this process's cache, which asks the
+    database at most about once a second per site (see
+    :class:`~consent_server.store.sites.ConfigCache`); a request served from
+    the cache checks out no database connection.
+
+    :raise UnknownSite: if the site was never published.
+    """
+    cache: sites.ConfigCache | None = current_app.extensions.get("consent_configs")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "consent_configs", sites.ConfigCache()
+        )
+    return cache.get(get_db, site)
+
+
 def public_json(value: Any, max_age: int) -> Response:
     """JSON anyone may cache for ``max_age`` seconds, revalidated by ETag."""
     response = jsonify(value)
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    etag = hashlib.sha256(response.get_data()).hexdigest()[:32]
+    return _public(response, etag, max_age)
+
+
+def cached_json(
+    key: tuple[Any, ...], build: Callable[[], Any], max_age: int
+) -> Response:
+    """:func:`public_json` of ``build()``, encoded once per ``key`` in this
+    process (a key must name everything the value depends on)."""
+    cache = current_app.extensions.setdefault("consent_json", {})
+    found: tuple[bytes, str] | None = cache.get(key)
+    if found is None:
+        body = jsonify(build()).get_data()
+        found = (body, hashlib.sha256(body).hexdigest()[:32])
+        if len(cache) >= MAX_CACHED:
+            cache.clear()
+        cache[key] = found
+    return _public(Response(found[0], mimetype="application/json"), found[1], max_age)
+
+
+def _public(response: Response, etag: str, max_age: int) -> Response:
+    response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     response.make_conditional(request)
@@ -66,7 +104,7 @@ def _languages(config: PublishedConfig) -> list[str]:
 def banner_script(site: str) -> Response:
     """The banner: code, styles and the site's published config in one response."""
     try:
-        config = sites.current_config(get_db(), site)
+        config = published(site)
     except UnknownSite:
         return Response(f"/* consent-server: no site {site!r} */\n", 404,
                         mimetype="text/javascript")  # fmt: skip
