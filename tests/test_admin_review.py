@@ -7,7 +7,7 @@ import pytest
 
 from consent_server.store import schema
 from tests.admin_helpers import AdminActions, make_user, rows
-from tests.test_admin_sites import published, save_german_title, texts_data, working
+from tests.test_admin_sites import save_german_title, working
 
 
 @pytest.fixture
