@@ -111,7 +111,10 @@ def test_removing_a_service_from_a_page_shown_before_another_editor_removed_one(
     # The page showed YouTube as service number 4 (index 3)...
     page = editor.client.get("/admin/sites/demo/").text
     names = [s["name"] for s in working(app)["services"]]
-    assert names[3] == "YouTube" and 'value="YouTube"' in page
+    assert names[3] == "YouTube"
+    # The page's forms say which service they were shown for.
+    assert 'name="name" value="YouTube"' in page
+    assert 'name="service-3-was" value="YouTube"' in page
     _other_editor_removes_the_first_service(app)
     # ... and its Remove button is pressed after the other editor's change.
     editor.post(
