@@ -7,7 +7,7 @@ import pytest
 
 from consent_server.store import schema
 from tests.admin_helpers import AdminActions, make_user, rows
-from tests.test_admin_sites import save_german_title, working
+from tests.test_admin_sites import save_german_title, texts_data, working
 
 
 @pytest.fixture
@@ -141,3 +141,23 @@ def test_saving_a_service_from_a_page_shown_before_another_editor_removed_one(
     left = [s["name"] for s in working(app)["services"]]
     assert "Shop settings" in left, "another service was overwritten"
     assert response.status_code in (302, 409)
+
+
+def test_two_editors_saving_the_same_texts_page_do_not_silently_overwrite(app, editor):
+    other = AdminActions(app.test_client())
+    make_user(app, "ed2@shop.example", "editor")
+    other.login("ed2@shop.example")
+    # Both open the German texts page; what the second editor's page shows:
+    shown_to_other = texts_data(working(app), "de")
+    # The first saves a new title ...
+    assert save_german_title(editor, app, "Titel von Ed").status_code == 302
+    # ... then the second saves a new description from the page shown before.
+    response = other.post(
+        "/admin/sites/demo/texts/de",
+        {**shown_to_other, "description": "Neue Beschreibung"},
+        "/admin/sites/demo/",
+    )
+    title = working(app)["languages"]["de"]["title"]
+    assert title == "Titel von Ed" or response.status_code == 409, (
+        "the second save undid the first editor's title without a word"
+    )
