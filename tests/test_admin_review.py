@@ -161,3 +161,28 @@ def test_two_editors_saving_the_same_texts_page_do_not_silently_overwrite(app, e
     assert title == "Titel von Ed" or response.status_code == 409, (
         "the second save undid the first editor's title without a word"
     )
+
+
+XSS = '<img src=x onerror="alert(1)"><script>alert(1)</script>'
+
+
+def test_markup_in_a_service_is_shown_literally_on_the_embed_and_preview_pages(
+    app, editor
+):
+    data = {
+        "service-new-name": "S <b>x</b>",
+        "service-new-category": "analytics",
+        "service-new-cookies": "_ok",
+        "service-new-purpose": f"P {XSS}",
+    }
+    assert editor.post("/admin/sites/demo/services/", data).status_code == 302
+    assert editor.post("/admin/sites/demo/publish", {}).status_code == 302
+    for path in (
+        "/admin/sites/demo/embed",
+        "/admin/sites/demo/history",
+        "/admin/sites/demo/preview/frame",
+        "/admin/sites/demo/",
+    ):
+        page = editor.client.get(path).text
+        assert "<script>alert" not in page and '<img src=x onerror="' not in page
+        assert "<b>x</b>" not in page, path
