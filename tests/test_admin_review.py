@@ -186,3 +186,16 @@ def test_markup_in_a_service_is_shown_literally_on_the_embed_and_preview_pages(
         page = editor.client.get(path).text
         assert "<script>alert" not in page and '<img src=x onerror="' not in page
         assert "<b>x</b>" not in page, path
+
+
+def test_a_draft_broken_by_a_new_rule_says_which_part_to_correct(app, editor, engine):
+    save_german_title(editor, app, "Neu")
+    break_the_draft(engine, cookie_days=999)
+
+    response = save_german_title(editor, app, "Neu 2")
+
+    assert response.status_code == 400
+    page = response.text
+    # Not "Title: must be a whole number", which the editor cannot act on:
+    assert "days a choice is kept" in page and "Addresses and settings" in page
+    assert working(app)["languages"]["de"]["title"] == "Neu"
