@@ -199,3 +199,14 @@ def test_a_draft_broken_by_a_new_rule_says_which_part_to_correct(app, editor, en
     # Not "Title: must be a whole number", which the editor cannot act on:
     assert "days a choice is kept" in page and "Addresses and settings" in page
     assert working(app)["languages"]["de"]["title"] == "Neu"
+
+
+def test_publishing_says_when_returning_visitors_see_it(app, editor, client):
+    # The banner script may be kept by a browser for five minutes, so an
+    # editor who checks at once in the same browser sees the old banner.
+    assert "max-age=300" in client.get("/s/demo/consent.js").headers["Cache-Control"]
+    save_german_title(editor, app, "Neu")
+    page = editor.post(
+        "/admin/sites/demo/publish", {"publish-ask_again": "y"}, follow_redirects=True
+    ).text
+    assert "Every visitor is asked again" in page and "within five minutes" in page
