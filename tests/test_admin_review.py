@@ -210,3 +210,10 @@ def test_publishing_says_when_returning_visitors_see_it(app, editor, client):
         "/admin/sites/demo/publish", {"publish-ask_again": "y"}, follow_redirects=True
     ).text
     assert "Every visitor is asked again" in page and "within five minutes" in page
+
+
+@pytest.mark.parametrize("page", ["preview", "embed"])
+def test_the_preview_and_embed_pages_lead_back_to_the_site(editor, page):
+    # Without it the editor, done previewing, had only the menu's Sites.
+    text = editor.client.get(f"/admin/sites/demo/{page}").text
+    assert 'href="/admin/sites/demo/"' in text
