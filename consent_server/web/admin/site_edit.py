@@ -65,6 +65,38 @@ def place(form: SectionForm, exc: ConfigError, placer: Placer) -> None:
     target.errors = [*target.errors, prefix + sentence(exc.message)]
 
 
+# Where on the site's page each part of the document is edited.
+SECTIONS = {
+    "theme": "Look",
+    "services": "Services and their cookies",
+    "categories": "Categories",
+    "languages": "Texts",
+}
+
+
+def _broken_before(site: str, exc: ConfigError) -> bool:
+    # Whether the draft as it was already failed on the same field: a rule
+    # added since it was saved, not this section's input.
+    try:
+        drafts.checked(drafts.working_document(get_db(), site))
+    except ConfigError as before:
+        return before.field == exc.field
+    return False
+
+
+def _say_where(form: SectionForm, exc: ConfigError) -> None:
+    top = parts(exc.field)[0] if exc.field else ""
+    what = diff.SETTING_NAMES.get(top, exc.field)
+    section = SECTIONS.get(top, "Addresses and settings")
+    fields = [f for f in form if f.type not in ("HiddenField", "CSRFTokenField")]
+    fields[0].errors = [
+        *fields[0].errors,
+        f"Nothing was saved: another part of the draft does not pass today's"
+        f" checks ({what}: {exc.message}). Correct it under {section} on the"
+        " site's page first, or discard the draft.",
+    ]
+
+
 def working(site: str) -> dict[str, Any]:
     try:
         return drafts.working_document(get_db(), site)
@@ -96,7 +128,10 @@ def save(
             section=section,
         )
     except ConfigError as exc:
-        place(form, exc, placer)
+        if placer(parts(exc.field))[0] is None and _broken_before(site, exc):
+            _say_where(form, exc)
+        else:
+            place(form, exc, placer)
         return False
     flash(f"Saved to the draft: {section}. Publish it when you are ready.")
     return True

@@ -60,6 +60,12 @@ def publish(site: str) -> ResponseReturnValue:
     message = f"Published revision {published.revision}."
     if form.ask_again.data:
         message += " Every visitor is asked again."
+    # Browsers keep the banner script five minutes (web/files.py), so a
+    # visitor who just loaded it sees the change only after that.
+    message += (
+        " Visitors see it within five minutes: a browser that loaded the banner"
+        " just before keeps that one until then."
+    )
     flash(message)
     return back(site)
 

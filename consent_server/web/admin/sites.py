@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from ...domain import diff
@@ -363,11 +371,29 @@ def _services_page(
     return _site_page(site, 400, services=page_forms)
 
 
+MOVED = (
+    "The services changed since this page was shown (another editor's save?):"
+    " nothing was saved. Here they are as they are now; try again."
+)
+
+
+def _moved(doc: dict[str, Any], index: int, name: str | None) -> bool:
+    # Services are addressed by their place in the list; the page also sends
+    # the name it showed there, so that a list changed meanwhile by another
+    # editor does not have the wrong service changed or removed.
+    if name is None or doc["services"][index]["name"] == name:
+        return False
+    flash(MOVED)
+    return True
+
+
 def _save_service(site: str, index: int | None) -> ResponseReturnValue:
     doc = working(site)
     if index is not None and not 0 <= index < len(doc["services"]):
         abort(404, f"Site {site} has no service number {index + 1}.")
     prefix = "service-new" if index is None else f"service-{index}"
+    if index is not None and _moved(doc, index, request.form.get(f"{prefix}-was")):
+        return back(site, "#services")
     form = ServiceForm(prefix=prefix)
     form.validate()
     service = _service(form)
@@ -409,6 +435,8 @@ def remove_service(site: str, index: int) -> ResponseReturnValue:
     doc = working(site)
     if not 0 <= index < len(doc["services"]):
         abort(404, f"Site {site} has no service number {index + 1}.")
+    if _moved(doc, index, request.form.get("name")):
+        return back(site, "#services")
     services = list(doc["services"])
     gone = services.pop(index)
     drafts.save_draft(
