@@ -1,5 +1,6 @@
 """What the config page tests share: making users, logging in, posting forms."""
 
+import html
 import re
 
 import sqlalchemy as sa
@@ -11,6 +12,14 @@ PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LINK = re.compile(r'id="one-time-link" readonly value="([^"]+)"')
 TOKEN = re.compile(r'id="new-token" readonly value="([^"]+)"')
+SEEN = re.compile(r'name="(?:[\w-]+-)?draft_seen"[^>]*value="([^"]*)"')
+SITE_PATH = re.compile(r"/admin/sites/[a-z0-9-]+/")
+
+
+def draft_seen(page):
+    """The draft a site page's forms say they showed (its stamp)."""
+    found = SEEN.search(page)
+    return html.unescape(found.group(1)) if found else None
 
 
 def make_user(app, email, role, password=PASSWORD):
@@ -54,7 +63,18 @@ class AdminActions:
         )
 
     def post(self, path, data=None, page="/admin/", **kwargs):
-        body = {"csrf_token": self.token(page), **(data or {})}
+        data = dict(data or {})
+        site = SITE_PATH.match(path)
+        if site and "draft_seen" not in data:
+            # A site page's form carries the draft that page showed: here the
+            # draft as it is now, as if the page had just been loaded.
+            seen = draft_seen(self.client.get(site.group(0)).text)
+            if seen is not None:
+                # Under the name of the form posted (a section's prefix).
+                prefixes = {k.rsplit("-", 1)[0] + "-" for k in data if "-" in k}
+                for prefix in prefixes | {""}:
+                    data.setdefault(prefix + "draft_seen", seen)
+        body = {"csrf_token": self.token(page), **data}
         return self.client.post(path, data=body, **kwargs)
 
     def logout(self):

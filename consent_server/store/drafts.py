@@ -42,6 +42,20 @@ class NoDraft(DraftError):
         self.site = site
 
 
+class DraftChanged(DraftError):
+    """Someone saved the draft after the editor's page showed it."""
+
+    def __init__(self, site: str, draft: Draft | None) -> None:
+        super().__init__("draft_changed", f"the draft of {site!r} changed meanwhile")
+        self.site = site
+        self.draft = draft
+
+
+def stamp(draft: Draft | None) -> str:
+    """What a page keeps of the draft it showed, to tell whether it changed."""
+    return "" if draft is None else draft.updated_at.isoformat()
+
+
 class SiteExists(DraftError):
     """A new site was given an id that is taken."""
 
@@ -232,14 +246,18 @@ def save_draft(
     *,
     based_on: int | None = None,
     section: str = "",
+    seen: str | None = None,
 ) -> dict[str, Any]:
     """Check ``doc`` and keep it as the site's draft.
 
     ``based_on`` is the revision the editor's page showed. The draft keeps the
     oldest revision any of its edits was based on, so that publishing it warns
-    when something was published after that.
+    when something was published after that. ``seen`` is the :func:`stamp`
+    of the draft the page showed: if the draft changed since (another editor
+    saved), nothing is stored, so no one's change is silently undone.
 
     :raise ConfigError: if the document is invalid; nothing is stored then.
+    :raise DraftChanged: if the draft is no longer the one ``seen``.
     :raise UnknownSite: if there is no such site.
     """
     document = checked({**doc, "site": site})
@@ -252,7 +270,9 @@ def save_draft(
             is None
         ):
             raise UnknownSite(site)
-        draft = _get(conn, site)
+        draft = _get(conn, site, lock=True)
+        if seen is not None and seen != stamp(draft):
+            raise DraftChanged(site, draft)
         newest = _newest(conn, site)
         base = draft.base_revision if draft else newest
         if base is not None and based_on is not None:

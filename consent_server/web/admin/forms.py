@@ -129,12 +129,14 @@ CATEGORY_CHOICES = [SelectChoice(c, c) for c in CATEGORIES]
 
 
 class SectionForm(FlaskForm):
-    """One section of a site's page; ``based_on`` is the revision it showed."""
+    """One section of a site's page; ``based_on`` is the revision it showed,
+    ``draft_seen`` the draft (its stamp)."""
 
     class Meta:
         csrf = False  # checked for the whole blueprint; see above
 
     based_on = HiddenField()
+    draft_seen = HiddenField()
 
 
 class NewSiteForm(SectionForm):

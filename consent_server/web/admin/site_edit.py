@@ -126,7 +126,25 @@ def save(
             account().actor,
             based_on=based_on(form),
             section=section,
+            seen=form.draft_seen.data or "",
         )
+    except drafts.DraftChanged as exc:
+        # Saving what this page holds would undo what the other editor
+        # saved. Nothing is saved; what was typed stays on the page, and
+        # saving it again, now knowingly, replaces theirs.
+        form.draft_seen.data = drafts.stamp(exc.draft)
+        who = (
+            f"{exc.draft.updated_by} saved the draft at"
+            f" {exc.draft.updated_at:%H:%M:%S} UTC"
+            if exc.draft
+            else "Someone published or discarded the draft"
+        )
+        flash(
+            f"Not saved: {who}, after you opened this page. What you typed is"
+            " still here. Reload the page to see their version first, or save"
+            " again to replace it with yours."
+        )
+        return False
     except ConfigError as exc:
         if placer(parts(exc.field))[0] is None and _broken_before(site, exc):
             _say_where(form, exc)

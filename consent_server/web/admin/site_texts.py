@@ -37,6 +37,7 @@ def _texts_page(
         form = form_class(
             formdata=None,
             based_on="" if based_on is None else str(based_on),
+            draft_seen=drafts.stamp(draft),
             **{r["name"]: r["value"] for r in rows},
         )
     return render_template(

@@ -70,13 +70,16 @@ def _language_summary(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, Any]:
+def _forms(
+    site: str, doc: dict[str, Any], based_on: int | None, seen: str = ""
+) -> dict[str, Any]:
     base = "" if based_on is None else str(based_on)
     theme = doc["theme"]
     settings = SettingsForm(
         formdata=None,
         prefix="settings",
         based_on=base,
+        draft_seen=seen,
         default_language=doc["default_language"],
         policy_url=doc["policy_url"],
         origins="\n".join(doc["origins"]),
@@ -90,6 +93,7 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
         formdata=None,
         prefix="categories",
         based_on=base,
+        draft_seen=seen,
         **{c: c in doc["categories"] for c in OPTIONAL},
     )
     services = [
@@ -97,6 +101,7 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
             formdata=None,
             prefix=f"service-{i}",
             based_on=base,
+            draft_seen=seen,
             name=s["name"],
             category=s["category"],
             cookies="\n".join(s.get("cookies", [])),
@@ -109,14 +114,20 @@ def _forms(site: str, doc: dict[str, Any], based_on: int | None) -> dict[str, An
         for f in form:
             f.description = ""  # said once, at the form that adds a service
     missing = [c for c in SHIPPED_LANGUAGES if c.value not in doc["languages"]]
-    language = LanguageForm(formdata=None, prefix="language", based_on=base)
+    language = LanguageForm(
+        formdata=None, prefix="language", based_on=base, draft_seen=seen
+    )
     language.language.choices = missing
     return {
         "settings": settings,
-        "theme": ThemeForm(formdata=None, prefix="theme", based_on=base, **theme),
+        "theme": ThemeForm(
+            formdata=None, prefix="theme", based_on=base, draft_seen=seen, **theme
+        ),
         "categories": categories,
         "services": services,
-        "new_service": ServiceForm(formdata=None, prefix="service-new", based_on=base),
+        "new_service": ServiceForm(
+            formdata=None, prefix="service-new", based_on=base, draft_seen=seen
+        ),
         "language": language,
         "publish": PublishForm(formdata=None, prefix="publish"),
     }
@@ -133,7 +144,7 @@ def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnV
     newest = drafts.published_revision(conn, site)
     published = None if newest is None else sites.current_config(conn, site)
     based_on = draft.base_revision if draft else newest
-    forms = _forms(site, doc, based_on)
+    forms = _forms(site, doc, based_on, drafts.stamp(draft))
     forms.update(override)
     forms["settings"].default_language.choices = _language_choices(doc)
     pending: list[str] = []
