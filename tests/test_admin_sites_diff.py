@@ -49,7 +49,7 @@ def changed(doc, change):
         ),
         (
             lambda d: d["theme"].update(accent="#aa0000"),
-            "theme accent: #1a56db → #aa0000",
+            "button and link colour: #1a56db → #aa0000",
         ),
         (lambda d: d.update(refusal_days=30), "days a refusal is kept: 182 → 30"),
         (lambda d: d.update(gpc=False), "Global Privacy Control honoured: on → off"),
@@ -71,6 +71,6 @@ def test_each_change_reads_as_one_line(before, change, line):
 def test_nothing_changed_is_no_line_and_a_bump_is_said(before):
     assert describe(before, copy.deepcopy(before)) == []
     assert describe(before, before, consent_bumped=True) == [
-        "consent revision bumped: every visitor is asked again"
+        "every visitor is asked again"
     ]
     assert describe(None, before) == ["first revision"]

@@ -1,7 +1,7 @@
 """What changed between two site config documents, in sentences an editor reads.
 
 ``German title: 'A' → 'B'``, ``service added: Hotjar``, ``categories:
-analytics removed``, ``theme accent: #1a56db → #aa0000``. Plain data in,
+analytics removed``, ``button and link colour: #1a56db → #aa0000``. Plain data in,
 plain lines out: the history, the publish warning and the draft's summary
 all say changes this way.
 """
@@ -41,6 +41,14 @@ TEXT_NAMES = {
     "saving": "'saving' message",
     "retrying": "'retrying' message",
     "gpc_honoured": "Global Privacy Control notice",
+}
+# The look's settings, named as the config page labels them.
+THEME_NAMES = {
+    "position": "banner position",
+    "accent": "button and link colour",
+    "background": "background colour",
+    "text": "text colour",
+    "floating": "'Cookie settings' button after the choice",
 }
 SETTING_NAMES = {
     "site": "site id",
@@ -156,12 +164,13 @@ def describe(
         )
         old_theme, new_theme = old.get("theme", {}), new.get("theme", {})
         for key in sorted(set(old_theme) | set(new_theme)):
-            lines += _changed(f"theme {key}", old_theme.get(key), new_theme.get(key))
+            name = THEME_NAMES.get(key, f"look: {key}")
+            lines += _changed(name, old_theme.get(key), new_theme.get(key))
         known = {"languages", "categories", "services", "origins", "theme"}
         for key in sorted((set(old) | set(new)) - known - {"site", "default_language"}):
             if key in ("revision", "consent_revision"):
                 continue
             lines += _changed(SETTING_NAMES.get(key, key), old.get(key), new.get(key))
     if consent_bumped:
-        lines.append("consent revision bumped: every visitor is asked again")
+        lines.append("every visitor is asked again")
     return lines
