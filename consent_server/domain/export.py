@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from .chain import GENESIS_HASH, HASHED_FIELDS
+from .vocabulary import CATEGORIES
 
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
 
@@ -87,18 +87,72 @@ def csv_end_line(end: dict[str, Any]) -> str:
     return "#end " + " ".join(f"{k}={v}" for k, v in end.items()) + "\n"
 
 
+# Rows written between two yields: one write of some 200 KB instead of one
+# a row.
+CSV_BATCH = 500
+# Joins a row's text cells for one search; a character no cell needs.
+_JOIN = "\ufffe"
+# A formula's first character at the start of a cell of a joined row.
+_CSV_FORMULA = re.compile(f"{_JOIN}[=+\\-@]")
+_BOOLEANS = tuple(i for i, k in enumerate(EXPORT_FIELDS) if k in (*CATEGORIES, "gpc"))
+
+
+def _csv_line(row: dict[str, Any]) -> str:
+    """One event's CSV line, as ``csv.writer`` writes the cells of :func:`_cell`.
+
+    Nearly every row has nothing to escape: two searches over its text cells
+    joined tell, and such a row is joined by hand, three times quicker than
+    ``csv.writer``. A row they flag goes the long way, cell by cell.
+    """
+    cells = [row[k] for k in EXPORT_FIELDS]
+    text = _JOIN + _JOIN.join([c for c in cells if isinstance(c, str)])
+    if _CSV_ESCAPE.search(text) or _CSV_FORMULA.search(text):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(_cell(c) for c in cells)
+        return buffer.getvalue()
+    for i in _BOOLEANS:
+        value = cells[i]
+        if value is True or value is False:
+            cells[i] = "true" if value else "false"
+    # Without control characters (the search above), csv.writer quotes a
+    # cell only for a comma or a double quote in it.
+    return (
+        ",".join(
+            [
+                ("" if c is None else str(c))
+                if not isinstance(c, str)
+                else '"' + c.replace('"', '""') + '"'
+                if '"' in c or "," in c
+                else c
+                for c in cells
+            ]
+        )
+        + "\n"
+    )
+
+
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """The export as CSV text: a header, one line per event, the end line."""
+    """The export as CSV text: a header, the event lines, the end line.
+
+    Event lines come :data:`CSV_BATCH` at a time. When the rows stop with an
+    error, the lines before it are still given, then the error is raised: the
+    text lacks its end line.
+    """
     tally = Tally(rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_FIELDS)
-    for row in itertools.chain([None], tally):
-        if row is not None:
-            writer.writerow(_cell(row[k]) for k in EXPORT_FIELDS)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    yield ",".join(EXPORT_FIELDS) + "\n"
+    batch: list[str] = []
+    try:
+        for row in tally:
+            batch.append(_csv_line(row))
+            if len(batch) == CSV_BATCH:
+                yield "".join(batch)
+                batch = []
+    except Exception:
+        if batch:
+            yield "".join(batch)
+        raise
+    if batch:
+        yield "".join(batch)
     yield csv_end_line(tally.end())
 
 
