@@ -53,8 +53,8 @@
 
   // -- 2. The consent cookie, and what this page remembers --------------------
 
-  const fromBase64Url = (text) =>
-    atob(text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4));
+  // atob takes base64 without its padding (the "forgiving" decoding of every browser).
+  const fromBase64Url = (text) => atob(text.replace(/-/g, '+').replace(/_/g, '/'));
 
   const ascii = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
@@ -180,8 +180,8 @@
   // Activate every marked element in (and including) node whose categories
   // are all allowed. Any node will do: a text node simply holds none.
   const gateAll = (node) => {
-    const found = node.matches?.(GATED) ? [node] : [];
-    if (node.querySelectorAll) found.push(...node.querySelectorAll(GATED));
+    const found = node?.matches?.(GATED) ? [node] : [];
+    if (node?.querySelectorAll) found.push(...node.querySelectorAll(GATED));
     for (const element of found) {
       try {
         gate(element);
@@ -193,12 +193,24 @@
     runQueuedScripts();
   };
 
+  // Whether the parser is done with an element: something follows it, or
+  // the parser is done with the page.
+  const parsed = (element) => {
+    for (; element; element = element.parentNode) if (element.nextSibling) return true;
+    return document.readyState !== 'loading';
+  };
+
   const gate = (element) => {
     if (element.csDone) return;
     if (!mayRun(element)) {
       if (element.tagName === 'IFRAME') showPlaceholder(element);
       return;
     }
+    // Not while the parser is still at it: it adds a script before its text
+    // (which may come in a later part of the page), and an iframe given its
+    // address that early stays blank in Chromium. Each waits until something
+    // follows it.
+    if (!parsed(element)) return;
     element.csDone = true;
     if (element.tagName === 'SCRIPT') {
       scriptQueue.push(element);
@@ -365,13 +377,15 @@
       }));
 
   // Open the banner on one layer, "notice" or "preferences", focus on its title.
+  // Fixed, over the page: shown before the page's body has come (the banner
+  // then goes into <html>), it moves nothing.
+  const page = () => document.body || document.documentElement;
   const show = (layerName) => loadTexts().then(() => {
-    if (!document.body) return;
     if (!banner) buildBanner();
     if (!banner.isConnected) {
-      const active = document.activeElement;
-      focusBefore = active !== document.body ? active : null;
-      document.body.append(banner);
+      // Focus goes back to what had it in the page, if anything did.
+      focusBefore = document.activeElement?.closest('body *');
+      page().append(banner);
     }
     for (const k of OPTIONAL) if (switchOf(k)) switchOf(k).checked = allowed(k);
     noticeLayer.hidden = layerName !== 'notice';
@@ -392,12 +406,12 @@
   const closeWithoutChoosing = () => (consent ? hide() : show('notice'));
 
   const showSettingsButton = () => {
-    if (!config.theme.floating || settingsButton || !document.body) return;
+    if (!config.theme.floating || settingsButton) return;
     settingsButton = button(texts.settings);
     settingsButton.id = 'cs-float';
     settingsButton.style.setProperty('--cs-accent', config.theme.accent);
     settingsButton.addEventListener('click', openSettings);
-    document.body.append(settingsButton);
+    page().append(settingsButton);
   };
 
   const onBannerClick = (event) => {
@@ -432,12 +446,12 @@
   // retried with back-off, saying so; a 409 asks the visitor again with the
   // current config; any other HTTP error is final: the visitor may choose again.
 
-  // The JSON of a 2xx answer. An HTTP error rejects with an Error that has the
-  // status; a network failure rejects with fetch's own TypeError, which has none.
+  // The JSON of a 2xx answer. An HTTP error rejects with its status; a network
+  // failure rejects with fetch's own TypeError, which has none.
   // An HTTP error also carries how long the server asked us to wait (Retry-After).
   const fetchJson = (path, options) => fetch(SERVICE + path, options).then((response) => {
     if (!response.ok) {
-      throw Object.assign(new Error('HTTP ' + response.status), {status: response.status, wait: response.headers.get('Retry-After')});
+      throw {status: response.status, wait: response.headers.get('Retry-After')};
     }
     return response.json();
   });
@@ -586,15 +600,6 @@
     openSettings();
   });
 
-  const start = () => {
-    gateAll(document);
-    // Elements added later (single-page apps, tag managers) are gated the same way.
-    new MutationObserver((records) => {
-      for (const record of records) for (const node of record.addedNodes) gateAll(node);
-    }).observe(document.documentElement, {childList: true, subtree: true});
-    if (consent) showSettingsButton();
-    else show('notice');
-  };
   // Every consent cookie of our name is checked before anything runs (on
   // https the __Host- prefix keeps other hosts' cookies out; over http or
   // with a shared cookie_domain a sibling host can add its own). Those we
@@ -621,7 +626,20 @@
     // A first visit shows the banner: in the visitor's language from the start.
     return consent || loadTexts();
   }).then(() => {
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-    else start();
+    // At once, not at DOMContentLoaded: on a page whose body comes late, the
+    // banner is up before it, and marked elements are gated as the parser
+    // adds them (also those added later by single-page apps and tag
+    // managers), all of them once more when it is done.
+    gateAll(document);
+    new MutationObserver((records) => {
+      for (const record of records) {
+        // The node before an added one is complete: a script waiting for its text.
+        gateAll(record.previousSibling);
+        for (const node of record.addedNodes) gateAll(node);
+      }
+    }).observe(document.documentElement, {childList: true, subtree: true});
+    document.addEventListener('DOMContentLoaded', () => gateAll(document));
+    if (consent) showSettingsButton();
+    else show('notice');
   });
 })(window, document);
