@@ -23,7 +23,7 @@ from ..store import engine, migrate, users
 from ..store import sites as site_store
 from ..store.changes import Actor
 from ..store.url import check_connects, shown
-from . import accounts, log
+from . import accounts, keys, log
 from .sites import sites_group
 
 
@@ -148,6 +148,7 @@ COMMANDS: tuple[click.Command, ...] = (
     log.verify_log_command,
     log.export_command,
     log.prune_command,
+    keys.keygen_command,
     sites_group,
 )
 for _command in COMMANDS:
