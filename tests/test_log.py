@@ -86,7 +86,13 @@ def test_deleted_row_is_named(consent, engine, deleted, first_bad):
 def test_inserted_row_is_named(consent, engine):
     record(consent, 4)
     forged = dict(events(engine)[-1])
-    forged.update(seq=5, event_id="forged", prev_hash=forged["hash"], analytics=True)
+    forged.update(
+        seq=5,
+        event_id="forged",
+        prev_hash=forged["hash"],
+        analytics=True,
+        leaf_index=None,
+    )
     forged["hash"] = log_chain.row_hash(forged)
     with engine.begin() as conn:
         conn.execute(consent_events.insert().values(**forged))
@@ -97,7 +103,7 @@ def test_inserted_row_is_named(consent, engine):
 def test_row_inserted_in_a_gap_is_named(consent, engine):
     record(consent, 3)
     forged = dict(events(engine)[-1])
-    forged.update(seq=10, event_id="forged-gap")
+    forged.update(seq=10, event_id="forged-gap", leaf_index=None)
     with engine.begin() as conn:
         conn.execute(consent_events.insert().values(**forged))
     assert chain(engine).first_bad_seq == 10

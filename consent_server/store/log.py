@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain.chain import GENESIS_HASH, ChainReport, Claim, NewEvent, row_hash
 from ..domain.vocabulary import NECESSARY, OPTIONAL
+from . import tree
 from .events import STREAM
 from .schema import consent_events, log_head, log_prunes
 
@@ -58,11 +59,11 @@ def append_many(
         return []
     rows: list[dict[str, Any]] = []
     with conn.begin():
-        last_seq, prev_hash = conn.execute(
+        last_seq, prev_hash, tree_size = conn.execute(
             log_head.update()
             .where(log_head.c.id == 1)
             .values(seq=log_head.c.seq + len(items))
-            .returning(log_head.c.seq, log_head.c.hash)
+            .returning(log_head.c.seq, log_head.c.hash, log_head.c.tree_size)
         ).one()
         seq = last_seq - len(items)
         # The latest event of each visitor written in this call so far.
@@ -84,6 +85,8 @@ def append_many(
             prev_hash = fields["hash"]
             written[consent_id] = fields
             rows.append(fields)
+        # The events join the Merkle tree in this same commit, in log order.
+        tree_size = tree.integrate(conn, tree_size, rows)
         # Rows that continue nothing are inserted without the column, so a
         # first choice is written exactly as rows were before it existed.
         for group in (
@@ -92,7 +95,11 @@ def append_many(
         ):
             if group:
                 conn.execute(consent_events.insert(), group)
-        conn.execute(log_head.update().where(log_head.c.id == 1).values(hash=prev_hash))
+        conn.execute(
+            log_head.update()
+            .where(log_head.c.id == 1)
+            .values(hash=prev_hash, tree_size=tree_size)
+        )
     return [{"continues": None, **r} for r in rows]
 
 

@@ -1,0 +1,242 @@
+"""The consent log's Merkle tree in the database: leaves, proofs, checkpoints.
+
+Events join the tree in the transaction that appends them
+(:func:`integrate`, called by :func:`consent_server.store.log.append_many`
+under the log's head lock): the lock that orders the log orders the leaves
+too, once per batch, and an event is in the tree the moment its ``201`` is
+sent. A crash can lose neither an acknowledged event's leaf nor leave a half
+tree: both are in the same commit. Events logged before the tree existed are
+added in sequence order by :func:`integrate_backlog` when the database is
+upgraded.
+
+A *checkpoint* signs the tree's size and root (:func:`sign_checkpoint`); every
+one handed out is kept in ``log_checkpoints``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..domain import merkle
+from ..domain.entry import entry_bytes
+from ..domain.note import Checkpoint, Signer
+from .schema import consent_events, log_checkpoints, log_head, tree_nodes
+
+# Rows per statement when integrating an old log.
+BACKLOG_BATCH = 5000
+
+
+class DbHashes:
+    """The stored tree as a :class:`merkle.HashSource`: one query per call."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get_many(self, keys: Sequence[merkle.Key]) -> list[bytes]:
+        if not keys:
+            return []
+        c = tree_nodes.c
+        found: dict[merkle.Key, bytes] = {}
+        # Nodes of one level in one IN list: a few statements for a proof,
+        # and no row-value comparison that not every SQLite build has.
+        by_level: dict[int, list[int]] = {}
+        for level, position in keys:
+            by_level.setdefault(level, []).append(position)
+        for level, positions in by_level.items():
+            for position, value in self._conn.execute(
+                sa.select(c.position, c.hash).where(
+                    c.level == level, c.position.in_(positions)
+                )
+            ):
+                found[(level, position)] = bytes(value)
+        return [found[key] for key in keys]
+
+
+def leaf_of(fields: dict[str, Any]) -> bytes:
+    """The leaf hash of one event."""
+    return merkle.leaf_hash(entry_bytes(fields))
+
+
+def integrate(conn: Connection, tree_size: int, rows: Sequence[dict[str, Any]]) -> int:
+    """Add events to the tree, in order, inside the caller's transaction;
+    returns the new tree size.
+
+    The caller holds the head lock and read ``tree_size`` under it. Each row
+    gets its ``leaf_index`` set (the caller inserts the rows afterwards).
+    """
+    if not rows:
+        return tree_size
+    for offset, row in enumerate(rows):
+        row["leaf_index"] = tree_size + offset
+    _store(conn, tree_size, [leaf_of(row) for row in rows])
+    return tree_size + len(rows)
+
+
+def _store(conn: Connection, tree_size: int, leaves: Sequence[bytes]) -> None:
+    nodes = merkle.append_leaves(DbHashes(conn), tree_size, leaves)
+    conn.execute(
+        tree_nodes.insert(),
+        [{"level": n.level, "position": n.index, "hash": n.hash} for n in nodes],
+    )
+
+
+def integrate_backlog(conn: Connection) -> int:
+    """Give every event without a leaf one, in sequence order, inside the
+    caller's transaction (a database upgrade); returns how many joined.
+
+    Takes the head lock first, like an append, so no event is added meanwhile.
+    """
+    c = consent_events.c
+    joined = 0
+    while True:
+        tree_size = _lock_head(conn)
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(consent_events)
+                .where(c.leaf_index.is_(None))
+                .order_by(c.seq)
+                .limit(BACKLOG_BATCH)
+            ).mappings()
+        ]
+        if not rows:
+            return joined
+        new_size = integrate(conn, tree_size, rows)
+        conn.execute(
+            consent_events.update()
+            .where(c.seq == sa.bindparam("at_seq"))
+            .values(leaf_index=sa.bindparam("new_leaf")),
+            [{"at_seq": r["seq"], "new_leaf": r["leaf_index"]} for r in rows],
+        )
+        conn.execute(
+            log_head.update().where(log_head.c.id == 1).values(tree_size=new_size)
+        )
+        joined += len(rows)
+
+
+def _lock_head(conn: Connection) -> int:
+    # The same row lock an append takes first; returns the tree size.
+    size: int = conn.execute(
+        log_head.update()
+        .where(log_head.c.id == 1)
+        .values(seq=log_head.c.seq)
+        .returning(log_head.c.tree_size)
+    ).scalar_one()
+    return size
+
+
+def tree_size(conn: Connection) -> int:
+    """How many leaves the tree has now."""
+    size: int = conn.execute(
+        sa.select(log_head.c.tree_size).where(log_head.c.id == 1)
+    ).scalar_one()
+    return size
+
+
+def root(conn: Connection, size: int) -> bytes:
+    """The root hash of the tree's first ``size`` leaves."""
+    return merkle.root(DbHashes(conn), size)
+
+
+def inclusion(conn: Connection, leaf_index: int, size: int) -> list[bytes]:
+    """The inclusion proof of one leaf in the tree of ``size`` leaves."""
+    return merkle.inclusion_proof(DbHashes(conn), leaf_index, size)
+
+
+def consistency(conn: Connection, old_size: int, new_size: int) -> list[bytes]:
+    """The proof that the tree of ``new_size`` leaves extends that of ``old_size``."""
+    return merkle.consistency_proof(DbHashes(conn), old_size, new_size)
+
+
+class TreeMismatch(RuntimeError):
+    """The stored tree no longer extends the latest signed checkpoint: rows
+    were removed or rewritten behind the log's back. Nothing is signed."""
+
+    def __init__(self, signed_size: int, size: int) -> None:
+        super().__init__(
+            f"the tree ({size} leaves) does not extend the latest checkpoint"
+            f" ({signed_size} leaves): the log was rewritten or rolled back,"
+            " and no new checkpoint is signed"
+        )
+        self.signed_size = signed_size
+        self.size = size
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint the log signed, as kept."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    signed_at: dt.datetime
+
+
+def _stored(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(row.tree_size, bytes(row.root), row.note, row.signed_at)
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    """The newest checkpoint (the largest tree), or None before the first."""
+    c = log_checkpoints.c
+    row = conn.execute(
+        sa.select(log_checkpoints).order_by(c.tree_size.desc()).limit(1)
+    ).first()
+    return _stored(row) if row is not None else None
+
+
+def covering_checkpoint(conn: Connection, leaf_index: int) -> StoredCheckpoint | None:
+    """The newest checkpoint whose tree holds this leaf, or None yet."""
+    latest = latest_checkpoint(conn)
+    return latest if latest is not None and latest.tree_size > leaf_index else None
+
+
+def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
+    """The checkpoint signed for a tree of exactly ``size`` leaves, if any."""
+    row = conn.execute(
+        sa.select(log_checkpoints).where(log_checkpoints.c.tree_size == size)
+    ).first()
+    return _stored(row) if row is not None else None
+
+
+def sign_checkpoint(
+    conn: Connection, signer: Signer, *, now: dt.datetime | None = None
+) -> StoredCheckpoint:
+    """Sign and keep a checkpoint of the tree as it is now, in one
+    transaction; returns it (the one already kept when the tree has not grown
+    since).
+
+    The head lock is held while the root is read, so the checkpoint states a
+    tree that really existed, and two servers signing at once keep one.
+    """
+    with conn.begin():
+        size = _lock_head(conn)
+        latest = latest_checkpoint(conn)
+        if latest is not None and latest.tree_size == size:
+            return latest
+        if latest is not None and (
+            size < latest.tree_size or root(conn, latest.tree_size) != latest.root
+        ):
+            # Never sign a tree that does not extend what was signed before.
+            raise TreeMismatch(latest.tree_size, size)
+        head = root(conn, size)
+        note = Checkpoint(signer.name, size, head).sign(signer)
+        signed_at = now or dt.datetime.now(dt.UTC)
+        conn.execute(
+            log_checkpoints.insert().values(
+                tree_size=size, root=head, note=note, signed_at=signed_at
+            )
+        )
+    return StoredCheckpoint(size, head, note, signed_at)
+
+
+def b64(value: bytes) -> str:
+    """A hash as proofs and checkpoints write it: standard base64."""
+    return base64.b64encode(value).decode()
