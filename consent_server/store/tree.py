@@ -140,6 +140,16 @@ def tree_size(conn: Connection) -> int:
     return size
 
 
+def leaf_index_of(conn: Connection, event_id: str) -> int | None:
+    """The leaf index of one event, or None for an unknown event."""
+    index: int | None = conn.execute(
+        sa.select(consent_events.c.leaf_index).where(
+            consent_events.c.event_id == event_id
+        )
+    ).scalar()
+    return index
+
+
 def root(conn: Connection, size: int) -> bytes:
     """The root hash of the tree's first ``size`` leaves."""
     return merkle.root(DbHashes(conn), size)
