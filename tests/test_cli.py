@@ -228,6 +228,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
             "DROP INDEX ix_consent_events_leaf_index",
             "ALTER TABLE consent_events DROP COLUMN leaf_index",
             "ALTER TABLE log_head DROP COLUMN tree_size",
+            "ALTER TABLE log_prunes DROP COLUMN through_leaf",
         ):
             conn.execute(sa.text(statement))
         alembic_command.stamp(migrate.alembic_config(conn), "7d3f9a2c51e8")

@@ -151,6 +151,7 @@ COMMANDS: tuple[click.Command, ...] = (
     keys.keygen_command,
     transparency.checkpoint_command,
     transparency.verify_receipt_command,
+    transparency.witness_command,
     sites_group,
 )
 for _command in COMMANDS:

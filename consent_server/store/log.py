@@ -351,7 +351,15 @@ def prune(
             query = query.where(c.seq < first_kept)
         last = conn.execute(query.order_by(c.seq.desc()).limit(1)).first()
         removed = 0
+        # The events go, their leaves stay in the tree: record below which
+        # leaf nothing is left, so a verify can tell a prune from a deletion.
+        through_leaf = tree.pruned_through(conn)
         if last is not None:
+            newest_leaf = conn.execute(
+                sa.select(sa.func.max(c.leaf_index)).where(c.seq <= last.seq)
+            ).scalar()
+            if newest_leaf is not None:
+                through_leaf = max(through_leaf, newest_leaf + 1)
             removed = conn.execute(
                 consent_events.delete().where(c.seq <= last.seq)
             ).rowcount
@@ -370,6 +378,7 @@ def prune(
                 rows_removed=removed,
                 through_seq=anchor[0] if anchor else 0,
                 through_hash=anchor[1] if anchor else GENESIS_HASH,
+                through_leaf=through_leaf,
             )
         )
     return removed

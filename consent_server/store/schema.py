@@ -196,6 +196,10 @@ log_prunes = sa.Table(
         nullable=False,
     ),
     sa.Column("through_hash", sa.String(64), nullable=False),
+    # Every leaf below this one has had its event removed (by this prune or
+    # an earlier one): their leaf hashes stay in tree_nodes. None on prunes
+    # from before the Merkle tree.
+    sa.Column("through_leaf", _BIG, nullable=True),
 )
 
 users = sa.Table(

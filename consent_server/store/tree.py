@@ -27,7 +27,8 @@ from sqlalchemy.engine import Connection
 from ..domain import merkle
 from ..domain.entry import entry_bytes
 from ..domain.note import Checkpoint, Signer
-from .schema import consent_events, log_checkpoints, log_head, tree_nodes
+from .events import STREAM
+from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
 
 # Rows per statement when integrating an old log.
 BACKLOG_BATCH = 5000
@@ -130,6 +131,14 @@ def _lock_head(conn: Connection) -> int:
         .returning(log_head.c.tree_size)
     ).scalar_one()
     return size
+
+
+def pruned_through(conn: Connection) -> int:
+    """The first leaf whose event no prune removed (0 before any prune)."""
+    through: int | None = conn.execute(
+        sa.select(sa.func.max(log_prunes.c.through_leaf))
+    ).scalar()
+    return through or 0
 
 
 def tree_size(conn: Connection) -> int:
@@ -250,3 +259,108 @@ def sign_checkpoint(
 def b64(value: bytes) -> str:
     """A hash as proofs and checkpoints write it: standard base64."""
     return base64.b64encode(value).decode()
+
+
+@dataclass(frozen=True)
+class TreeReport:
+    """What checking the tree found.
+
+    ``ok`` when every stored event hashes to its leaf, the leaves are dense,
+    and the root rebuilt from the leaves is the stored tree's. ``problem``
+    says in words what broke, else None. ``roots`` holds the rebuilt root at
+    each size asked for (the checkpoints to compare with).
+    """
+
+    ok: bool
+    tree_size: int
+    root: bytes
+    problem: str | None
+    roots: dict[int, bytes]
+
+
+def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
+    """Rebuild the tree from the log and compare it with what is stored.
+
+    Every event still in the log must hash to the stored leaf at its
+    ``leaf_index``; pruned and erased events count by their stored leaf. The
+    root is rebuilt from the leaves alone, and ``sizes`` (checkpoints' tree
+    sizes) get the root of the tree as it was at that size.
+    """
+    wanted = sorted({s for s in sizes if s >= 0})
+    roots: dict[int, bytes] = {}
+    n = tree_nodes.c
+    e = consent_events.c
+    with conn.begin():
+        size = tree_size(conn)
+        pruned = pruned_through(conn)
+        try:
+            stored_root: bytes | None = root(conn, size)
+        except KeyError:  # nodes missing
+            stored_root = None
+        if 0 in wanted:
+            roots[0] = merkle.EMPTY_ROOT
+        edge: list[tuple[int, bytes]] = []
+        expected = 0
+        query = (
+            sa.select(
+                n.position.label("leaf_position"),
+                n.hash.label("leaf_hash"),
+                consent_events,
+            )
+            .select_from(
+                tree_nodes.outerjoin(consent_events, e.leaf_index == n.position)
+            )
+            .where(n.level == 0)
+            .order_by(n.position)
+        )
+        problem: str | None = None
+        with conn.execute(query, execution_options=STREAM) as rows:
+            for row in rows.mappings():
+                position = row["leaf_position"]
+                if position != expected:
+                    problem = f"leaf {expected} is missing from the tree"
+                    break
+                leaf = bytes(row["leaf_hash"])
+                if row["seq"] is None and position >= pruned:
+                    problem = (
+                        f"the event at leaf {position} is gone, and no prune"
+                        " removed it: events were deleted"
+                    )
+                    break
+                if row["seq"] is not None and position < pruned:
+                    problem = (
+                        f"the event at sequence number {row['seq']} was pruned"
+                        " and is back: it was put back"
+                    )
+                    break
+                if row["seq"] is not None and leaf_of(dict(row)) != leaf:
+                    problem = (
+                        f"the event at sequence number {row['seq']} does not hash"
+                        f" to its leaf {position}: the row was changed"
+                    )
+                    break
+                level, current = 0, leaf
+                while edge and edge[-1][0] == level:
+                    current = merkle.node_hash(edge.pop()[1], current)
+                    level += 1
+                edge.append((level, current))
+                expected += 1
+                if expected in wanted:
+                    roots[expected] = merkle.fold([h for _, h in edge])
+        if problem is None:
+            stray = conn.execute(
+                sa.select(sa.func.min(e.seq)).where(
+                    sa.or_(e.leaf_index.is_(None), e.leaf_index >= expected)
+                )
+            ).scalar()
+            if stray is not None:
+                problem = (
+                    f"the event at sequence number {stray} is not in the tree:"
+                    " it was added behind the log's back"
+                )
+    rebuilt = merkle.fold([h for _, h in edge]) if edge else merkle.EMPTY_ROOT
+    if problem is None and expected != size:
+        problem = f"the tree says {size} leaves but holds {expected}"
+    if problem is None and stored_root != rebuilt:
+        problem = "the tree's stored nodes do not match its leaves"
+    return TreeReport(problem is None, expected, rebuilt, problem, roots)

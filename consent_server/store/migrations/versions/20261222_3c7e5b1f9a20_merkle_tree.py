@@ -7,7 +7,9 @@ Create Date: 2026-12-22
 ``tree_nodes`` keeps the hashes of the tree's complete subtrees (level 0: one
 leaf per event), ``log_checkpoints`` every signed checkpoint,
 ``consent_events.leaf_index`` each event's place among the leaves and
-``log_head.tree_size`` how many leaves there are. The events already in the
+``log_head.tree_size`` how many leaves there are, and
+``log_prunes.through_leaf`` below which leaf every event was pruned (their
+leaves are kept, so old checkpoints still verify). The events already in the
 log are not rewritten: they get their leaf index, in sequence order, when
 ``consent-server init`` runs this upgrade (``store.tree.integrate_backlog``),
 which also stores their leaves. ``leaf_index`` is not part of the chain hash,
@@ -38,6 +40,7 @@ def upgrade() -> None:
         "log_head",
         sa.Column("tree_size", _BIG, nullable=False, server_default=sa.text("0")),
     )
+    op.add_column("log_prunes", sa.Column("through_leaf", _BIG, nullable=True))
     op.create_table(
         "tree_nodes",
         sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
