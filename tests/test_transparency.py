@@ -5,7 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from consent_server.domain import merkle, note
+from consent_server.domain.receipt import check as check_receipt
 from consent_server.store import accounts
+from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
 from consent_server.store.schema import site_revisions
 from tests.conftest import ConsentActions
@@ -363,3 +365,30 @@ def test_checkpoint_command_prints_a_signed_checkpoint(app, consent, verifier):
     out = runner.invoke(args=["checkpoint"])
     assert out.exit_code == 0, out.output
     assert note.open_checkpoint(out.output, verifier).size == 2
+
+
+def test_prune_keeps_every_checkpoint_and_the_remaining_proofs(
+    app, client, consent, engine, verifier, tmp_path
+):
+    answers = post(consent, 6)
+    before = checkpoint(client, verifier)
+    rows = events(engine)
+    cut = rows[3]["recorded_at"]
+    with engine.connect() as conn:
+        # Everything recorded before the fourth event.
+        assert store_log.prune(conn, 0, now=cut) == 3
+    assert len(events(engine)) == 3
+    runner = app.test_cli_runner()
+    saved = tmp_path / "before.txt"
+    saved.write_bytes(client.get("/v1/log/checkpoint").get_data())
+    out = runner.invoke(args=["verify-log", "--against", str(saved)])
+    assert out.exit_code == 0, out.output
+    assert "Merkle tree of 6 leaves" in out.output
+    # The same tree: the checkpoint signed before the prune still holds.
+    assert checkpoint(client, verifier) == before
+    for answer in answers[3:]:
+        receipt = receipt_of(client, answer["token"]).get_json()
+        assert receipt["tree_size"] == 6
+        assert check_receipt(receipt, verifier).event["event_id"] == answer["event_id"]
+    # A pruned visitor has nothing left to prove.
+    assert receipt_of(client, answers[0]["token"]).status_code == 404
