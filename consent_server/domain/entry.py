@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from json.encoder import encode_basestring as _s  # type: ignore[attr-defined]
 from typing import Any
 
 VERSION = 1
@@ -73,3 +74,56 @@ def canonical(value: dict[str, Any]) -> bytes:
 def entry_bytes(fields: dict[str, Any]) -> bytes:
     """The entry of an event, from its stored fields."""
     return canonical(entry_object(fields))
+
+
+def _flag(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise TypeError("not a boolean")
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError("not text")
+    return str(_s(value))
+
+
+def _number(value: Any) -> str:
+    if type(value) is not int:
+        raise TypeError("not a whole number")
+    return str(value)
+
+
+def fast_entry(fields: dict[str, Any]) -> bytes:
+    """:func:`entry_bytes`, without building the entry object: the same
+    bytes for every event the log can hold (tests compare the two over
+    awkward values), in about a third of the time. A value of an unexpected
+    type raises TypeError; :func:`entry_bytes` is then the one to use."""
+    f = fields
+    continues = f["continues"]
+    return (
+        f'{{"advertising":{_flag(f["advertising"])}'
+        f',"analytics":{_flag(f["analytics"])}'
+        f',"authentication":{_flag(f["authentication"])}'
+        f',"config_revision":{_number(f["config_revision"])}'
+        f',"consent_id":{_text(f["consent_id"])}'
+        f',"consent_revision":{_number(f["consent_revision"])}'
+        f',"continues":{"null" if continues is None else _text(continues)}'
+        f',"event_id":{_text(f["event_id"])}'
+        f',"gpc":{_flag(f["gpc"])}'
+        f',"ip":{_text(f["ip"])}'
+        f',"language":{_text(f["language"])}'
+        f',"method":{_text(f["method"])}'
+        f',"origin":{_text(f["origin"])}'
+        f',"path":{_text(f["path"])}'
+        f',"preferences":{_flag(f["preferences"])}'
+        f',"recorded_at":{_text(timestamp(f["recorded_at"]))}'
+        f',"security":{_flag(f["security"])}'
+        f',"seq":{_number(f["seq"])}'
+        f',"site":{_text(f["site"])}'
+        f',"texts_hash":{_text(f["texts_hash"])}'
+        f',"user_agent":{_text(f["user_agent"])}'
+        f',"v":{VERSION}}}'
+    ).encode()

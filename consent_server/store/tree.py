@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain import merkle
-from ..domain.entry import entry_bytes
+from ..domain.entry import entry_bytes, fast_entry
 from ..domain.note import Checkpoint, Signer
 from .events import STREAM
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
@@ -62,7 +62,11 @@ class DbHashes:
 
 def leaf_of(fields: dict[str, Any]) -> bytes:
     """The leaf hash of one event."""
-    return merkle.leaf_hash(entry_bytes(fields))
+    try:
+        entry = fast_entry(fields)
+    except (TypeError, KeyError):  # a value as no append writes it
+        entry = entry_bytes(fields)
+    return merkle.leaf_hash(entry)
 
 
 def integrate(conn: Connection, tree_size: int, rows: Sequence[dict[str, Any]]) -> int:
