@@ -392,3 +392,43 @@ def test_prune_keeps_every_checkpoint_and_the_remaining_proofs(
         assert check_receipt(receipt, verifier).event["event_id"] == answer["event_id"]
     # A pruned visitor has nothing left to prove.
     assert receipt_of(client, answers[0]["token"]).status_code == 404
+
+
+# -- erasure ---------------------------------------------------------------------
+
+
+def test_erase_removes_one_visitors_events_and_keeps_every_proof(
+    app, client, consent, engine, verifier, tmp_path
+):
+    others = post(consent, 2)
+    first = post(consent, 1)[0]
+    second = consent.post(previous=first["token"]).get_json()
+    later = post(consent, 2)
+    saved = tmp_path / "before.txt"
+    saved.write_bytes(client.get("/v1/log/checkpoint").get_data())
+    runner = app.test_cli_runner()
+
+    out = runner.invoke(args=["erase", first["id"]])
+
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith(f"Erased 2 events of consent {first['id']}")
+    left = events(engine)
+    assert first["id"] not in {r["consent_id"] for r in left}
+    assert len(left) == 4
+    # The chain, the tree and the checkpoint signed before all still hold.
+    checked = runner.invoke(args=["verify-log", "--against", str(saved)])
+    assert checked.exit_code == 0, checked.output
+    assert "Merkle tree of 6 leaves" in checked.output
+    for answer in others + later:
+        receipt = receipt_of(client, answer["token"]).get_json()
+        assert check_receipt(receipt, verifier).event["event_id"] == answer["event_id"]
+    # The erased visitor has nothing left to prove, and the erasure is recorded.
+    assert receipt_of(client, second["token"]).status_code == 404
+    again = runner.invoke(args=["erase", first["id"]])
+    assert again.exit_code == 0
+    assert "was erased already, on " in again.output
+    unknown = runner.invoke(args=["erase", "no-such-visitor"])
+    assert unknown.exit_code == 1
+    assert (
+        unknown.output == "Error: the log holds no events of consent no-such-visitor\n"
+    )

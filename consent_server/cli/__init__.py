@@ -152,6 +152,7 @@ COMMANDS: tuple[click.Command, ...] = (
     transparency.checkpoint_command,
     transparency.verify_receipt_command,
     transparency.witness_command,
+    transparency.erase_command,
     sites_group,
 )
 for _command in COMMANDS:

@@ -21,7 +21,7 @@ from ..domain import json_text, merkle
 from ..domain.note import BadKey, Checkpoint, NoteError, Verifier, open_checkpoint
 from ..domain.printable import printable
 from ..domain.receipt import BadReceipt, check
-from ..store import tree
+from ..store import erasure, tree
 from ..store.engine import get_db
 from .common import schema_ready
 
@@ -264,3 +264,27 @@ def witness_command(
     with open(state / WITNESS_HISTORY, "a") as history:
         history.write(note_text.decode() + "\n")
     click.echo(f"ok: {printable(latest.origin)}: {how}, root {tree.b64(latest.root)}")
+
+
+@click.command("erase")
+@click.argument("consent_id")
+@with_appcontext
+def erase_command(consent_id: str) -> None:
+    """Erase one visitor's events (a request under GDPR Art. 17), keeping the
+    log's proofs: their places in the hash chain and their leaves in the
+    Merkle tree stay, so every checkpoint and receipt still verifies."""
+    schema_ready()
+    conn = get_db()
+    done = erasure.erase(conn, consent_id)
+    shown = printable(consent_id)
+    if done.events:
+        click.echo(
+            f"Erased {done.events} events of consent {shown}; the log's checkpoints"
+            " and the other visitors' receipts still verify."
+        )
+        return
+    when = erasure.erased_on(conn, consent_id)
+    if when is not None:
+        click.echo(f"Consent {shown} was erased already, on {when.isoformat()}.")
+        return
+    raise click.ClickException(f"the log holds no events of consent {shown}")

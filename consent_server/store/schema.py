@@ -202,6 +202,21 @@ log_prunes = sa.Table(
     sa.Column("through_leaf", _BIG, nullable=True),
 )
 
+# Each event removed by `erase` (a visitor's request to have their data
+# erased): its place in the chain and in the tree, so both still verify
+# without it, and when. The consent id itself is kept only as a SHA-256, to
+# answer "was my data erased?" to someone who shows it.
+log_erasures = sa.Table(
+    "log_erasures",
+    metadata,
+    sa.Column("seq", _BIG, primary_key=True, autoincrement=False),
+    sa.Column("leaf_index", _BIG, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("consent_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("erased_at", UTCDateTime, nullable=False),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from ..domain import merkle
 from ..domain.entry import entry_bytes, fast_entry
 from ..domain.note import Checkpoint, Signer
+from . import erasure
 from .events import STREAM
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
 
@@ -297,6 +298,7 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
     with conn.begin():
         size = tree_size(conn)
         pruned = pruned_through(conn)
+        erased = erasure.erased_leaves(conn)
         try:
             stored_root: bytes | None = root(conn, size)
         except KeyError:  # nodes missing
@@ -325,10 +327,10 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
                     problem = f"leaf {expected} is missing from the tree"
                     break
                 leaf = bytes(row["leaf_hash"])
-                if row["seq"] is None and position >= pruned:
+                if row["seq"] is None and position >= pruned and position not in erased:
                     problem = (
-                        f"the event at leaf {position} is gone, and no prune"
-                        " removed it: events were deleted"
+                        f"the event at leaf {position} is gone, and no prune or"
+                        " erase removed it: events were deleted"
                     )
                     break
                 if row["seq"] is not None and position < pruned:

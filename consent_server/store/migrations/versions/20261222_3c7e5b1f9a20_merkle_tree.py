@@ -9,7 +9,9 @@ leaf per event), ``log_checkpoints`` every signed checkpoint,
 ``consent_events.leaf_index`` each event's place among the leaves and
 ``log_head.tree_size`` how many leaves there are, and
 ``log_prunes.through_leaf`` below which leaf every event was pruned (their
-leaves are kept, so old checkpoints still verify). The events already in the
+leaves are kept, so old checkpoints still verify), and ``log_erasures``
+each event ``consent-server erase`` removed, with its place in the chain and
+the tree. The events already in the
 log are not rewritten: they get their leaf index, in sequence order, when
 ``consent-server init`` runs this upgrade (``store.tree.integrate_backlog``),
 which also stores their leaves. ``leaf_index`` is not part of the chain hash,
@@ -54,6 +56,16 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "log_erasures",
+        sa.Column("seq", _BIG, primary_key=True, autoincrement=False),
+        sa.Column("leaf_index", _BIG, nullable=True),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("consent_hash", sa.String(64), nullable=False),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_log_erasures_consent_hash", "log_erasures", ["consent_hash"])
 
 
 def downgrade() -> None:
