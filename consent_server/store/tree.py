@@ -45,19 +45,21 @@ class DbHashes:
         if not keys:
             return []
         c = tree_nodes.c
-        found: dict[merkle.Key, bytes] = {}
-        # Nodes of one level in one IN list: a few statements for a proof,
-        # and no row-value comparison that not every SQLite build has.
-        by_level: dict[int, list[int]] = {}
-        for level, position in keys:
-            by_level.setdefault(level, []).append(position)
-        for level, positions in by_level.items():
-            for position, value in self._conn.execute(
-                sa.select(c.position, c.hash).where(
-                    c.level == level, c.position.in_(positions)
+        # One statement for all of them: a few dozen (level, position) pairs
+        # at most, each a primary-key lookup.
+        found: dict[merkle.Key, bytes] = {
+            (level, position): bytes(value)
+            for level, position, value in self._conn.execute(
+                sa.select(c.level, c.position, c.hash).where(
+                    sa.or_(
+                        *(
+                            sa.and_(c.level == level, c.position == position)
+                            for level, position in set(keys)
+                        )
+                    )
                 )
-            ):
-                found[(level, position)] = bytes(value)
+            )
+        }
         return [found[key] for key in keys]
 
 
