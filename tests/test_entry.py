@@ -55,6 +55,7 @@ def event(rng):
         "user_agent": text(),
         "recorded_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         + dt.timedelta(microseconds=rng.choice([0, 1, 999_999, rng.randrange(10**13)])),
+        "scan": rng.choice([None, True, False]),
         # Fields outside version 1 never reach the entry.
         "hash": text(),
         "leaf_index": 3,

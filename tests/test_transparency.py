@@ -46,6 +46,7 @@ def entry_of(row):
     value = {k: row[k] for k in ENTRY_FIELDS}
     value["v"] = 1
     value["recorded_at"] = row["recorded_at"].isoformat()
+    value["scan"] = row["scan"] is True
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()

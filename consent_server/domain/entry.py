@@ -41,6 +41,8 @@ FIELDS_V1 = (
     "ip",
     "user_agent",
     "recorded_at",
+    # Whether the cookie scanner made this choice (not a visitor).
+    "scan",
 )
 
 
@@ -55,6 +57,7 @@ def entry_object(fields: dict[str, Any]) -> dict[str, Any]:
     for name in FIELDS_V1:
         out[name] = fields.get(name)
     out["recorded_at"] = timestamp(fields["recorded_at"])
+    out["scan"] = fields.get("scan") is True
     return out
 
 
@@ -120,6 +123,7 @@ def fast_entry(fields: dict[str, Any]) -> bytes:
         f',"path":{_text(f["path"])}'
         f',"preferences":{_flag(f["preferences"])}'
         f',"recorded_at":{_text(timestamp(f["recorded_at"]))}'
+        f',"scan":{"true" if f.get("scan") is True else "false"}'
         f',"security":{_flag(f["security"])}'
         f',"seq":{_number(f["seq"])}'
         f',"site":{_text(f["site"])}'

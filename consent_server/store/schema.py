@@ -137,6 +137,9 @@ consent_events = sa.Table(
     # The event's leaf in the log's Merkle tree (see tree_nodes): dense from
     # 0 in commit order, set in the transaction that appends the event.
     sa.Column("leaf_index", _BIG, nullable=True),
+    # True for a choice the cookie scanner made (`consent-server scan`): kept
+    # out of statistics and histories. NULL means a visitor's choice.
+    sa.Column("scan", sa.Boolean, nullable=True),
     sa.Index("ix_consent_events_leaf_index", "leaf_index", unique=True),
     sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
     # Audit pages walk one site's events in sequence order.

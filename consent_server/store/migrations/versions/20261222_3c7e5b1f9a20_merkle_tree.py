@@ -7,6 +7,7 @@ Create Date: 2026-12-22
 ``tree_nodes`` keeps the hashes of the tree's complete subtrees (level 0: one
 leaf per event), ``log_checkpoints`` every signed checkpoint,
 ``consent_events.leaf_index`` each event's place among the leaves and
+``consent_events.scan`` marks the cookie scanner's choices,
 ``log_head.tree_size`` how many leaves there are, and
 ``log_prunes.through_leaf`` below which leaf every event was pruned (their
 leaves are kept, so old checkpoints still verify), and ``log_erasures``
@@ -35,6 +36,8 @@ _BIG = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 def upgrade() -> None:
     op.add_column("consent_events", sa.Column("leaf_index", _BIG, nullable=True))
+    # Set (true) on the cookie scanner's choices; in every entry from now on.
+    op.add_column("consent_events", sa.Column("scan", sa.Boolean, nullable=True))
     op.create_index(
         "ix_consent_events_leaf_index", "consent_events", ["leaf_index"], unique=True
     )
