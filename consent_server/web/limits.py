@@ -66,11 +66,15 @@ def unlimited() -> bool:
 
 
 class ConsentLimiter(Limiter):
-    """Flask-Limiter, skipping its before-request check where no limit applies."""
+    """Flask-Limiter, skipping its checks where no limit applies."""
 
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
     ) -> None:
+        # Switched off, Flask-Limiter would still look for the view's limits
+        # and evaluate its meta limits, to find nothing to count.
+        if not self.enabled:
+            return
         # A view's own limit is checked with in_middleware=False, from its
         # decorator: never skipped.
         if in_middleware and unlimited():
