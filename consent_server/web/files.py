@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from werkzeug.http import http_date, quote_etag
+from flask.blueprints import BlueprintSetupState
+from werkzeug.http import quote_etag
 from werkzeug.utils import get_content_type
 
 from ..domain.errors import UnknownSite
@@ -19,27 +19,26 @@ from ..domain.site_config import PublishedConfig
 from ..store import sites
 from ..store.engine import get_db
 from ..tokens import public_keys
-from . import banner, sessions
+from . import banner, replay, sessions
 from .errors import ApiError
 
 bp = Blueprint("files", __name__)
-# Registered after the config page set up its sessions; see web/sessions.py.
-bp.record_once(lambda state: sessions.init_app(cast(Flask, state.app)))
+
+
+@bp.record_once
+def _init_app(state: BlueprintSetupState) -> None:
+    # Registered after the config page set up its sessions (web/sessions.py);
+    # the replay of public answers (web/replay.py) goes in front of the app.
+    app = cast(Flask, state.app)
+    sessions.init_app(app)
+    replay.init_app(app)
+
 
 # Built files kept per process; more sites than this and the cache starts over.
 MAX_CACHED = 1000
 # Short enough that a published change reaches visitors within minutes; the
 # ETag makes the revalidation after that a small 304.
 FILE_MAX_AGE = 300
-# Headers that make a request conditional in some other way than a plain
-# If-None-Match: such a request is answered by werkzeug's own rules.
-OTHER_CONDITIONS = (
-    "HTTP_IF_MATCH",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_UNMODIFIED_SINCE",
-    "HTTP_IF_RANGE",
-    "HTTP_RANGE",
-)
 # The encodings we send, best first, and how each one's ETag is marked.
 ENCODINGS = (("br", "-br"), ("gzip", "-gz"), ("identity", ""))
 
@@ -113,18 +112,6 @@ def _encoding() -> str:
     return found
 
 
-# The Date header of this second, made once a second rather than per request.
-_date: tuple[int, str] = (0, "")
-
-
-def _now() -> str:
-    global _date
-    second = int(time.time())
-    if _date[0] != second:
-        _date = (second, http_date(second))
-    return _date[1]
-
-
 def respond(answer: Answer) -> Response:
     """Send ``answer``: a 304 when If-None-Match names it, else the 200.
 
@@ -132,12 +119,13 @@ def respond(answer: Answer) -> Response:
     werkzeug's ``make_conditional``, which is what every answer took before.
     """
     environ = request.environ
-    if not any(name in environ for name in OTHER_CONDITIONS):
+    if not any(name in environ for name in replay.OTHER_CONDITIONS):
         match = environ.get("HTTP_IF_NONE_MATCH")
         if match is None:
-            return Response(answer.body, headers=[*answer.headers, ("Date", _now())])
+            headers = [*answer.headers, ("Date", replay.date_now())]
+            return Response(answer.body, headers=headers)
         if match == answer.etag:
-            headers = [*answer.not_modified, ("Date", _now())]
+            headers = [*answer.not_modified, ("Date", replay.date_now())]
             return Response(status=304, headers=headers)
     response = Response(answer.body, headers=list(answer.headers))
     response.make_conditional(request)
@@ -227,6 +215,7 @@ def banner_script(site: str) -> Response:
         built = banner.build_script(_static(), config, keys, languages)
         vary = "Accept-Encoding, Accept-Language"
         answers = cache[key] = _file_answers(built, "text/javascript", vary)
+    replay.replayable(site, config)
     return respond(answers[_encoding()])
 
 
@@ -259,4 +248,5 @@ def banner_styles(site: str) -> Response:
     if answers is None:
         built = banner.build_styles(_static())
         answers = cache["css"] = _file_answers(built, "text/css", "Accept-Encoding")
+    replay.replayable(None, None)
     return respond(answers[_encoding()])
