@@ -118,6 +118,9 @@ class Replay:
             if close is not None:
                 close()
         headers = tuple((k, v) for k, v in sent[1] if k.lower() != "date")
+        if any(k.lower() == "set-cookie" for k, _ in headers):
+            # Never one visitor's cookie sent to the next.
+            return [body]
         if len(self.kept) >= MAX_KEPT:
             self.kept.clear()
         self.kept[key] = _Kept(sent[0], headers, body, *mark)
