@@ -186,3 +186,34 @@ def test_a_banner_checked_a_moment_ago_is_served_while_the_database_is_down(
     finally:
         app.extensions["consent_db"].dispose()
         app.extensions["consent_db"] = working
+
+
+@pytest.mark.parametrize(
+    "path", ("/s/demo/consent.js", "/s/demo/consent.css", "/v1/sites/demo/config")
+)
+def test_a_repeated_request_gets_the_same_answer_with_no_database(
+    client, counter, path
+):
+    headers = {"Accept-Encoding": "gzip, br", "Accept-Language": "de"}
+    first = client.get(path, headers=headers)
+    etag = first.headers["ETag"]
+    counter.reset()
+    for extra in ({}, {"If-None-Match": etag}):
+        a = client.get(path, headers={**headers, **extra})
+        b = client.get(path, headers={**headers, **extra})
+        assert (a.status_code, a.data) == (b.status_code, b.data)
+        assert {k: v for k, v in a.headers.items() if k != "Date"} == {
+            k: v for k, v in b.headers.items() if k != "Date"
+        }
+        assert "Date" in b.headers
+    assert counter.checkouts == 0
+
+
+def test_a_repeated_request_sees_a_publish_in_this_process_at_once(app, client):
+    before = client.get("/s/demo/consent.js")
+    assert client.get("/s/demo/consent.js").data == before.data
+    with app.app_context():
+        doc = {**demo_config(), "policy_url": "https://shop.example/replayed"}
+        sites.publish(get_db(), doc, published_by="test")
+    after = client.get("/s/demo/consent.js")
+    assert b"https://shop.example/replayed" in after.data

@@ -36,7 +36,11 @@ def make_engine(url: str) -> Engine:
     connect_args = (
         {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
     )
-    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    # A pooled PostgreSQL connection may have been cut (a restart, a
+    # proxy's timeout): each checkout tries it first. A SQLite file cannot
+    # be disconnected, and the ping would be a second statement per request.
+    pre_ping = not url.startswith("sqlite")
+    engine = sa.create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

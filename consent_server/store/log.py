@@ -384,16 +384,20 @@ def prune(
     return removed
 
 
+# Built once: SQLAlchemy then keys its compiled-statement cache on the same
+# object every time, instead of building and hashing a new select per call.
+_LATEST_EVENT = (
+    sa.select(consent_events.c.event_id, consent_events.c.recorded_at)
+    .where(consent_events.c.consent_id == sa.bindparam("consent_id"))
+    .order_by(consent_events.c.seq.desc())
+    .limit(1)
+)
+
+
 def latest_event(conn: Connection, consent_id: str) -> dict[str, Any] | None:
-    """The newest logged event of one consent id, or None if it has none."""
-    row = (
-        conn.execute(
-            sa.select(consent_events)
-            .where(consent_events.c.consent_id == consent_id)
-            .order_by(consent_events.c.seq.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row is not None else None
+    """The ``event_id`` and ``recorded_at`` of one consent id's newest logged
+    event, or None if it has none: one lookup in the consent id's index."""
+    row = conn.execute(_LATEST_EVENT, {"consent_id": consent_id}).first()
+    if row is None:
+        return None
+    return {"event_id": row[0], "recorded_at": row[1]}

@@ -164,6 +164,18 @@ class ConfigCache:
         self._entries[site] = fresh
         return self._answer(site, fresh)
 
+    def fresh(self, site: str) -> PublishedConfig | None:
+        """The site's cached config if :meth:`get` would answer it now without
+        the database; None if it would ask (or has never seen the site)."""
+        entry = self._entries.get(site)
+        if (
+            entry is None
+            or entry.generation != _published_here
+            or entry.until <= self._clock()
+        ):
+            return None
+        return entry.config
+
     def _claim(self, site: str, entry: _Entry, now: float) -> bool:
         # The first request to find the entry stale checks it; the others
         # answer from it meanwhile, so a burst costs one query, not one each.

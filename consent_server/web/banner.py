@@ -5,7 +5,7 @@ build ``static/consent.min.js`` (``npm run build``; a test checks that it is
 up to date). The site's published config and the styles are written into it,
 so a first visit costs one request. Of the site's languages, the script
 carries the default and the visitor's best match. Built once per config
-revision and language and kept in memory, plain and gzipped.
+revision and language and kept in memory, plain, gzipped and in Brotli.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+import brotli
 
 from ..domain.site_config import PublishedConfig
 from ..domain.vocabulary import NECESSARY, OPTIONAL
@@ -32,10 +34,12 @@ BROWSER_KEYS = (
 
 @dataclasses.dataclass(frozen=True)
 class Built:
-    """One served file in both encodings, with their entity tags."""
+    """One served file, plain and in each encoding, with the plain body's
+    entity tag (each encoding's tag is made from it)."""
 
     body: bytes
     gzipped: bytes
+    brotli: bytes
     etag: str
 
 
@@ -61,7 +65,13 @@ def compact_css(source: str) -> str:
 def _built(text: str) -> Built:
     body = text.encode()
     digest = hashlib.sha256(body).hexdigest()[:32]
-    return Built(body, gzip.compress(body, 9, mtime=0), digest)
+    # The slowest settings of both: compressed once per build, sent many times.
+    return Built(
+        body,
+        gzip.compress(body, 9, mtime=0),
+        brotli.compress(body, quality=11),
+        digest,
+    )
 
 
 def build_script(

@@ -20,6 +20,7 @@ from ..domain.recording import Visitor, record, superseded
 from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
+from . import replay
 from .body import json_body
 from .files import cached_json, published
 from .limits import limiter, setting
@@ -50,6 +51,7 @@ class VerifyRequest(BaseModel):
 def site_config(site: str) -> Response:
     """The site's published config as JSON."""
     config = published(site)
+    replay.replayable(site, config)
     # Which origins may record consent is the operator's business, not the public's.
     return cached_json(
         ("config", site, config.revision),

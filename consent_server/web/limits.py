@@ -49,7 +49,40 @@ def login_account_key() -> str:
     return _pseudonym("account\0" + email)
 
 
-limiter = Limiter(key_func=client_key)
+# The storefront's public files and its published config have no limit; on
+# them the limiter's per-request search for limits (and its check of the
+# meta limits, of which we have none) costs about as much as the rest of
+# the answer. Recording, verifying, the audit API and the login keep theirs.
+UNLIMITED_BLUEPRINTS = frozenset({"files"})
+UNLIMITED_ENDPOINTS = frozenset({"consent.site_config"})
+
+
+def unlimited() -> bool:
+    """Whether this request is to a view that no rate limit applies to."""
+    return (
+        request.blueprint in UNLIMITED_BLUEPRINTS
+        or request.endpoint in UNLIMITED_ENDPOINTS
+    )
+
+
+class ConsentLimiter(Limiter):
+    """Flask-Limiter, skipping its checks where no limit applies."""
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        # Switched off, Flask-Limiter would still look for the view's limits
+        # and evaluate its meta limits, to find nothing to count.
+        if not self.enabled:
+            return
+        # A view's own limit is checked with in_middleware=False, from its
+        # decorator: never skipped.
+        if in_middleware and unlimited():
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
+limiter = ConsentLimiter(key_func=client_key)
 
 
 def setting(name: str) -> str:
