@@ -226,6 +226,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
             "DROP TABLE tree_nodes",
             "DROP TABLE log_checkpoints",
             "DROP INDEX ix_consent_events_leaf_index",
+            "DROP INDEX ix_consent_events_consent_id_seq",
             "ALTER TABLE consent_events DROP COLUMN leaf_index",
             "ALTER TABLE consent_events DROP COLUMN scan",
             "ALTER TABLE log_head DROP COLUMN tree_size",

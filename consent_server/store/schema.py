@@ -141,6 +141,8 @@ consent_events = sa.Table(
     # out of statistics and histories. NULL means a visitor's choice.
     sa.Column("scan", sa.Boolean, nullable=True),
     sa.Index("ix_consent_events_leaf_index", "leaf_index", unique=True),
+    # A visitor's newest event (verify, receipts) in one index range.
+    sa.Index("ix_consent_events_consent_id_seq", "consent_id", "seq"),
     sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
     # Audit pages walk one site's events in sequence order.
     sa.Index("ix_consent_events_site_seq", "site", "seq"),

@@ -166,6 +166,22 @@ def leaf_index_of(conn: Connection, event_id: str) -> int | None:
     return index
 
 
+def latest_of(conn: Connection, consent_id: str) -> dict[str, Any] | None:
+    """The whole row of one visitor's newest event (what a receipt shows)."""
+    c = consent_events.c
+    row = (
+        conn.execute(
+            sa.select(consent_events)
+            .where(c.consent_id == consent_id)
+            .order_by(c.seq.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
 def root(conn: Connection, size: int) -> bytes:
     """The root hash of the tree's first ``size`` leaves."""
     return merkle.root(DbHashes(conn), size)

@@ -29,7 +29,7 @@ from .. import log_key
 from ..domain.entry import entry_object
 from ..domain.fields import input_error
 from ..domain.receipt import build
-from ..store import accounts, log, tree
+from ..store import accounts, tree
 from ..store.engine import get_db
 from ..tokens import verify_token
 from .body import json_body
@@ -197,7 +197,7 @@ def consent_receipt() -> Response | tuple[Response, int]:
         raise ApiError(400, "invalid_token", f"the token is not ours ({found.reason})")
     conn = get_db()
     with conn.begin():
-        latest = log.latest_event(conn, found.id)
+        latest = tree.latest_of(conn, found.id)
     if latest is None or latest.get("leaf_index") is None:
         raise ApiError(404, "no_event", "the log holds no event of this visitor")
     covering = current_checkpoint(conn)

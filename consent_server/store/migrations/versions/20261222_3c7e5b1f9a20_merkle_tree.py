@@ -41,6 +41,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_consent_events_leaf_index", "consent_events", ["leaf_index"], unique=True
     )
+    # A visitor's newest event (verify, receipts) in one index range.
+    op.create_index(
+        "ix_consent_events_consent_id_seq", "consent_events", ["consent_id", "seq"]
+    )
     op.add_column(
         "log_head",
         sa.Column("tree_size", _BIG, nullable=False, server_default=sa.text("0")),
