@@ -225,6 +225,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
         for statement in (
             "DROP TABLE tree_nodes",
             "DROP TABLE log_checkpoints",
+            "DROP TABLE log_erasures",
             "DROP INDEX ix_consent_events_leaf_index",
             "DROP INDEX ix_consent_events_consent_id_seq",
             "ALTER TABLE consent_events DROP COLUMN leaf_index",
