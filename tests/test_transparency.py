@@ -433,3 +433,25 @@ def test_erase_removes_one_visitors_events_and_keeps_every_proof(
     assert (
         unknown.output == "Error: the log holds no events of consent no-such-visitor\n"
     )
+
+
+def test_a_storefront_page_may_ask_for_its_visitors_receipt(client, consent):
+    from tests.conftest import ORIGIN
+
+    token = post(consent, 1)[0]["token"]
+    preflight = client.options("/v1/consent/receipt", headers={"Origin": ORIGIN})
+    assert preflight.status_code == 204
+    answer = client.post(
+        "/v1/consent/receipt", json={"token": token}, headers={"Origin": ORIGIN}
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == ORIGIN
+    stranger = client.post(
+        "/v1/consent/receipt",
+        json={"token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    refused = client.options(
+        "/v1/consent/receipt", headers={"Origin": "https://evil.example"}
+    )
+    assert refused.status_code == 403

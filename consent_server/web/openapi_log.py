@@ -95,7 +95,14 @@ def paths(receipt_request: Schema) -> Schema:
                     "415": error("not application/json"),
                     "429": error("rate limited"),
                 },
-            }
+            },
+            "options": {
+                "summary": "CORS preflight",
+                "responses": {
+                    "204": {"description": "origin allowed"},
+                    "403": error("origin not allowed"),
+                },
+            },
         },
         "/v1/audit/events/{event_id}/proof": {
             "get": {
