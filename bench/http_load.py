@@ -163,11 +163,15 @@ class Figures:
     p50_ms: float
     p99_ms: float
     non_2xx_3xx: int
+    requests: int
     checked: int
     bad: int
     socket_errors: int
     socket_kinds: str
     first_bad: str
+    # CPU time of the app server's processes per request (all of them:
+    # arbiter and workers), or 0.0 when not measured.
+    cpu_ms: float = 0.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -313,12 +317,14 @@ def parse_wrk(name: str, output: str) -> Figures:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     first = re.search(r"^first bad: (.*)$", output, re.M)
+    total = re.search(r"^\s*(\d+) requests in ", output, re.M)
     return Figures(
         name=name,
         rps=float(rps[1]),
         p50_ms=latency("50"),
         p99_ms=latency("99"),
         non_2xx_3xx=int(non[1]) if non else 0,
+        requests=int(total[1]) if total else 0,
         checked=int(checked[1]) if checked else 0,
         bad=int(checked[2]) if checked else 0,
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
@@ -383,6 +389,7 @@ def summed(runs: list[Figures]) -> Figures:
         p50_ms=max(r.p50_ms for r in runs),
         p99_ms=max(r.p99_ms for r in runs),
         non_2xx_3xx=sum(r.non_2xx_3xx for r in runs),
+        requests=sum(r.requests for r in runs),
         checked=sum(r.checked for r in runs),
         bad=sum(r.bad for r in runs),
         socket_errors=sum(r.socket_errors for r in runs),
@@ -392,7 +399,7 @@ def summed(runs: list[Figures]) -> Figures:
 
 
 def measure(
-    args: argparse.Namespace, ports: list[int], target: Target, tmp: Path
+    args: argparse.Namespace, servers: list[Server], target: Target, tmp: Path
 ) -> Figures:
     """A checked warm-up run, then the measured run with wrk's plain loop.
 
@@ -401,10 +408,14 @@ def measure(
     baseline's requests per second on this machine (and so would flatter
     every ratio); the measured run only sends, and counts what wrk counts.
     """
+    ports = [s.port for s in servers]
     checked = wrk(args, ports, target, tmp, args.warmup, check=True)
+    cpu_before = sum(s.cpu_seconds() for s in servers)
     measured = wrk(args, ports, target, tmp, args.seconds, check=False)
+    cpu = sum(s.cpu_seconds() for s in servers) - cpu_before
     figures = dataclasses.replace(
         measured,
+        cpu_ms=cpu * 1000 / max(measured.requests, 1),
         checked=checked.checked,
         bad=checked.bad,
         first_bad=checked.first_bad,
@@ -413,6 +424,7 @@ def measure(
     print(
         f"  {target.name:<28} {figures.rps:9.1f} req/s  "
         f"p50 {figures.p50_ms:7.2f} ms  p99 {figures.p99_ms:7.2f} ms  "
+        f"server CPU {figures.cpu_ms:.3f} ms/req  "
         f"non-2xx/3xx {figures.non_2xx_3xx}; "
         f"warm-up: {figures.bad} of {figures.checked} answers not as expected",
         flush=True,
@@ -448,6 +460,21 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far by the server's processes."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:  # the process ended meanwhile
+                continue
+            # After the command's closing parenthesis: state, ppid, pgrp, ...
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[2]) == self.process.pid:
+                used += int(fields[11]) + int(fields[12])
+        return used / ticks
 
     def wait(self, path: str) -> None:
         try:
@@ -485,7 +512,7 @@ def baseline(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> Figure
     server = Server("hello_app:app", hello_env, tmp / "hello.log")
     try:
         server.wait("/")
-        return measure(args, [server.port], Target("hello-world", "/", 200), tmp)
+        return measure(args, [server], Target("hello-world", "/", 200), tmp)
     finally:
         server.stop()
 
@@ -571,7 +598,7 @@ def service(
     try:
         server.wait("/healthz")
         measured = [
-            measure(args, [server.port], t, tmp)
+            measure(args, [server], t, tmp)
             for t in targets(server.port)
             if wanted(args, t.name)
         ]
@@ -600,7 +627,7 @@ def two_servers(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> Fig
         post = next(t for t in targets(servers[0].port) if t.name == POST)
         figures = measure(
             args,
-            [s.port for s in servers],
+            servers,
             dataclasses.replace(post, name=TWO_SERVERS),
             tmp,
         )
@@ -744,10 +771,10 @@ def table(run: Run, sqlite_post: float | None) -> None:
     goals[TWO_SERVERS] = sqlite_post
     print(f"\n{run.backend}:\n")
     print(
-        "| target | requests/s | p50 ms | p99 ms | non-2xx/3xx | bad in warm-up "
-        "| socket errors | ratio | issue 10 target |"
+        "| target | requests/s | p50 ms | p99 ms | server CPU ms/req | non-2xx/3xx "
+        "| bad in warm-up | socket errors | ratio | issue 10 target |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     named = [("hello-world before", run.before), *((f.name, f) for f in run.rows)]
     named.append(("hello-world after", run.after))
     for name, f in named:
@@ -766,7 +793,8 @@ def table(run: Run, sqlite_post: float | None) -> None:
             )
         print(
             f"| {name} | {f.rps:.1f} | {f.p50_ms:.2f} | {f.p99_ms:.2f} "
-            f"| {f.non_2xx_3xx} | {f.bad} | {f.socket_errors} | {ratio:.2f}× | {goal} |"
+            f"| {f.cpu_ms:.3f} | {f.non_2xx_3xx} | {f.bad} | {f.socket_errors} "
+            f"| {ratio:.2f}× | {goal} |"
         )
     drift = (run.after.rps - run.before.rps) / run.before.rps
     print(
