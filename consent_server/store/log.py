@@ -10,12 +10,15 @@ rows from the start, recording where the chain starts again.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import datetime as dt
+import fcntl
+import os
 import threading
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -148,14 +151,23 @@ class GroupCommit:
 
     Every append returns only after the commit that holds its row. When that
     commit fails, every append of it raises the error and nothing of it is
-    written.
+    written. :meth:`_committed` is the one place a batch is known committed.
+
+    With ``lock_path`` (for a SQLite file, whose processes cannot queue on a
+    lock in the database), a commit first takes an exclusive lock on that
+    file, shared by every process writing the database. A waiting process
+    then wakes the moment the lock is free, where SQLite's busy handler
+    would sleep for up to 100 ms between tries, and the events that arrive
+    meanwhile join its batch.
     """
 
     # Past this many events a commit leaves the rest to the next one, so that
     # no answer waits on an unbounded transaction.
     MAX_BATCH = 256
 
-    def __init__(self) -> None:
+    def __init__(self, lock_path: str | None = None) -> None:
+        self._lock_path = lock_path
+        self._lock_file: tuple[int, int] | None = None  # (pid, descriptor)
         self._changed = threading.Condition()
         self._queue: list[_Waiting] = []
         self._committing = False
@@ -193,9 +205,12 @@ class GroupCommit:
         error: BaseException | None = None
         rows: list[dict[str, Any]] = []
         try:
-            rows = append_many(conn, [w.item for w in batch])
+            with self._writer():
+                rows = append_many(conn, [w.item for w in batch])
         except BaseException as exc:  # handed to every append of the batch
             error = exc
+        if error is None:
+            self._committed(rows)
         with self._changed:
             for i, waiting in enumerate(batch):
                 if error is None:
@@ -203,11 +218,32 @@ class GroupCommit:
                 else:
                     waiting.error = _own_copy(error)
                 waiting.done = True
-            if error is None:
-                self.batch_sizes.append(len(batch))
             self._committing = False
             self._in_flight = 0
             self._changed.notify_all()
+
+    def _committed(self, rows: list[dict[str, Any]]) -> None:
+        """Called once for every batch, right after its commit and before any
+        of its appends returns; ``rows`` are the batch's rows in log order."""
+        self.batch_sizes.append(len(rows))
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Hold the writers' file lock, if there is one, around a commit."""
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_file is None or self._lock_file[0] != os.getpid():
+            # A descriptor inherited through fork shares its lock with the
+            # parent: each process opens its own.
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_file = (os.getpid(), fd)
+        fd = self._lock_file[1]
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def pending(self) -> int:
         """How many appends are waiting or being committed now."""
@@ -233,7 +269,15 @@ def group_commit(engine: Engine) -> GroupCommit:
     with _writers_lock:
         writer = _writers.get(engine)
         if writer is None:
-            writer = _writers[engine] = GroupCommit()
+            database = engine.url.database
+            lock_path = None
+            if engine.dialect.name == "sqlite" and database not in (
+                None,
+                "",
+                ":memory:",
+            ):
+                lock_path = f"{database}-writer"
+            writer = _writers[engine] = GroupCommit(lock_path)
         return writer
 
 
