@@ -172,6 +172,8 @@ class Figures:
     # CPU time of the app server's processes per request (all of them:
     # arbiter and workers), or 0.0 when not measured.
     cpu_ms: float = 0.0
+    # Events per commit on PostgreSQL (warm-up and measured run), else 0.0.
+    per_commit: float = 0.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -598,7 +600,7 @@ def service(
     try:
         server.wait("/healthz")
         measured = [
-            measure(args, [server], t, tmp)
+            measure_counted(args, [server], t, tmp, env)
             for t in targets(server.port)
             if wanted(args, t.name)
         ]
@@ -615,6 +617,42 @@ def service(
     return measured
 
 
+def measure_counted(
+    args: argparse.Namespace,
+    servers: list[Server],
+    target: Target,
+    tmp: Path,
+    env: dict[str, str],
+) -> Figures:
+    """:func:`measure`; for a POST on PostgreSQL also the events per commit,
+    from the transaction ids of the rows it wrote (``xmin``)."""
+    url = env["CONSENT_DATABASE_URL"]
+    if target.method != "POST" or target.status != 201:
+        return measure(args, servers, target, tmp)
+    if backend_name(url) != "postgresql":
+        return measure(args, servers, target, tmp)
+    from consent_server.store import engine as store_engine
+
+    engine = store_engine.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            since = conn.exec_driver_sql(
+                "SELECT coalesce(max(seq), 0) FROM consent_events"
+            ).scalar_one()
+        figures = measure(args, servers, target, tmp)
+        with engine.connect() as conn:
+            rows, commits = conn.exec_driver_sql(
+                "SELECT count(*), count(DISTINCT xmin::text) FROM consent_events "
+                "WHERE seq > %(since)s",
+                {"since": since},
+            ).one()
+    finally:
+        engine.dispose()
+    per_commit = rows / max(commits, 1)
+    print(f"    {rows} events in {commits} commits: {per_commit:.2f} per commit")
+    return dataclasses.replace(figures, per_commit=per_commit)
+
+
 def two_servers(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> Figures:
     """POST /v1/consent on two app servers sharing one database, at once."""
     servers = [
@@ -625,11 +663,8 @@ def two_servers(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> Fig
         for server in servers:
             server.wait("/healthz")
         post = next(t for t in targets(servers[0].port) if t.name == POST)
-        figures = measure(
-            args,
-            servers,
-            dataclasses.replace(post, name=TWO_SERVERS),
-            tmp,
+        figures = measure_counted(
+            args, servers, dataclasses.replace(post, name=TWO_SERVERS), tmp, env
         )
     except BaseException:
         for server in servers:
@@ -771,10 +806,10 @@ def table(run: Run, sqlite_post: float | None) -> None:
     goals[TWO_SERVERS] = sqlite_post
     print(f"\n{run.backend}:\n")
     print(
-        "| target | requests/s | p50 ms | p99 ms | server CPU ms/req | non-2xx/3xx "
-        "| bad in warm-up | socket errors | ratio | issue 10 target |"
+        "| target | requests/s | p50 ms | p99 ms | server CPU ms/req | events/commit "
+        "| non-2xx/3xx | bad in warm-up | socket errors | ratio | issue 10 target |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     named = [("hello-world before", run.before), *((f.name, f) for f in run.rows)]
     named.append(("hello-world after", run.after))
     for name, f in named:
@@ -793,7 +828,8 @@ def table(run: Run, sqlite_post: float | None) -> None:
             )
         print(
             f"| {name} | {f.rps:.1f} | {f.p50_ms:.2f} | {f.p99_ms:.2f} "
-            f"| {f.cpu_ms:.3f} | {f.non_2xx_3xx} | {f.bad} | {f.socket_errors} "
+            f"| {f.cpu_ms:.3f} | {f'{f.per_commit:.2f}' if f.per_commit else ''} "
+            f"| {f.non_2xx_3xx} | {f.bad} | {f.socket_errors} "
             f"| {ratio:.2f}× | {goal} |"
         )
     drift = (run.after.rps - run.before.rps) / run.before.rps
