@@ -32,6 +32,14 @@ class ConsentStore(Protocol):
     def config(self, site: str, revision: int | None = None) -> PublishedConfig:
         """The site's published config (the newest, or the given revision).
 
+        The newest may come from a cache a few seconds old.
+
+        :raise UnknownSite: if it was never published.
+        """
+
+    def newest(self, site: str) -> PublishedConfig:
+        """The site's newest published config, read now (never cached).
+
         :raise UnknownSite: if it was never published.
         """
 
@@ -80,6 +88,13 @@ def record(
     request = read_request(body)
     site = request.site
     config = store.config(site)
+    if (
+        request.revision != config.consent_revision
+        or (request.config_revision or 0) > config.revision
+    ):
+        # The visitor may have been shown a revision published since the
+        # cached config was read: the database decides.
+        config = store.newest(site)
     origin = visitor.origin
     if (
         not origin

@@ -10,12 +10,15 @@ rows from the start, recording where the chain starts again.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import datetime as dt
+import fcntl
+import os
 import threading
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +29,25 @@ from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import tree
 from .events import STREAM
 from .schema import consent_events, log_head, log_prunes
+
+# The statements of an append, built once: building and caching a statement
+# again per commit cost more CPU than the commit's SQL itself.
+_LOCK_HEAD = (
+    log_head.update()
+    .where(log_head.c.id == 1)
+    .values(seq=log_head.c.seq)
+    .returning(log_head.c.seq, log_head.c.hash, log_head.c.tree_size)
+)
+_SET_HEAD = (
+    log_head.update()
+    .where(log_head.c.id == 1)
+    .ordered_values(
+        (log_head.c.hash, sa.bindparam("new_hash", type_=sa.String)),
+        (log_head.c.seq, sa.bindparam("new_seq", type_=sa.Integer)),
+        (log_head.c.tree_size, sa.bindparam("new_tree_size", type_=sa.Integer)),
+    )
+)
+_INSERT = consent_events.insert()
 
 
 def append(
@@ -57,49 +79,58 @@ def append_many(
     """
     if not items:
         return []
-    rows: list[dict[str, Any]] = []
     with conn.begin():
-        last_seq, prev_hash, tree_size = conn.execute(
-            log_head.update()
-            .where(log_head.c.id == 1)
-            .values(seq=log_head.c.seq + len(items))
-            .returning(log_head.c.seq, log_head.c.hash, log_head.c.tree_size)
-        ).one()
-        seq = last_seq - len(items)
-        # The latest event of each visitor written in this call so far.
-        written: dict[str, dict[str, Any]] = {}
-        for event, claim in items:
-            seq += 1
-            consent_id, continues = event.consent_id, None
-            if claim is not None:
-                latest = written.get(claim.consent_id) or latest_event(
-                    conn, claim.consent_id
-                )
-                # A history whose events are all gone (pruned) cannot tell the
-                # visitor's latest token from an older one: it is not continued.
-                if latest is not None and claim.current(
-                    latest["event_id"], latest["recorded_at"]
-                ):
-                    consent_id, continues = claim.consent_id, latest["event_id"]
-            fields = _row(event, seq, consent_id, continues, prev_hash)
-            prev_hash = fields["hash"]
-            written[consent_id] = fields
-            rows.append(fields)
-        # The events join the Merkle tree in this same commit, in log order.
-        tree_size = tree.integrate(conn, tree_size, rows)
-        # Rows that continue nothing are inserted without the column, so a
-        # first choice is written exactly as rows were before it existed.
-        for group in (
-            [r for r in rows if "continues" not in r],
-            [r for r in rows if "continues" in r],
-        ):
-            if group:
-                conn.execute(consent_events.insert(), group)
-        conn.execute(
-            log_head.update()
-            .where(log_head.c.id == 1)
-            .values(hash=prev_hash, tree_size=tree_size)
-        )
+        return _append_locked(conn, _lock_head(conn), items)
+
+
+def _lock_head(conn: Connection) -> tuple[int, str, int]:
+    """Take the log's write lock in the open transaction; returns the head's
+    sequence number and hash, and the Merkle tree's size."""
+    seq, hash_, tree_size = conn.execute(_LOCK_HEAD).one()
+    return seq, hash_, tree_size
+
+
+def _append_locked(
+    conn: Connection,
+    head: tuple[int, str, int],
+    items: Sequence[tuple[NewEvent, Claim | None]],
+) -> list[dict[str, Any]]:
+    """:func:`append_many` in a transaction that holds the lock on ``head``."""
+    seq, prev_hash, tree_size = head
+    rows: list[dict[str, Any]] = []
+    # The latest event of each visitor written in this call so far.
+    written: dict[str, dict[str, Any]] = {}
+    for event, claim in items:
+        seq += 1
+        consent_id, continues = event.consent_id, None
+        if claim is not None:
+            latest = written.get(claim.consent_id) or latest_event(
+                conn, claim.consent_id
+            )
+            # A history whose events are all gone (pruned) cannot tell the
+            # visitor's latest token from an older one: it is not continued.
+            if latest is not None and claim.current(
+                latest["event_id"], latest["recorded_at"]
+            ):
+                consent_id, continues = claim.consent_id, latest["event_id"]
+        fields = _row(event, seq, consent_id, continues, prev_hash)
+        prev_hash = fields["hash"]
+        written[consent_id] = fields
+        rows.append(fields)
+    # The events join the Merkle tree in this same commit, in log order.
+    tree_size = tree.integrate(conn, tree_size, rows)
+    # Rows that continue nothing are inserted without the column, so a
+    # first choice is written exactly as rows were before it existed.
+    for group in (
+        [r for r in rows if "continues" not in r],
+        [r for r in rows if "continues" in r],
+    ):
+        if group:
+            conn.execute(_INSERT, group)
+    conn.execute(
+        _SET_HEAD,
+        {"new_seq": seq, "new_hash": prev_hash, "new_tree_size": tree_size},
+    )
     return [{"continues": None, **r} for r in rows]
 
 
@@ -146,23 +177,34 @@ class GroupCommit:
     """Appends from the threads of one process, committed together.
 
     A thread that appends puts its event in the queue. If no other thread is
-    committing, it becomes the one that does: it takes everything queued and
-    appends it with :func:`append_many` on its own connection, in one
-    transaction (one lock on the head, one fsync), then hands each waiting
-    thread its row. Events that arrive meanwhile wait for the next commit,
+    committing, it becomes the one that does: on its own connection it takes
+    the log's write lock (the head row, which other processes may hold),
+    then everything queued by then, and appends it as :func:`append_many`
+    does, in one transaction (one lock on the head, one fsync), then hands
+    each waiting thread its row. Events that arrive while it waits for the
+    lock join its commit; those that arrive after wait for the next commit,
     which the first of them to wake up makes. So nobody waits for a timer:
     alone, an append commits at once; under load, the commits grow.
 
     Every append returns only after the commit that holds its row. When that
     commit fails, every append of it raises the error and nothing of it is
-    written.
+    written. :meth:`_committed` is the one place a batch is known committed.
+
+    With ``lock_path`` (for a SQLite file, whose processes cannot queue on a
+    lock in the database), a commit first takes an exclusive lock on that
+    file, shared by every process writing the database. A waiting process
+    then wakes the moment the lock is free, where SQLite's busy handler
+    would sleep for up to 100 ms between tries, and the events that arrive
+    meanwhile join its batch.
     """
 
     # Past this many events a commit leaves the rest to the next one, so that
     # no answer waits on an unbounded transaction.
     MAX_BATCH = 256
 
-    def __init__(self) -> None:
+    def __init__(self, lock_path: str | None = None) -> None:
+        self._lock_path = lock_path
+        self._lock_file: tuple[int, int] | None = None  # (pid, descriptor)
         self._changed = threading.Condition()
         self._queue: list[_Waiting] = []
         self._committing = False
@@ -187,22 +229,35 @@ class GroupCommit:
                 if mine.done:
                     break
                 self._committing = True
-                batch = self._queue[: self.MAX_BATCH]
-                del self._queue[: self.MAX_BATCH]
-                self._in_flight = len(batch)
-            self._commit(conn, batch)
+            self._commit(conn)
         if mine.error is not None:
             raise mine.error
         assert mine.row is not None
         return mine.row
 
-    def _commit(self, conn: Connection, batch: list[_Waiting]) -> None:
+    def _take(self) -> list[_Waiting]:
+        with self._changed:
+            batch = self._queue[: self.MAX_BATCH]
+            del self._queue[: self.MAX_BATCH]
+            self._in_flight = len(batch)
+        return batch
+
+    def _commit(self, conn: Connection) -> None:
         error: BaseException | None = None
+        batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
         try:
-            rows = append_many(conn, [w.item for w in batch])
+            with self._writer(), conn.begin():
+                # The lock first, then the batch: what arrives while this
+                # process waits for another's commit joins this one.
+                head = _lock_head(conn)
+                batch = self._take()
+                rows = _append_locked(conn, head, [w.item for w in batch])
         except BaseException as exc:  # handed to every append of the batch
             error = exc
+            batch = batch or self._take()
+        if error is None:
+            self._committed(rows)
         with self._changed:
             for i, waiting in enumerate(batch):
                 if error is None:
@@ -210,11 +265,32 @@ class GroupCommit:
                 else:
                     waiting.error = _own_copy(error)
                 waiting.done = True
-            if error is None:
-                self.batch_sizes.append(len(batch))
             self._committing = False
             self._in_flight = 0
             self._changed.notify_all()
+
+    def _committed(self, rows: list[dict[str, Any]]) -> None:
+        """Called once for every batch, right after its commit and before any
+        of its appends returns; ``rows`` are the batch's rows in log order."""
+        self.batch_sizes.append(len(rows))
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Hold the writers' file lock, if there is one, around a commit."""
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_file is None or self._lock_file[0] != os.getpid():
+            # A descriptor inherited through fork shares its lock with the
+            # parent: each process opens its own.
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_file = (os.getpid(), fd)
+        fd = self._lock_file[1]
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     def pending(self) -> int:
         """How many appends are waiting or being committed now."""
@@ -240,7 +316,15 @@ def group_commit(engine: Engine) -> GroupCommit:
     with _writers_lock:
         writer = _writers.get(engine)
         if writer is None:
-            writer = _writers[engine] = GroupCommit()
+            database = engine.url.database
+            lock_path = None
+            if engine.dialect.name == "sqlite" and database not in (
+                None,
+                "",
+                ":memory:",
+            ):
+                lock_path = f"{database}-writer"
+            writer = _writers[engine] = GroupCommit(lock_path)
         return writer
 
 

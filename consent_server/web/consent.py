@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from ..domain.errors import UnknownSite
 from ..domain.fields import input_error, says
 from ..domain.recording import Visitor, record, superseded
+from ..domain.site_config import PublishedConfig
 from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
@@ -60,6 +61,22 @@ def site_config(site: str) -> Response:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Store(sites.SqlConsentStore):
+    """Recording's storage, with the newest config from this process's cache,
+    so that a first choice makes no database round trip but its commit."""
+
+    def config(self, site: str, revision: int | None = None) -> PublishedConfig:
+        """The cached newest config, or the given revision from the database."""
+        if revision is None:
+            return published(site)
+        return super().config(site, revision)
+
+    def newest(self, site: str) -> PublishedConfig:
+        """The newest config, read from the database now."""
+        return sites.current_config(self.conn, site)
+
+
 @bp.post("/v1/consent")
 @limiter.limit(lambda: setting("RATELIMIT_CONSENT"))
 def record_consent() -> tuple[Response, int]:
@@ -71,7 +88,7 @@ def record_consent() -> tuple[Response, int]:
         gpc_header=request.headers.get("Sec-GPC") == "1",
     )
     receipt = record(
-        sites.SqlConsentStore(get_db()),
+        _Store(get_db()),
         json_body(),
         visitor,
         current_app.config["CONSENT_KEYS"],
