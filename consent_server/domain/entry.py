@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from json.encoder import encode_basestring as _s  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _s
 from typing import Any
 
 VERSION = 1
