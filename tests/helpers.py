@@ -79,7 +79,7 @@ def fill_log(
                 head = {"seq": seq, "hash": prev}
                 if _has_tree(conn):
                     # Into the Merkle tree too, as appends do.
-                    head["tree_size"] = tree.integrate(
+                    head["tree_size"], head["tree_edge"] = tree.integrate(
                         conn, tree.tree_size(conn), batch
                     )
                 conn.execute(consent_events.insert(), batch)

@@ -231,6 +231,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
             "ALTER TABLE consent_events DROP COLUMN leaf_index",
             "ALTER TABLE consent_events DROP COLUMN scan",
             "ALTER TABLE log_head DROP COLUMN tree_size",
+            "ALTER TABLE log_head DROP COLUMN tree_edge",
             "ALTER TABLE log_prunes DROP COLUMN through_leaf",
         ):
             conn.execute(sa.text(statement))

@@ -66,12 +66,15 @@ def rechain(conn, rows):
         row["prev_hash"] = prev
         row["hash"] = prev = chain.row_hash(row)
     conn.execute(consent_events.delete())
-    size = tree.integrate(conn, 0, rows)
+    size, _edge = tree.integrate(conn, 0, rows)
     if rows:
         conn.execute(consent_events.insert(), rows)
     conn.execute(
         log_head.update().values(
-            seq=rows[-1]["seq"] if rows else 0, hash=prev, tree_size=size
+            seq=rows[-1]["seq"] if rows else 0,
+            hash=prev,
+            tree_size=size,
+            tree_edge=None,
         )
     )
 

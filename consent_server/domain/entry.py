@@ -105,7 +105,7 @@ def fast_entry(fields: dict[str, Any]) -> bytes:
     awkward values), in about a third of the time. A value of an unexpected
     type raises TypeError; :func:`entry_bytes` is then the one to use."""
     f = fields
-    continues = f["continues"]
+    continues = f.get("continues")
     return (
         f'{{"advertising":{_flag(f["advertising"])}'
         f',"analytics":{_flag(f["analytics"])}'

@@ -36,7 +36,9 @@ _LOCK_HEAD = (
     log_head.update()
     .where(log_head.c.id == 1)
     .values(seq=log_head.c.seq)
-    .returning(log_head.c.seq, log_head.c.hash, log_head.c.tree_size)
+    .returning(
+        log_head.c.seq, log_head.c.hash, log_head.c.tree_size, log_head.c.tree_edge
+    )
 )
 _SET_HEAD = (
     log_head.update()
@@ -45,6 +47,7 @@ _SET_HEAD = (
         (log_head.c.hash, sa.bindparam("new_hash", type_=sa.String)),
         (log_head.c.seq, sa.bindparam("new_seq", type_=sa.Integer)),
         (log_head.c.tree_size, sa.bindparam("new_tree_size", type_=sa.Integer)),
+        (log_head.c.tree_edge, sa.bindparam("new_edge", type_=sa.LargeBinary)),
     )
 )
 _INSERT = consent_events.insert()
@@ -83,20 +86,23 @@ def append_many(
         return _append_locked(conn, _lock_head(conn), items)
 
 
-def _lock_head(conn: Connection) -> tuple[int, str, int]:
+Head = tuple[int, str, int, bytes | None]
+
+
+def _lock_head(conn: Connection) -> Head:
     """Take the log's write lock in the open transaction; returns the head's
-    sequence number and hash, and the Merkle tree's size."""
-    seq, hash_, tree_size = conn.execute(_LOCK_HEAD).one()
-    return seq, hash_, tree_size
+    sequence number and hash, and the Merkle tree's size and right edge."""
+    seq, hash_, tree_size, edge = conn.execute(_LOCK_HEAD).one()
+    return seq, hash_, tree_size, edge
 
 
 def _append_locked(
     conn: Connection,
-    head: tuple[int, str, int],
+    head: Head,
     items: Sequence[tuple[NewEvent, Claim | None]],
 ) -> list[dict[str, Any]]:
     """:func:`append_many` in a transaction that holds the lock on ``head``."""
-    seq, prev_hash, tree_size = head
+    seq, prev_hash, tree_size, edge = head
     rows: list[dict[str, Any]] = []
     # The latest event of each visitor written in this call so far.
     written: dict[str, dict[str, Any]] = {}
@@ -118,7 +124,7 @@ def _append_locked(
         written[consent_id] = fields
         rows.append(fields)
     # The events join the Merkle tree in this same commit, in log order.
-    tree_size = tree.integrate(conn, tree_size, rows)
+    tree_size, edge = tree.integrate(conn, tree_size, rows, edge)
     # Rows that continue nothing are inserted without the column, so a
     # first choice is written exactly as rows were before it existed.
     for group in (
@@ -129,7 +135,12 @@ def _append_locked(
             conn.execute(_INSERT, group)
     conn.execute(
         _SET_HEAD,
-        {"new_seq": seq, "new_hash": prev_hash, "new_tree_size": tree_size},
+        {
+            "new_seq": seq,
+            "new_hash": prev_hash,
+            "new_tree_size": tree_size,
+            "new_edge": edge,
+        },
     )
     return [{"continues": None, **r} for r in rows]
 

@@ -161,6 +161,9 @@ log_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     # How many events the Merkle tree holds (the next event's leaf_index).
     sa.Column("tree_size", _BIG, nullable=False, server_default=sa.text("0")),
+    # The tree's right edge (store.tree.edge_of), so an append reads no node;
+    # ignored unless it states the current tree_size.
+    sa.Column("tree_edge", sa.LargeBinary, nullable=True),
 )
 
 # The log's Merkle tree (RFC 9162 section 2.1), as the hashes of its complete

@@ -49,6 +49,7 @@ def upgrade() -> None:
         "log_head",
         sa.Column("tree_size", _BIG, nullable=False, server_default=sa.text("0")),
     )
+    op.add_column("log_head", sa.Column("tree_edge", sa.LargeBinary, nullable=True))
     op.add_column("log_prunes", sa.Column("through_leaf", _BIG, nullable=True))
     op.create_table(
         "tree_nodes",
