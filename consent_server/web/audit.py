@@ -9,12 +9,13 @@ Each request, allowed or not, is written to the ``audit_access`` table
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ..domain.export import as_json, csv_lines, ndjson_lines
 from ..domain.privacy import truncate_ip
@@ -77,15 +78,16 @@ def _record_access(response: Response) -> Response:
     if g.get("database_down"):
         return response  # nowhere to record it; the error log has it
     try:
-        accounts.record_access(
-            get_db(),
-            token,
-            method=request.method,
-            path=_logged_path(),
-            route=request.url_rule.rule if request.url_rule else request.path,
-            status=response.status_code,
-            ip=truncate_ip(request.remote_addr),
-        )
+        with _cheap_commit(get_db()):
+            accounts.record_access(
+                get_db(),
+                token,
+                method=request.method,
+                path=_logged_path(),
+                route=request.url_rule.rule if request.url_rule else request.path,
+                status=response.status_code,
+                ip=truncate_ip(request.remote_addr),
+            )
     except DATABASE_DOWN as exc:
         # An answer that cannot be logged is not given: audit reads are
         # only ever handed out on the record.
@@ -94,6 +96,29 @@ def _record_access(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@contextlib.contextmanager
+def _cheap_commit(conn: Connection) -> Iterator[None]:
+    """Commit the access row without waiting for the disk, then wait again.
+
+    The row is written to the database (SQLite's write-ahead log, or
+    PostgreSQL's) before the answer goes out, so a killed or crashed server
+    keeps it; only a power cut or an operating system crash in the moment
+    before the log next reaches the disk (the next consent, every one of
+    which waits for it, or a checkpoint) could lose it. Waiting for the disk
+    on every audit read was most of its time: a history answered in about
+    2 ms waited 5 to 15 ms more for the flush.
+    """
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        driver.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            driver.execute("PRAGMA synchronous=FULL")
+        return
+    yield
 
 
 def _logged_path() -> str:
