@@ -2,10 +2,14 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from consent_server.domain import export
+from consent_server.store import events
+from consent_server.store.engine import make_engine
+from consent_server.store.schema import consent_events, metadata
 from tests.fuzzing import PROPERTY
 
 BOOLEAN = {"authentication", "security", "preferences", "analytics"}
@@ -69,3 +73,63 @@ def test_a_csv_export_in_batches_has_every_row_once(rows):
         str(i) for i in range(rows)
     ]
     assert lines[-1] == f"#end rows={rows} hash=h{rows - 1}"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    (
+        (None, None),
+        ("recorded_at", "2026-01-01 00:00:00.000000"),
+        ("recorded_at", "2026-02-30 00:00:00.000000"),
+        ("recorded_at", "2026-01-01 00:00:00.000001+02:00"),
+        ("consent_revision", 2.5),
+        ("consent_revision", -3),
+        ("seq", -1),
+        ("analytics", 2),
+        ("gpc", "yes"),
+        ("site", 'a"b'),
+        ("site", "a,b"),
+        ("site", "=1+1"),
+        ("site", "a\x1fb"),
+        ("user_agent", "Mozilla/5.0 (KHTML, like Gecko)"),
+        ("user_agent", "tab\there"),
+        ("user_agent", "é☃"),
+        ("path", b"/bytes"),
+        ("continues", "0c1d"),
+        ("continues", 7),
+    ),
+)
+def test_the_csv_text_sqlite_writes_is_the_line_of_the_typed_row(
+    tmp_path, column, value
+):
+    engine = make_engine(f"sqlite:///{tmp_path}/log.sqlite")
+    metadata.create_all(engine)
+    row = {name: "text" for name in export.EXPORT_FIELDS}
+    row.update(seq=1, consent_revision=1, config_revision=1, continues=None)
+    row.update(authentication=1, security=1, preferences=0, analytics=1)
+    row.update(advertising=0, gpc=0, recorded_at="2026-01-01 00:00:00.000331")
+    if column is not None:
+        row[column] = value
+    names = ", ".join(f'"{k}"' for k in row)
+    marks = ", ".join("?" for _ in row)
+    with engine.begin() as conn:
+        # Step: stored as given, past the column types, as plain SQL would.
+        conn.exec_driver_sql(
+            f"INSERT INTO consent_events ({names}) VALUES ({marks})",
+            tuple(row.values()),
+        )
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                typed = conn.execute(sa.select(consent_events)).mappings().one()
+            expected = "".join(
+                export.csv_lines([export.cells_of(export.as_json(typed))])
+            )
+        except ValueError as exc:  # a time that cannot be read
+            expected = type(exc)
+        try:
+            found = "".join(export.csv_lines(events.iter_csv_rows(conn)))
+        except ValueError as exc:
+            found = type(exc)
+    assert found == expected
+    engine.dispose()

@@ -87,10 +87,12 @@ def export_command(
         category=category,
     )
     out = sys.stdout
-    rows = events.iter_export_rows(get_db(), where)
     # Either ends with a line stating the rows and the last hash, so a
     # file cut short (a full disk, a killed command) shows it.
-    (write_csv if fmt == "csv" else write_ndjson)(out, rows)
+    if fmt == "csv":
+        write_csv(out, events.iter_csv_rows(get_db(), where))
+    else:
+        write_ndjson(out, events.iter_export_rows(get_db(), where))
 
 
 @click.command("prune")

@@ -59,14 +59,14 @@ class Tally:
     only these two keep working.
     """
 
-    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+    def __init__(self, rows: Iterable[Sequence[Any] | str]) -> None:
         self._rows = rows
         self.rows = 0
         self.hash = GENESIS_HASH
 
-    def __iter__(self) -> Iterator[Sequence[Any]]:
+    def __iter__(self) -> Iterator[Sequence[Any] | str]:
         rows = 0
-        row: Sequence[Any] = ()
+        row: Sequence[Any] | str = ()
         try:
             for row in self._rows:
                 rows += 1
@@ -76,7 +76,9 @@ class Tally:
             # cost more than the rest of a row.
             self.rows += rows
             if rows:
-                self.hash = row[_HASH]
+                self.hash = (
+                    row.rpartition(JOINED)[2] if type(row) is str else row[_HASH]
+                )
 
     def end(self) -> dict[str, Any]:
         """What the end line states, once every row has passed."""
@@ -212,10 +214,43 @@ def _csv_line_by_cell(row: Sequence[Any]) -> str:
     )
 
 
-def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+# Joins a row's cells as text (see plain_joined): a control character, which
+# no cell written as it is can hold.
+JOINED = "\x1f"
+_PLAIN_JOINED = _PLAIN_BYTES + JOINED.encode()
+_JOINED_FORMULA = re.compile(f"{JOINED}[=+\\-@]")
+
+
+def plain_joined(text: str) -> bool:
+    """Whether cells joined by :data:`JOINED` make a CSV line as they are.
+
+    The text is each cell as :func:`_csv_line` writes it (booleans as
+    words, numbers as digits, nothing for None), joined; it is plain when
+    it has every cell and no cell needs a quote, an escape or a formula
+    guard, which :func:`_joined_csv_line` then only quotes for a comma.
+    """
+    return (
+        text.isascii()
+        and not text.encode().translate(None, _PLAIN_JOINED)
+        and text.count(JOINED) == _COMMAS
+        and text[:1] not in ("=", "+", "-", "@", "")
+        and not _JOINED_FORMULA.search(text)
+    )
+
+
+def _joined_csv_line(text: str) -> str:
+    if "," not in text:
+        return text.replace(JOINED, ",") + "\n"
+    return (
+        ",".join(['"' + c + '"' if "," in c else c for c in text.split(JOINED)]) + "\n"
+    )
+
+
+def csv_lines(rows: Iterable[Sequence[Any] | str]) -> Iterator[str]:
     """The export as CSV text: a header, the event lines, the end line.
 
-    ``rows`` are events as :func:`cells_of` gives them.
+    ``rows`` are events as :func:`cells_of` gives them, or as their cells'
+    text joined by :data:`JOINED` where :func:`plain_joined` holds.
 
     Event lines come :data:`CSV_BATCH` at a time. When the rows stop with an
     error, the lines before it are still given, then the error is raised: the
@@ -226,7 +261,7 @@ def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     batch: list[str] = []
     try:
         for row in tally:
-            batch.append(_csv_line(row))
+            batch.append(_joined_csv_line(row) if type(row) is str else _csv_line(row))
             if len(batch) == CSV_BATCH:
                 yield "".join(batch)
                 batch = []
@@ -257,7 +292,7 @@ def ndjson_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     yield _json_line({"end": tally.end()})
 
 
-def write_csv(out: TextIO, rows: Iterable[Sequence[Any]]) -> None:
+def write_csv(out: TextIO, rows: Iterable[Sequence[Any] | str]) -> None:
     """Write the CSV export, end line included, to a text stream."""
     for line in csv_lines(rows):
         out.write(line)

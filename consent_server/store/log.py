@@ -31,8 +31,8 @@ from ..domain.chain import (
     row_hash,
     text_hash,
 )
-from ..domain.vocabulary import CATEGORIES, NECESSARY, OPTIONAL
-from .events import RECORDED_AT, raw_columns, raw_rows
+from ..domain.vocabulary import NECESSARY, OPTIONAL
+from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
 from .schema import consent_events, log_head, log_prunes
 
 
@@ -294,48 +294,20 @@ def _sqlite_hash_text() -> str:
 
     The same text as :func:`~consent_server.domain.chain.row_hash` writes,
     text fields put in unescaped (``chain.text_hash`` checks they need no
-    escape), or NULL for a row holding a value it cannot write exactly so:
-    a number that is not an integer, a boolean that is not 0 or 1, text that
-    is not text, a time not in the form SQLAlchemy stores or on a day that
-    does not exist (the round trip through datetime() moves it), year 0.
-    One printf a row: building the text in the database saves making two
-    dozen Python objects a row, most of what a verify of a million costs.
+    escape), or NULL for a row holding a value it cannot write exactly so
+    (see ``events.sqlite_cell``). One printf a row: building the text in
+    the database saves making two dozen Python objects a row, most of what
+    a verify of a million costs.
     """
-    ints = {"seq", "consent_revision", "config_revision"}
-    booleans = {*CATEGORIES, "gpc"}
     guards, parts, args = [], [], []
     for name in HASHED_FIELDS:
-        col = f'"{name}"'
         if name == "continues":
             continue
-        if name in ints:
-            guards.append(f"typeof({col}) = 'integer'")
-            parts.append(f'"{name}":%d')
-            args.append(col)
-        elif name in booleans:
-            # The column's affinity stores 1, 1.0 and '1' as the integer 1.
-            guards.append(f"{col} IN (0, 1)")
-            parts.append(f'"{name}":%s')
-            args.append(f"CASE {col} WHEN 1 THEN 'true' ELSE 'false' END")
-        elif name == "recorded_at":
-            guards += [
-                f"typeof({col}) = 'text'",
-                f"{col} GLOB '{_SQLITE_TIME_GLOB}'",
-                f"substr({col}, 1, 4) <> '0000'",
-                # A day or hour out of range comes back moved on.
-                f"datetime(substr({col}, 1, 19), '+0 seconds') = substr({col}, 1, 19)",
-            ]
-            # isoformat leaves zero microseconds out.
-            parts.append(f'"{name}":"%sT%s+00:00"')
-            args += [
-                f"substr({col}, 1, 10)",
-                f"CASE substr({col}, 21) WHEN '000000' THEN substr({col}, 12, 8)"
-                f" ELSE substr({col}, 12) END",
-            ]
-        else:
-            guards.append(f"typeof({col}) = 'text'")
-            parts.append(f'"{name}":"%s"')
-            args.append(col)
+        guard, conversion, values = sqlite_cell(name)
+        guards += guard
+        quote = '"' if conversion.startswith("%s") and name not in BOOLEANS else ""
+        parts.append(f'"{name}":{quote}{conversion}{quote}')
+        args += values
     args.append(
         "CASE WHEN continues IS NULL THEN ''"
         " WHEN typeof(continues) = 'text'"
@@ -347,11 +319,6 @@ def _sqlite_hash_text() -> str:
     )
 
 
-# What SQLAlchemy stores in SQLite for a UTC time: 2026-01-01 00:00:00.000331.
-_SQLITE_TIME_GLOB = (
-    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
-    ".[0-9][0-9][0-9][0-9][0-9][0-9]"
-)
 _SQLITE_WALK = (
     "SELECT seq, prev_hash, hash, continues IS NOT NULL, "
     + _sqlite_hash_text()

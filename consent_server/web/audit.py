@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.engine import Connection, Engine
@@ -32,6 +32,7 @@ bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 limiter.shared_limit(lambda: setting("RATELIMIT_AUDIT"), scope="audit")(bp)
 
 MAX_LIMIT = 1000
+_Row = TypeVar("_Row")
 EVENT_PARAMS = {
     "site",
     "consent_id",
@@ -200,13 +201,14 @@ def events() -> Response:
     where = _filter()
     fmt = _arg("format", _choice(("json", "csv", "ndjson"))) or "json"
     if fmt != "json":
-        exported = _export(get_engine(), where)
         # Both end with a line stating the rows and the last hash; a cut
         # stream lacks it.
         if fmt == "csv":
-            lines, mimetype = csv_lines(exported), "text/csv"
+            rows = _export(get_engine(), where, event_store.iter_csv_rows)
+            lines, mimetype = csv_lines(rows), "text/csv"
         else:
-            lines, mimetype = ndjson_lines(exported), "application/x-ndjson"
+            rows = _export(get_engine(), where, event_store.iter_export_rows)
+            lines, mimetype = ndjson_lines(rows), "application/x-ndjson"
         response = Response(lines, mimetype=mimetype)
         response.headers["Content-Disposition"] = (
             f"attachment; filename=consent-log.{fmt}"
@@ -224,10 +226,14 @@ def events() -> Response:
     )
 
 
-def _export(engine: Engine, where: event_store.EventFilter) -> Iterator[list[Any]]:
+def _export(
+    engine: Engine,
+    where: event_store.EventFilter,
+    read: Callable[[Connection, event_store.EventFilter], Iterator[_Row]],
+) -> Iterator[_Row]:
     # Its own connection: the stream outlives the request's connection.
     with engine.connect() as conn:
-        yield from event_store.iter_export_rows(conn, where)
+        yield from read(conn, where)
 
 
 @bp.get("/consents/<consent_id>")
