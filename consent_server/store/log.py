@@ -15,7 +15,7 @@ import datetime as dt
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -330,9 +330,9 @@ _HASH = -1
 
 def _chain_rows(
     conn: Connection, first: int, last: int
-) -> Iterator[tuple[int, str, str, Callable[[], str]]]:
+) -> Iterator[tuple[int, str, str, str]]:
     """Each row from ``first`` to ``last`` in order: seq, prev_hash, hash and
-    a function that computes the hash it should have.
+    the hash it should have.
 
     One streaming pass over tuples; on SQLite the database writes each row's
     hash input (see :func:`_sqlite_hash_text`), elsewhere the driver's
@@ -346,7 +346,12 @@ def _chain_rows(
             cursor.execute(_SQLITE_WALK, (first, last))
             while batch := cursor.fetchmany(2000):
                 for seq, prev_hash, hash_, continued, text in batch:
-                    yield seq, prev_hash, hash_, _hasher(conn, seq, text, continued)
+                    yield (
+                        seq,
+                        prev_hash,
+                        hash_,
+                        text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
+                    )
         finally:
             cursor.close()
         return
@@ -356,17 +361,12 @@ def _chain_rows(
     )
     for row in raw_rows(conn, query, booleans=False):
         seq = row[0]
-        yield seq, row[_PREV_HASH], row[_HASH], _fast(conn, seq, row[:_HASH])
-
-
-def _hasher(
-    conn: Connection, seq: int, text: str | None, continued: int
-) -> Callable[[], str]:
-    return lambda: text_hash(text, bool(continued)) or _typed_row_hash(conn, seq)
-
-
-def _fast(conn: Connection, seq: int, values: list[Any]) -> Callable[[], str]:
-    return lambda: fast_row_hash(values) or _typed_row_hash(conn, seq)
+        yield (
+            seq,
+            row[_PREV_HASH],
+            row[_HASH],
+            fast_row_hash(row[:_HASH]) or _typed_row_hash(conn, seq),
+        )
 
 
 def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
@@ -379,7 +379,7 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
         for seq, prev_hash, hash_, should_be in _chain_rows(conn, expected, head_seq):
             if seq != expected:
                 return ChainReport(False, events, expected), anchor_id
-            if prev_hash != prev or hash_ != should_be():
+            if prev_hash != prev or hash_ != should_be:
                 return ChainReport(False, events, seq), anchor_id
             prev = hash_
             expected += 1
