@@ -71,6 +71,21 @@ def page_events(
     return rows, (rows[-1]["seq"] if more else None)
 
 
+# One visitor's history: built once, so a request only binds the id.
+_HISTORY = (
+    sa.select(consent_events)
+    .where(consent_events.c.consent_id == sa.bindparam("consent_id"))
+    .order_by(consent_events.c.seq)
+)
+
+
+def history(conn: Connection, consent_id: str) -> list[dict[str, Any]]:
+    """Every event of one consent id, oldest first (a handful of rows)."""
+    with conn.begin():
+        result = conn.execute(_HISTORY, {"consent_id": consent_id})
+        return [dict(r) for r in result.mappings()]
+
+
 def iter_events(
     conn: Connection, where: EventFilter | None = None
 ) -> Iterator[dict[str, Any]]:

@@ -240,12 +240,7 @@ def _export(
 def consent_history(consent_id: str) -> Response:
     """Every event of one visitor's consent, oldest first."""
     _check_params(set())
-    rows = [
-        as_json(r)
-        for r in event_store.iter_events(
-            get_db(), event_store.EventFilter(consent_id=consent_id)
-        )
-    ]
+    rows = [as_json(r) for r in event_store.history(get_db(), consent_id)]
     if not rows:
         raise ApiError(404, "unknown_consent", f"no consent with id {consent_id!r}")
     current = rows[-1]
