@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..domain.export import as_json, write_csv, write_ndjson
+from ..domain.export import write_csv, write_ndjson
 from ..domain.note import (
     BadKey,
     Checkpoint,
@@ -197,10 +197,12 @@ def export_command(
         category=category,
     )
     out = sys.stdout
-    rows = (as_json(r) for r in events.iter_events(get_db(), where))
     # Either ends with a line stating the rows and the last hash, so a
     # file cut short (a full disk, a killed command) shows it.
-    (write_csv if fmt == "csv" else write_ndjson)(out, rows)
+    if fmt == "csv":
+        write_csv(out, events.iter_csv_rows(get_db(), where))
+    else:
+        write_ndjson(out, events.iter_export_rows(get_db(), where))
 
 
 @click.command("prune")

@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -98,6 +98,85 @@ def row_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+# The canonical JSON of a row without ``continues``, field by field, as
+# json.dumps writes it; ``%s`` is a string's text, unescaped.
+_TEXT_FIELDS = frozenset(HASHED_FIELDS) - {
+    "seq",
+    "consent_revision",
+    "config_revision",
+    "authentication",
+    "security",
+    "preferences",
+    "analytics",
+    "advertising",
+    "gpc",
+}
+_INT_FIELDS = ("seq", "consent_revision", "config_revision")
+
+
+def _template(fields: tuple[str, ...]) -> str:
+    parts = []
+    for key in fields:
+        value = '"%s"' if key in _TEXT_FIELDS else "%d" if key in _INT_FIELDS else "%s"
+        parts.append(f'"{key}":{value}')
+    return "{" + ",".join(parts) + "}"
+
+
+_TEMPLATE = _template(HASHED_FIELDS[:-1])
+_TEMPLATE_CONTINUES = _template(HASHED_FIELDS)
+_QUOTES = _TEMPLATE.count('"')
+_QUOTES_CONTINUES = _TEMPLATE_CONTINUES.count('"')
+# JSON's words for a boolean column, as stored (bool, or SQLite's 0 and 1).
+_JSON_BOOL = {False: "false", True: "true"}
+_FAST_TYPES = frozenset(
+    (int, str, str, str, int, int, *(b,) * 5, str, b, *(str,) * 8, *c)
+    for b in (bool, int)
+    for c in ((), (str,), (type(None),))
+)
+# The bytes a row's JSON text holds as they are; '"' is counted apart.
+_PLAIN_JSON = bytes(b for b in range(0x20, 0x7F) if b != ord("\\"))
+
+
+def fast_row_hash(values: Sequence[Any]) -> str | None:
+    """:func:`row_hash` of a row given as a sequence, or None where it is not sure.
+
+    ``values`` are the row's fields in :data:`HASHED_FIELDS` order, the
+    booleans as bool or 0/1, ``recorded_at`` already as the UTC ISO text
+    row_hash writes; ``continues`` may be left off when it is None. Verify
+    hashes every row of the log: this writes the same JSON text with one
+    string format instead of json.dumps, and gives up (None: use row_hash)
+    on a row it cannot write byte for byte as json.dumps does, one with a
+    value of another type or a character JSON escapes. Its test compares
+    both over such values.
+    """
+    if tuple(map(type, values)) not in _FAST_TYPES:
+        return None
+    b = _JSON_BOOL
+    v = values
+    try:
+        fields = (
+            v[0], v[1], v[2], v[3], v[4], v[5],
+            b[v[6]], b[v[7]], b[v[8]], b[v[9]], b[v[10]],
+            v[11], b[v[12]],
+            v[13], v[14], v[15], v[16], v[17], v[18], v[19], v[20],
+        )  # fmt: skip
+    except KeyError:  # a boolean column holding neither 0 nor 1
+        return None
+    if len(v) == len(HASHED_FIELDS) and v[-1] is not None:
+        blob, quotes = _TEMPLATE_CONTINUES % (*fields, v[-1]), _QUOTES_CONTINUES
+    else:
+        blob, quotes = _TEMPLATE % fields, _QUOTES
+    # json.dumps(ensure_ascii=False) escapes only '"', '\' and the C0
+    # controls (and cannot encode a lone surrogate): with none of them in
+    # the fields, its text is this one.
+    data = blob.encode() if blob.isascii() else b""
+    if not data or data.translate(None, _PLAIN_JSON) or data.count(b'"') != quotes:
+        if blob.count('"') != quotes or "\\" in blob or not blob.isprintable():
+            return None
+        data = blob.encode()
+    return hashlib.sha256(data).hexdigest()
+
+
 @dataclasses.dataclass(frozen=True)
 class ChainReport:
     """Result of checking the chain: ``first_bad_seq`` is None when ``ok``."""
@@ -105,3 +184,21 @@ class ChainReport:
     ok: bool
     events: int
     first_bad_seq: int | None
+
+
+def text_hash(text: str | None, continues: bool) -> str | None:
+    """The chain hash of a row's canonical JSON text built elsewhere (by the
+    database, see ``store.log``), or None where it is not sure.
+
+    The text must be what :func:`row_hash` writes but with the text fields
+    put in unescaped: that is the same text when no field holds a character
+    JSON escapes, which is checked here ('"' by counting them, and only
+    printable ASCII besides). ``continues`` says whether the row has one.
+    """
+    if text is None or not text.isascii():
+        return None
+    data = text.encode()
+    quotes = _QUOTES_CONTINUES if continues else _QUOTES
+    if data.translate(None, _PLAIN_JSON) or data.count(b'"') != quotes:
+        return None
+    return hashlib.sha256(data).hexdigest()

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .chain import GENESIS_HASH, HASHED_FIELDS
@@ -35,6 +35,20 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def cells_of(shown: dict[str, Any]) -> list[Any]:
+    """An event as exports take it: the values of :func:`as_json`'s dict in
+    EXPORT_FIELDS order.
+
+    Exports work on such lists (``store.events.raw_rows`` reads them from the
+    database directly), not on dicts: a million of them are written in
+    seconds.
+    """
+    return [shown[k] for k in EXPORT_FIELDS]
+
+
+_HASH = EXPORT_FIELDS.index("hash")
+
+
 class Tally:
     """Counts the event rows passing through and keeps the last one's hash.
 
@@ -45,16 +59,26 @@ class Tally:
     only these two keep working.
     """
 
-    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, rows: Iterable[Sequence[Any] | str]) -> None:
         self._rows = rows
         self.rows = 0
         self.hash = GENESIS_HASH
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for row in self._rows:
-            self.rows += 1
-            self.hash = row["hash"]
-            yield row
+    def __iter__(self) -> Iterator[Sequence[Any] | str]:
+        rows = 0
+        row: Sequence[Any] | str = ()
+        try:
+            for row in self._rows:
+                rows += 1
+                yield row
+        finally:
+            # Counted in a local and kept once: a million attribute writes
+            # cost more than the rest of a row.
+            self.rows += rows
+            if rows:
+                self.hash = (
+                    row.rpartition(JOINED)[2] if type(row) is str else row[_HASH]
+                )
 
     def end(self) -> dict[str, Any]:
         """What the end line states, once every row has passed."""
@@ -97,14 +121,73 @@ _CSV_FORMULA = re.compile(f"{_JOIN}[=+\\-@]")
 _BOOLEANS = tuple(i for i, k in enumerate(EXPORT_FIELDS) if k in (*CATEGORIES, "gpc"))
 
 
-def _csv_line(row: dict[str, Any]) -> str:
+_CONTINUES = EXPORT_FIELDS.index("continues")
+_CSV_TEMPLATE = ",".join(["%s"] * len(EXPORT_FIELDS))
+_COMMAS = len(EXPORT_FIELDS) - 1
+# The types of a row's cells once its booleans are words and a missing
+# ``continues`` is empty: numbers where the log has them, text elsewhere.
+_PLAIN_CELLS = frozenset(
+    {
+        tuple(
+            int if k in ("seq", "consent_revision", "config_revision") else str
+            for k in EXPORT_FIELDS
+        )
+    }
+)
+
+
+# The printable ASCII bytes a cell may hold as it is: not '"' nor '\\'.
+_PLAIN_BYTES = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
+_CSV_CELL_FORMULA = re.compile(",[=+\\-@]")
+_TEXT_CELLS = tuple(i for i, t in enumerate(next(iter(_PLAIN_CELLS))) if t is str)
+
+
+def _csv_line(row: Sequence[Any]) -> str:
+    """One event's CSV line, as ``csv.writer`` writes the cells of :func:`_cell`.
+
+    A row of plain cells (text without a quote, a backslash, a control
+    character or a formula's first character, numbers that are ints) is
+    written with one string format, quoting only the cells with a comma: a
+    full export writes a million of them. Any other row goes the way of
+    :func:`_csv_line_by_cell`.
+    """
+    cells = list(row)
+    for i in _BOOLEANS:
+        value = cells[i]
+        if value is True or value is False:
+            cells[i] = "true" if value else "false"
+    if cells[_CONTINUES] is None:
+        cells[_CONTINUES] = ""  # as csv.writer writes None
+    if tuple(map(type, cells)) in _PLAIN_CELLS:
+        line = _CSV_TEMPLATE % tuple(cells)
+        # No cell to quote for a quote or escape for a backslash or a
+        # control character (an ASCII line with only printable bytes), and
+        # none starting like a formula: ints start with a digit or "-",
+        # which only sends the row the long way.
+        if (
+            line.isascii()
+            and not line.encode().translate(None, _PLAIN_BYTES)
+            and line[0] not in "=+-@"
+            and not _CSV_CELL_FORMULA.search(line)
+        ):
+            if line.count(",") == _COMMAS:
+                return line + "\n"
+            # Quote the cells with a comma (a user agent's "KHTML, like").
+            for i in _TEXT_CELLS:
+                if "," in cells[i]:
+                    cells[i] = '"' + cells[i] + '"'
+            return _CSV_TEMPLATE % tuple(cells) + "\n"
+    return _csv_line_by_cell(row)
+
+
+def _csv_line_by_cell(row: Sequence[Any]) -> str:
     """One event's CSV line, as ``csv.writer`` writes the cells of :func:`_cell`.
 
     Nearly every row has nothing to escape: two searches over its text cells
     joined tell, and such a row is joined by hand, three times quicker than
     ``csv.writer``. A row they flag goes the long way, cell by cell.
     """
-    cells = [row[k] for k in EXPORT_FIELDS]
+    cells = list(row)
     text = _JOIN + _JOIN.join([c for c in cells if isinstance(c, str)])
     if _CSV_ESCAPE.search(text) or _CSV_FORMULA.search(text):
         buffer = io.StringIO()
@@ -131,8 +214,43 @@ def _csv_line(row: dict[str, Any]) -> str:
     )
 
 
-def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+# Joins a row's cells as text (see plain_joined): a control character, which
+# no cell written as it is can hold.
+JOINED = "\x1f"
+_PLAIN_JOINED = _PLAIN_BYTES + JOINED.encode()
+_JOINED_FORMULA = re.compile(f"{JOINED}[=+\\-@]")
+
+
+def plain_joined(text: str) -> bool:
+    """Whether cells joined by :data:`JOINED` make a CSV line as they are.
+
+    The text is each cell as :func:`_csv_line` writes it (booleans as
+    words, numbers as digits, nothing for None), joined; it is plain when
+    it has every cell and no cell needs a quote, an escape or a formula
+    guard, which :func:`_joined_csv_line` then only quotes for a comma.
+    """
+    return (
+        text.isascii()
+        and not text.encode().translate(None, _PLAIN_JOINED)
+        and text.count(JOINED) == _COMMAS
+        and text[:1] not in ("=", "+", "-", "@", "")
+        and not _JOINED_FORMULA.search(text)
+    )
+
+
+def _joined_csv_line(text: str) -> str:
+    if "," not in text:
+        return text.replace(JOINED, ",") + "\n"
+    return (
+        ",".join(['"' + c + '"' if "," in c else c for c in text.split(JOINED)]) + "\n"
+    )
+
+
+def csv_lines(rows: Iterable[Sequence[Any] | str]) -> Iterator[str]:
     """The export as CSV text: a header, the event lines, the end line.
+
+    ``rows`` are events as :func:`cells_of` gives them, or as their cells'
+    text joined by :data:`JOINED` where :func:`plain_joined` holds.
 
     Event lines come :data:`CSV_BATCH` at a time. When the rows stop with an
     error, the lines before it are still given, then the error is raised: the
@@ -143,7 +261,7 @@ def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     batch: list[str] = []
     try:
         for row in tally:
-            batch.append(_csv_line(row))
+            batch.append(_joined_csv_line(row) if type(row) is str else _csv_line(row))
             if len(batch) == CSV_BATCH:
                 yield "".join(batch)
                 batch = []
@@ -163,21 +281,24 @@ def _json_line(value: dict[str, Any]) -> str:
     return CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
-def ndjson_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """The export as NDJSON: one event object a line, then ``{"end": {...}}``."""
+def ndjson_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The export as NDJSON: one event object a line, then ``{"end": {...}}``.
+
+    ``rows`` are events as :func:`cells_of` gives them.
+    """
     tally = Tally(rows)
     for row in tally:
-        yield _json_line(row)
+        yield _json_line(dict(zip(EXPORT_FIELDS, row, strict=True)))
     yield _json_line({"end": tally.end()})
 
 
-def write_csv(out: TextIO, rows: Iterable[dict[str, Any]]) -> None:
+def write_csv(out: TextIO, rows: Iterable[Sequence[Any] | str]) -> None:
     """Write the CSV export, end line included, to a text stream."""
     for line in csv_lines(rows):
         out.write(line)
 
 
-def write_ndjson(out: TextIO, rows: Iterable[dict[str, Any]]) -> None:
+def write_ndjson(out: TextIO, rows: Iterable[Sequence[Any]]) -> None:
     """Write the NDJSON export, end line included, to a text stream."""
     for line in ndjson_lines(rows):
         out.write(line)

@@ -24,10 +24,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ..domain.chain import GENESIS_HASH, ChainReport, Claim, NewEvent, row_hash
+from ..domain.chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    ChainReport,
+    Claim,
+    NewEvent,
+    fast_row_hash,
+    row_hash,
+    text_hash,
+)
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import tree
-from .events import STREAM
+from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
 from .schema import consent_events, log_head, log_prunes
 
 # The statements of an append, built once: building and caching a statement
@@ -378,6 +387,90 @@ def _head(conn: Connection) -> tuple[int, str]:
     return seq, hash_
 
 
+_PREV_HASH = RECORDED_AT + 1
+_HASH = -1
+
+
+def _sqlite_hash_text() -> str:
+    """SQL for SQLite that writes a row's canonical JSON text itself.
+
+    The same text as :func:`~consent_server.domain.chain.row_hash` writes,
+    text fields put in unescaped (``chain.text_hash`` checks they need no
+    escape), or NULL for a row holding a value it cannot write exactly so
+    (see ``events.sqlite_cell``). One printf a row: building the text in
+    the database saves making two dozen Python objects a row, most of what
+    a verify of a million costs.
+    """
+    guards, parts, args = [], [], []
+    for name in HASHED_FIELDS:
+        if name == "continues":
+            continue
+        guard, conversion, values = sqlite_cell(name)
+        guards += guard
+        quote = '"' if conversion.startswith("%s") and name not in BOOLEANS else ""
+        parts.append(f'"{name}":{quote}{conversion}{quote}')
+        args += values
+    args.append(
+        "CASE WHEN continues IS NULL THEN ''"
+        " WHEN typeof(continues) = 'text'"
+        " THEN ',\"continues\":\"' || continues || '\"' END"
+    )
+    return (
+        f"CASE WHEN {' AND '.join(guards)}"
+        f" THEN printf('{{{','.join(parts)}%s}}', {', '.join(args)}) END"
+    )
+
+
+_SQLITE_WALK = (
+    "SELECT seq, prev_hash, hash, continues IS NOT NULL, "
+    + _sqlite_hash_text()
+    + " FROM consent_events WHERE seq >= ? AND seq <= ? ORDER BY seq"
+)
+_PREV_HASH = RECORDED_AT + 1
+_HASH = -1
+
+
+def _chain_rows(
+    conn: Connection, first: int, last: int
+) -> Iterator[tuple[int, str, str, str]]:
+    """Each row from ``first`` to ``last`` in order: seq, prev_hash, hash and
+    the hash it should have.
+
+    One streaming pass over tuples; on SQLite the database writes each row's
+    hash input (see :func:`_sqlite_hash_text`), elsewhere the driver's
+    values go through ``chain.fast_row_hash``. A row either cannot be sure
+    of is hashed by ``chain.row_hash`` over the row read the typed way.
+    """
+    if conn.dialect.name == "sqlite":
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_SQLITE_WALK, (first, last))
+            while batch := cursor.fetchmany(2000):
+                for seq, prev_hash, hash_, continued, text in batch:
+                    yield (
+                        seq,
+                        prev_hash,
+                        hash_,
+                        text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
+                    )
+        finally:
+            cursor.close()
+        return
+    c = consent_events.c
+    query = (
+        sa.select(*raw_columns()).where(c.seq >= first, c.seq <= last).order_by(c.seq)
+    )
+    for row in raw_rows(conn, query, booleans=False):
+        seq = row[0]
+        yield (
+            seq,
+            row[_PREV_HASH],
+            row[_HASH],
+            fast_row_hash(row[:_HASH]) or _typed_row_hash(conn, seq),
+        )
+
+
 def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
     head_seq, head_hash = _head(conn)
     anchor_id, through_seq, prev = _anchor(conn)
@@ -385,22 +478,14 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
     events = 0
     c = consent_events.c
     with conn.begin():
-        rows = conn.execute(
-            sa.select(consent_events)
-            .where(c.seq >= expected, c.seq <= head_seq)
-            .order_by(c.seq),
-            execution_options=STREAM,
-        )
-        with rows:
-            for row in rows.mappings():
-                fields = dict(row)
-                if fields["seq"] != expected:
-                    return ChainReport(False, events, expected), anchor_id
-                if fields["prev_hash"] != prev or row_hash(fields) != fields["hash"]:
-                    return ChainReport(False, events, fields["seq"]), anchor_id
-                prev = fields["hash"]
-                expected += 1
-                events += 1
+        for seq, prev_hash, hash_, should_be in _chain_rows(conn, expected, head_seq):
+            if seq != expected:
+                return ChainReport(False, events, expected), anchor_id
+            if prev_hash != prev or hash_ != should_be:
+                return ChainReport(False, events, seq), anchor_id
+            prev = hash_
+            expected += 1
+            events += 1
         if head_seq != expected - 1 or head_hash != prev:
             return ChainReport(False, events, expected), anchor_id
         old = conn.execute(
@@ -416,6 +501,16 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
         # Past the head even now: no append wrote that row.
         return ChainReport(False, events, beyond), anchor_id
     return ChainReport(True, events, None), anchor_id
+
+
+def _typed_row_hash(conn: Connection, seq: int) -> str:
+    """:func:`row_hash` of one row read the typed way (in the walk's transaction)."""
+    row = (
+        conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
+        .mappings()
+        .one()
+    )
+    return row_hash(dict(row))
 
 
 def prune(

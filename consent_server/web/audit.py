@@ -9,12 +9,13 @@ Each request, allowed or not, is written to the ``audit_access`` table
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ..domain.export import as_json, csv_lines, ndjson_lines
 from ..domain.privacy import truncate_ip
@@ -31,6 +32,7 @@ bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 limiter.shared_limit(lambda: setting("RATELIMIT_AUDIT"), scope="audit")(bp)
 
 MAX_LIMIT = 1000
+_Row = TypeVar("_Row")
 EVENT_PARAMS = {
     "site",
     "consent_id",
@@ -77,15 +79,16 @@ def _record_access(response: Response) -> Response:
     if g.get("database_down"):
         return response  # nowhere to record it; the error log has it
     try:
-        accounts.record_access(
-            get_db(),
-            token,
-            method=request.method,
-            path=_logged_path(),
-            route=request.url_rule.rule if request.url_rule else request.path,
-            status=response.status_code,
-            ip=truncate_ip(request.remote_addr),
-        )
+        with _cheap_commit(get_db()):
+            accounts.record_access(
+                get_db(),
+                token,
+                method=request.method,
+                path=_logged_path(),
+                route=request.url_rule.rule if request.url_rule else request.path,
+                status=response.status_code,
+                ip=truncate_ip(request.remote_addr),
+            )
     except DATABASE_DOWN as exc:
         # An answer that cannot be logged is not given: audit reads are
         # only ever handed out on the record.
@@ -94,6 +97,29 @@ def _record_access(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@contextlib.contextmanager
+def _cheap_commit(conn: Connection) -> Iterator[None]:
+    """Commit the access row without waiting for the disk, then wait again.
+
+    The row is written to the database (SQLite's write-ahead log, or
+    PostgreSQL's) before the answer goes out, so a killed or crashed server
+    keeps it; only a power cut or an operating system crash in the moment
+    before the log next reaches the disk (the next consent, every one of
+    which waits for it, or a checkpoint) could lose it. Waiting for the disk
+    on every audit read was most of its time: a history answered in about
+    2 ms waited 5 to 15 ms more for the flush.
+    """
+    driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        driver.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            driver.execute("PRAGMA synchronous=FULL")
+        return
+    yield
 
 
 def _logged_path() -> str:
@@ -175,13 +201,14 @@ def events() -> Response:
     where = _filter()
     fmt = _arg("format", _choice(("json", "csv", "ndjson"))) or "json"
     if fmt != "json":
-        exported = _export(get_engine(), where)
         # Both end with a line stating the rows and the last hash; a cut
         # stream lacks it.
         if fmt == "csv":
-            lines, mimetype = csv_lines(exported), "text/csv"
+            rows = _export(get_engine(), where, event_store.iter_csv_rows)
+            lines, mimetype = csv_lines(rows), "text/csv"
         else:
-            lines, mimetype = ndjson_lines(exported), "application/x-ndjson"
+            rows = _export(get_engine(), where, event_store.iter_export_rows)
+            lines, mimetype = ndjson_lines(rows), "application/x-ndjson"
         response = Response(lines, mimetype=mimetype)
         response.headers["Content-Disposition"] = (
             f"attachment; filename=consent-log.{fmt}"
@@ -199,23 +226,21 @@ def events() -> Response:
     )
 
 
-def _export(engine: Engine, where: event_store.EventFilter) -> Iterator[dict[str, Any]]:
+def _export(
+    engine: Engine,
+    where: event_store.EventFilter,
+    read: Callable[[Connection, event_store.EventFilter], Iterator[_Row]],
+) -> Iterator[_Row]:
     # Its own connection: the stream outlives the request's connection.
     with engine.connect() as conn:
-        for row in event_store.iter_events(conn, where):
-            yield as_json(row)
+        yield from read(conn, where)
 
 
 @bp.get("/consents/<consent_id>")
 def consent_history(consent_id: str) -> Response:
     """Every event of one visitor's consent, oldest first."""
     _check_params(set())
-    rows = [
-        as_json(r)
-        for r in event_store.iter_events(
-            get_db(), event_store.EventFilter(consent_id=consent_id)
-        )
-    ]
+    rows = [as_json(r) for r in event_store.history(get_db(), consent_id)]
     if not rows:
         raise ApiError(404, "unknown_consent", f"no consent with id {consent_id!r}")
     current = rows[-1]
