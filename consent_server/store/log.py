@@ -35,7 +35,7 @@ from ..domain.chain import (
     text_hash,
 )
 from ..domain.vocabulary import NECESSARY, OPTIONAL
-from . import tree
+from . import erasure, tree
 from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
 from .schema import consent_events, log_head, log_prunes
 
@@ -478,14 +478,30 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
     events = 0
     c = consent_events.c
     with conn.begin():
+        # Rows a visitor had erased: the chain steps over them by the hashes
+        # kept when they were removed.
+        erased = erasure.erased_links(conn, expected, head_seq)
+
+        def step_over(at: int, prev: str) -> tuple[int, str, bool]:
+            while at in erased:
+                kept_prev, kept_hash = erased[at]
+                if kept_prev != prev:
+                    return at, prev, False
+                at, prev = at + 1, kept_hash
+            return at, prev, True
+
         for seq, prev_hash, hash_, should_be in _chain_rows(conn, expected, head_seq):
-            if seq != expected:
+            expected, prev, linked = step_over(expected, prev)
+            if not linked or seq != expected:
                 return ChainReport(False, events, expected), anchor_id
             if prev_hash != prev or hash_ != should_be:
                 return ChainReport(False, events, seq), anchor_id
             prev = hash_
             expected += 1
             events += 1
+        expected, prev, linked = step_over(expected, prev)
+        if not linked:
+            return ChainReport(False, events, expected), anchor_id
         if head_seq != expected - 1 or head_hash != prev:
             return ChainReport(False, events, expected), anchor_id
         old = conn.execute(
