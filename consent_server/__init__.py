@@ -21,6 +21,7 @@ from .tokens import split_keys
 from .web import (
     admin,
     audit,
+    audit_tree,  # noqa: F401 (adds its routes to the audit blueprint)
     consent,
     cors,
     errors,
@@ -29,6 +30,7 @@ from .web import (
     home,
     meta,
     settings,
+    transparency,
 )
 from .web.limits import limiter
 from .web.resources import resource_folder
@@ -65,6 +67,14 @@ DEFAULTS: dict[str, Any] = {
     # Strict-Transport-Security max-age in seconds; 0 (the default) sends
     # none, since the demo runs on plain http.
     "HSTS_SECONDS": 0,
+    # The log signing key (the text `consent-server keygen` prints), or a file
+    # holding it; with neither, a key made in the instance folder.
+    "LOG_KEY": None,
+    "LOG_KEY_FILE": None,
+    # Whether anyone may read /v1/log/ (witnesses); false: audit tokens only.
+    "LOG_PUBLIC": True,
+    # A process signs at most one checkpoint each this many seconds.
+    "CHECKPOINT_INTERVAL": 1.0,
     # Set by `consent-server demo`: the home page links the demo storefront.
     "DEMO_STOREFRONT_PORT": None,
 }
@@ -169,6 +179,7 @@ def create_app(
             Path(app.instance_path) / "consent.sqlite"
         )
     _configure_secret(app, require_secret)
+    transparency.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
@@ -183,6 +194,6 @@ def create_app(
     errors.init_app(app)
     headers.init_app(app)
     admin.init_app(app)
-    for module in (files, cors, consent, audit, meta, home):
+    for module in (files, cors, consent, transparency, audit, meta, home):
         app.register_blueprint(module.bp)
     return app

@@ -150,9 +150,16 @@ class Verification:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of the verify endpoint."""
-        found = dataclasses.asdict(self)
-        del found["event_id"], found["signed_at"]
-        return found
+        # Built directly: dataclasses.asdict deep-copies, half of a verify's
+        # JSON time.
+        return {
+            "valid": self.valid,
+            "id": self.id,
+            "site": self.site,
+            "choices": dict(self.choices) if self.choices is not None else None,
+            "revision": self.revision,
+            "reason": self.reason,
+        }
 
 
 def _well_formed(payload: Any) -> bool:

@@ -4,6 +4,7 @@ import uuid
 import sqlalchemy as sa
 
 from consent_server.domain import chain
+from consent_server.store import tree
 from consent_server.store.schema import consent_events, log_head
 
 
@@ -75,7 +76,18 @@ def fill_log(
         batch.append(row)
         if len(batch) == chunk or i == count - 1:
             with engine.begin() as conn:
+                head = {"seq": seq, "hash": prev}
+                if _has_tree(conn):
+                    # Into the Merkle tree too, as appends do.
+                    head["tree_size"], head["tree_edge"] = tree.integrate(
+                        conn, tree.tree_size(conn), batch
+                    )
                 conn.execute(consent_events.insert(), batch)
-                conn.execute(log_head.update().values(seq=seq, hash=prev))
+                conn.execute(log_head.update().values(**head))
             batch = []
     return seq
+
+
+def _has_tree(conn):
+    # A database from before the Merkle tree (the upgrade tests) has none.
+    return "tree_size" in {c["name"] for c in sa.inspect(conn).get_columns("log_head")}

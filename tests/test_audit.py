@@ -1,3 +1,4 @@
+import base64
 import csv
 import datetime as dt
 import io
@@ -334,11 +335,18 @@ def test_export_of_100000_events_streams_with_flat_memory(app, make_token, engin
 
 def test_verify_endpoint_reports_the_chain(audit, consent, engine):
     record(consent, 4)
-    assert audit("/v1/audit/verify").get_json() == {
+    report = audit("/v1/audit/verify").get_json()
+    root = report.pop("root")
+    assert report == {
         "ok": True,
         "events": 4,
         "first_bad_seq": None,
+        "tree_size": 4,
+        # The first append signed a checkpoint of one event.
+        "matches_checkpoint": True,
+        "tree_problem": None,
     }
+    assert len(base64.b64decode(root)) == 32
     first, second = events(engine)[1:3]
     # Swap the contents of two rows, hashes and all (event ids are unique,
     # so the first one steps aside while the other moves in).
@@ -348,13 +356,19 @@ def test_verify_endpoint_reports_the_chain(audit, consent, engine):
             consent_events.update().where(c.seq == 2).values(event_id="moving")
         )
         for seq, row in ((3, first), (2, second)):
-            values = {k: v for k, v in row.items() if k != "seq"}
+            values = {k: v for k, v in row.items() if k not in ("seq", "leaf_index")}
             conn.execute(consent_events.update().where(c.seq == seq).values(**values))
-    assert audit("/v1/audit/verify").get_json() == {
+    report = audit("/v1/audit/verify").get_json()
+    assert {k: report[k] for k in ("ok", "events", "first_bad_seq")} == {
         "ok": False,
         "events": 1,
         "first_bad_seq": 2,
     }
+    # The rows moved, so neither hashes to its leaf any more.
+    assert report["tree_problem"] == (
+        "the event at sequence number 2 does not hash to its leaf 1: the row"
+        " was changed"
+    )
 
 
 def test_verify_after_prune_still_passes(audit, consent, engine):
@@ -362,11 +376,15 @@ def test_verify_after_prune_still_passes(audit, consent, engine):
     later = events(engine)[0]["recorded_at"] + dt.timedelta(days=7, microseconds=1)
     with engine.connect() as conn:
         assert store_log.prune(conn, 7, now=later) == 1
-    assert audit("/v1/audit/verify").get_json() == {
+    report = audit("/v1/audit/verify").get_json()
+    # The pruned event's leaf stays: the tree still has three.
+    assert {k: report[k] for k in ("ok", "events", "first_bad_seq", "tree_size")} == {
         "ok": True,
         "events": 2,
         "first_bad_seq": None,
+        "tree_size": 3,
     }
+    assert report["tree_problem"] is None
 
 
 # -- statistics ---------------------------------------------------------------

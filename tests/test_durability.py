@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from consent_server.store import engine as store_engine
 from consent_server.store import log as store_log
-from consent_server.store import schema
+from consent_server.store import schema, tree
 from tests.servers import cli, free_port, kill, start, wait_until_up
 
 
@@ -61,7 +61,7 @@ def gunicorn(port, env):
 
 
 def assert_all_kept(url, acknowledged):
-    """Every acknowledged consent is in the log, and the log verifies."""
+    """Every acknowledged consent is in the log and its tree, and both verify."""
     engine = store_engine.make_engine(url)
     try:
         with engine.connect() as conn:
@@ -71,6 +71,16 @@ def assert_all_kept(url, acknowledged):
         assert set(acknowledged) <= stored
         with engine.connect() as conn:
             assert store_log.verify_chain(conn).ok
+            # The Merkle tree too: each event joined it in its own commit, so
+            # a kill during a batch leaves the tree whole and every
+            # acknowledged event in it.
+            report = tree.verify_tree(conn)
+            assert report.ok, report.problem
+            c = schema.consent_events.c
+            outside = conn.execute(
+                sa.select(sa.func.count()).where(c.leaf_index.is_(None))
+            ).scalar()
+            assert outside == 0
     finally:
         engine.dispose()
 

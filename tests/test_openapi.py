@@ -182,3 +182,37 @@ def test_bodies_that_break_the_schema_get_a_documented_400(
         assert response.status_code == 400, (field, body, response.get_json())
         assert field in response.get_json()["error"]["message"], (field, body)
     assert count_events(engine) == 0
+
+
+def test_the_transparency_log_answers_as_documented(app, client, consent, spec):
+    with app.app_context():
+        token = create_token(get_db(), "openapi", "audit")
+    auth = {"Authorization": f"Bearer {token}"}
+    recorded = consent.post().get_json()
+    consent.post()
+    check(spec, client.get("/v1/log/consistency?from=1&to=2"), "/v1/log/consistency")
+    check(spec, client.get("/v1/log/consistency?from=3&to=2"), "/v1/log/consistency")
+    receipt = client.post("/v1/consent/receipt", json={"token": recorded["token"]})
+    check(spec, receipt, "/v1/consent/receipt", "post")
+    bad = client.post("/v1/consent/receipt", json={"token": "nope"})
+    check(spec, bad, "/v1/consent/receipt", "post")
+    proof = f"/v1/audit/events/{recorded['event_id']}/proof"
+    check(
+        spec,
+        client.get(proof + "?size=2", headers=auth),
+        "/v1/audit/events/{event_id}/proof",
+    )
+    check(
+        spec,
+        client.get(proof + "?size=0", headers=auth),
+        "/v1/audit/events/{event_id}/proof",
+    )
+    check(
+        spec,
+        client.get("/v1/audit/consistency?from=1&to=2", headers=auth),
+        "/v1/audit/consistency",
+    )
+    revision = "/v1/audit/sites/{site}/revisions/{revision}"
+    check(spec, client.get("/v1/audit/sites/demo/revisions/1", headers=auth), revision)
+    check(spec, client.get("/v1/audit/sites/demo/revisions/x", headers=auth), revision)
+    check(spec, client.get("/v1/audit/sites/demo/revisions/7", headers=auth), revision)

@@ -23,7 +23,7 @@ from ..store import engine, migrate, users
 from ..store import sites as site_store
 from ..store.changes import Actor
 from ..store.url import check_connects, shown
-from . import accounts, keys, log
+from . import accounts, keys, log, transparency
 from .sites import sites_group
 
 
@@ -149,6 +149,10 @@ COMMANDS: tuple[click.Command, ...] = (
     log.export_command,
     log.prune_command,
     keys.keygen_command,
+    transparency.checkpoint_command,
+    transparency.verify_receipt_command,
+    transparency.witness_command,
+    transparency.erase_command,
     sites_group,
 )
 for _command in COMMANDS:

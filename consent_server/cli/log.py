@@ -4,32 +4,142 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ..domain.export import write_csv, write_ndjson
+from ..domain.note import (
+    BadKey,
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    open_checkpoint,
+)
+from ..domain.printable import printable
 from ..domain.vocabulary import CATEGORIES, METHODS
-from ..store import events, log
+from ..store import events, log, tree
 from ..store.engine import get_db
+from ..store.tree import b64
 from .common import schema_ready
 
 
 @click.command("verify-log")
 @with_appcontext
-def verify_log_command() -> None:
-    """Check the consent log's hash chain; exit 1 naming the first bad row."""
+@click.option(
+    "--against",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="CHECKPOINT",
+    help="A checkpoint saved earlier (consent-server checkpoint, a witness):"
+    " the log must still hold the tree it signed. May be given several times.",
+)
+@click.option(
+    "--key",
+    "verifier_key",
+    default=None,
+    help="The log's verifier key to check those checkpoints with"
+    " [default: this server's own].",
+)
+def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) -> None:
+    """Check the consent log: its hash chain, its Merkle tree, and (with
+    --against) that it still holds every saved checkpoint's tree; exit 1
+    naming what broke."""
     schema_ready()
-    report = log.verify_chain(get_db())
+    verifier = _verifier(verifier_key)
+    saved = [(path, _saved_checkpoint(path, verifier)) for path in checkpoints]
+    conn = get_db()
+    report = log.verify_chain(conn)
+    failures = []
     if report.ok:
         click.echo(f"ok: {report.events} events, hash chain intact")
-        return
-    click.echo(
-        f"BROKEN: the hash chain breaks at sequence number {report.first_bad_seq}"
-        f" ({report.events} events verified before it)",
-        err=True,
-    )
-    sys.exit(1)
+    else:
+        failures.append(
+            f"BROKEN: the hash chain breaks at sequence number {report.first_bad_seq}"
+            f" ({report.events} events verified before it)"
+        )
+    found = tree.verify_tree(conn, [c.size for _, c in saved])
+    if found.ok:
+        click.echo(
+            f"ok: Merkle tree of {found.tree_size} leaves, root {b64(found.root)}"
+        )
+    else:
+        failures.append(f"BROKEN: {found.problem}")
+    with conn.begin():
+        latest = tree.latest_checkpoint(conn)
+    for path, checkpoint in saved:
+        problem = against(found, checkpoint, latest)
+        name = printable(str(path))
+        if problem is None:
+            click.echo(f"ok: holds the tree of {name} ({checkpoint.size} events)")
+        else:
+            failures.append(f"{problem} (checkpoint {name})")
+    for line in failures:
+        click.echo(line, err=True)
+    if failures:
+        sys.exit(1)
+
+
+def _verifier(key: str | None) -> Verifier:
+    if key is None:
+        signer: Signer = current_app.extensions["consent_log_signer"]
+        return signer.verifier
+    try:
+        return Verifier.from_key(key.strip())
+    except BadKey as exc:
+        raise click.ClickException(f"--key: {printable(exc.message)}") from None
+
+
+def _saved_checkpoint(path: Path, verifier: Verifier) -> Checkpoint:
+    name = printable(str(path))
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {name}: {exc.strerror}") from None
+    try:
+        return open_checkpoint(text, verifier)
+    except NoteError as exc:
+        raise click.ClickException(
+            f"{name} is not a checkpoint signed by this log's key:"
+            f" {printable(exc.message)}"
+        ) from None
+
+
+def against(
+    found: tree.TreeReport,
+    checkpoint: Checkpoint,
+    latest: tree.StoredCheckpoint | None,
+) -> str | None:
+    """What a saved checkpoint says about the log, in words; None when the
+    log still holds exactly the tree it signed."""
+    if checkpoint.size > found.tree_size:
+        if found.tree_size == 0:
+            return (
+                f"EMPTIED: the log holds no events, but the checkpoint signed"
+                f" {checkpoint.size}"
+            )
+        if latest is None or latest.tree_size < checkpoint.size:
+            # The database's own record of checkpoints is older too.
+            return (
+                f"ROLLED BACK: the log holds {found.tree_size} events and remembers"
+                f" no checkpoint past {latest.tree_size if latest else 0}, but"
+                f" signed one of {checkpoint.size}: an older copy of the database"
+                " was restored"
+            )
+        return (
+            f"TRUNCATED: the log holds {found.tree_size} events, but the"
+            f" checkpoint signed {checkpoint.size}: its tail was removed"
+        )
+    if found.roots.get(checkpoint.size) != checkpoint.root:
+        return (
+            f"REWRITTEN: the first {checkpoint.size} events are not the ones the"
+            " checkpoint signed: events were changed, removed or put in"
+        )
+    return None
 
 
 TIME_FORMATS = (

@@ -35,6 +35,7 @@ from ..domain.chain import (
     text_hash,
 )
 from ..domain.vocabulary import NECESSARY, OPTIONAL
+from . import erasure, tree
 from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
 from .schema import consent_events, log_head, log_prunes
 
@@ -44,7 +45,9 @@ _LOCK_HEAD = (
     log_head.update()
     .where(log_head.c.id == 1)
     .values(seq=log_head.c.seq)
-    .returning(log_head.c.seq, log_head.c.hash)
+    .returning(
+        log_head.c.seq, log_head.c.hash, log_head.c.tree_size, log_head.c.tree_edge
+    )
 )
 _SET_HEAD = (
     log_head.update()
@@ -52,6 +55,8 @@ _SET_HEAD = (
     .ordered_values(
         (log_head.c.hash, sa.bindparam("new_hash", type_=sa.String)),
         (log_head.c.seq, sa.bindparam("new_seq", type_=sa.Integer)),
+        (log_head.c.tree_size, sa.bindparam("new_tree_size", type_=sa.Integer)),
+        (log_head.c.tree_edge, sa.bindparam("new_edge", type_=sa.LargeBinary)),
     )
 )
 _INSERT = consent_events.insert()
@@ -90,20 +95,23 @@ def append_many(
         return _append_locked(conn, _lock_head(conn), items)
 
 
-def _lock_head(conn: Connection) -> tuple[int, str]:
+Head = tuple[int, str, int, bytes | None]
+
+
+def _lock_head(conn: Connection) -> Head:
     """Take the log's write lock in the open transaction; returns the head's
-    sequence number and hash."""
-    seq, hash_ = conn.execute(_LOCK_HEAD).one()
-    return seq, hash_
+    sequence number and hash, and the Merkle tree's size and right edge."""
+    seq, hash_, tree_size, edge = conn.execute(_LOCK_HEAD).one()
+    return seq, hash_, tree_size, edge
 
 
 def _append_locked(
     conn: Connection,
-    head: tuple[int, str],
+    head: Head,
     items: Sequence[tuple[NewEvent, Claim | None]],
 ) -> list[dict[str, Any]]:
     """:func:`append_many` in a transaction that holds the lock on ``head``."""
-    seq, prev_hash = head
+    seq, prev_hash, tree_size, edge = head
     rows: list[dict[str, Any]] = []
     # The latest event of each visitor written in this call so far.
     written: dict[str, dict[str, Any]] = {}
@@ -124,6 +132,8 @@ def _append_locked(
         prev_hash = fields["hash"]
         written[consent_id] = fields
         rows.append(fields)
+    # The events join the Merkle tree in this same commit, in log order.
+    tree_size, edge = tree.integrate(conn, tree_size, rows, edge)
     # Rows that continue nothing are inserted without the column, so a
     # first choice is written exactly as rows were before it existed.
     for group in (
@@ -132,7 +142,15 @@ def _append_locked(
     ):
         if group:
             conn.execute(_INSERT, group)
-    conn.execute(_SET_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    conn.execute(
+        _SET_HEAD,
+        {
+            "new_seq": seq,
+            "new_hash": prev_hash,
+            "new_tree_size": tree_size,
+            "new_edge": edge,
+        },
+    )
     return [{"continues": None, **r} for r in rows]
 
 
@@ -460,14 +478,30 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
     events = 0
     c = consent_events.c
     with conn.begin():
+        # Rows a visitor had erased: the chain steps over them by the hashes
+        # kept when they were removed.
+        erased = erasure.erased_links(conn, expected, head_seq)
+
+        def step_over(at: int, prev: str) -> tuple[int, str, bool]:
+            while at in erased:
+                kept_prev, kept_hash = erased[at]
+                if kept_prev != prev:
+                    return at, prev, False
+                at, prev = at + 1, kept_hash
+            return at, prev, True
+
         for seq, prev_hash, hash_, should_be in _chain_rows(conn, expected, head_seq):
-            if seq != expected:
+            expected, prev, linked = step_over(expected, prev)
+            if not linked or seq != expected:
                 return ChainReport(False, events, expected), anchor_id
             if prev_hash != prev or hash_ != should_be:
                 return ChainReport(False, events, seq), anchor_id
             prev = hash_
             expected += 1
             events += 1
+        expected, prev, linked = step_over(expected, prev)
+        if not linked:
+            return ChainReport(False, events, expected), anchor_id
         if head_seq != expected - 1 or head_hash != prev:
             return ChainReport(False, events, expected), anchor_id
         old = conn.execute(
@@ -523,7 +557,15 @@ def prune(
             query = query.where(c.seq < first_kept)
         last = conn.execute(query.order_by(c.seq.desc()).limit(1)).first()
         removed = 0
+        # The events go, their leaves stay in the tree: record below which
+        # leaf nothing is left, so a verify can tell a prune from a deletion.
+        through_leaf = tree.pruned_through(conn)
         if last is not None:
+            newest_leaf = conn.execute(
+                sa.select(sa.func.max(c.leaf_index)).where(c.seq <= last.seq)
+            ).scalar()
+            if newest_leaf is not None:
+                through_leaf = max(through_leaf, newest_leaf + 1)
             removed = conn.execute(
                 consent_events.delete().where(c.seq <= last.seq)
             ).rowcount
@@ -542,6 +584,7 @@ def prune(
                 rows_removed=removed,
                 through_seq=anchor[0] if anchor else 0,
                 through_hash=anchor[1] if anchor else GENESIS_HASH,
+                through_leaf=through_leaf,
             )
         )
     return removed

@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..domain.chain import GENESIS_HASH
+from . import tree
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The first revision: the schema as consent-server 0.1 created it.
@@ -87,6 +88,8 @@ def upgrade(engine: Engine) -> None:
             _adopt(conn, baseline)
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
+        # Events logged before the Merkle tree existed join it now, in order.
+        tree.integrate_backlog(conn)
 
 
 def _adopt(conn: Connection, baseline: sa.MetaData) -> None:

@@ -64,6 +64,9 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+# Sequence numbers, leaf indexes and tree sizes: 64 bits (SQLite's INTEGER is).
+_BIG = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
 sites = sa.Table(
     "sites",
     metadata,
@@ -131,6 +134,15 @@ consent_events = sa.Table(
     # The event_id of the visitor's event this one continues; NULL for a first
     # choice (or a new visitor) and for every row written before it existed.
     sa.Column("continues", sa.String(36), nullable=True),
+    # The event's leaf in the log's Merkle tree (see tree_nodes): dense from
+    # 0 in commit order, set in the transaction that appends the event.
+    sa.Column("leaf_index", _BIG, nullable=True),
+    # True for a choice the cookie scanner made (`consent-server scan`): kept
+    # out of statistics and histories. NULL means a visitor's choice.
+    sa.Column("scan", sa.Boolean, nullable=True),
+    sa.Index("ix_consent_events_leaf_index", "leaf_index", unique=True),
+    # A visitor's newest event (verify, receipts) in one index range.
+    sa.Index("ix_consent_events_consent_id_seq", "consent_id", "seq"),
     sa.Index("ix_consent_events_site_recorded_at", "site", "recorded_at"),
     # Audit pages walk one site's events in sequence order.
     sa.Index("ix_consent_events_site_seq", "site", "seq"),
@@ -147,6 +159,35 @@ log_head = sa.Table(
         "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False
     ),
     sa.Column("hash", sa.String(64), nullable=False),
+    # How many events the Merkle tree holds (the next event's leaf_index).
+    sa.Column("tree_size", _BIG, nullable=False, server_default=sa.text("0")),
+    # The tree's right edge (store.tree.edge_of), so an append reads no node;
+    # ignored unless it states the current tree_size.
+    sa.Column("tree_edge", sa.LargeBinary, nullable=True),
+)
+
+# The log's Merkle tree (RFC 9162 section 2.1), as the hashes of its complete
+# subtrees: node (level, position) covers leaves [position * 2**level,
+# (position + 1) * 2**level); level 0 holds the leaf hashes. Rows are only
+# inserted, and kept when `prune` or `erase` remove events' personal data, so
+# every checkpoint and proof still verifies.
+tree_nodes = sa.Table(
+    "tree_nodes",
+    metadata,
+    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("position", _BIG, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+)
+
+# Every checkpoint the log signed: its tree size, root and the signed note as
+# it was handed out (C2SP tlog-checkpoint in a C2SP signed note).
+log_checkpoints = sa.Table(
+    "log_checkpoints",
+    metadata,
+    sa.Column("tree_size", _BIG, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("signed_at", UTCDateTime, nullable=False),
 )
 
 # Each `prune` leaves a row here: the chain then starts again after through_seq.
@@ -163,6 +204,25 @@ log_prunes = sa.Table(
         nullable=False,
     ),
     sa.Column("through_hash", sa.String(64), nullable=False),
+    # Every leaf below this one has had its event removed (by this prune or
+    # an earlier one): their leaf hashes stay in tree_nodes. None on prunes
+    # from before the Merkle tree.
+    sa.Column("through_leaf", _BIG, nullable=True),
+)
+
+# Each event removed by `erase` (a visitor's request to have their data
+# erased): its place in the chain and in the tree, so both still verify
+# without it, and when. The consent id itself is kept only as a SHA-256, to
+# answer "was my data erased?" to someone who shows it.
+log_erasures = sa.Table(
+    "log_erasures",
+    metadata,
+    sa.Column("seq", _BIG, primary_key=True, autoincrement=False),
+    sa.Column("leaf_index", _BIG, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("consent_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("erased_at", UTCDateTime, nullable=False),
 )
 
 users = sa.Table(

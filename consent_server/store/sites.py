@@ -346,3 +346,13 @@ class SqlConsentStore:
         threads of this process append at the same time; see
         :class:`consent_server.store.log.GroupCommit`."""
         return log.group_commit(self.conn.engine).append(self.conn, event, claim)
+
+
+def revision_document(conn: Connection, site: str, revision: int) -> str | None:
+    """The config document of one published revision, as stored, or None."""
+    c = site_revisions.c
+    with conn.begin():
+        document: str | None = conn.execute(
+            sa.select(c.document).where(c.site == site, c.revision == revision)
+        ).scalar()
+    return document

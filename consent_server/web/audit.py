@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..domain.export import as_json, csv_lines, ndjson_lines
 from ..domain.privacy import truncate_ip
 from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
-from ..store import accounts, log, stats
+from ..store import accounts, log, stats, tree
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
 from .errors import DATABASE_DOWN, ApiError, database_down
@@ -256,9 +256,22 @@ def consent_history(consent_id: str) -> Response:
 def verify() -> Response:
     """Walk the hash chain of the whole log."""
     _check_params(set())
-    report = log.verify_chain(get_db())
+    conn = get_db()
+    report = log.verify_chain(conn)
+    with conn.begin():
+        latest = tree.latest_checkpoint(conn)
+    found = tree.verify_tree(conn, [latest.tree_size] if latest else [])
+    matches = (
+        None if latest is None else found.roots.get(latest.tree_size) == latest.root
+    )
     return jsonify(
-        ok=report.ok, events=report.events, first_bad_seq=report.first_bad_seq
+        ok=report.ok and found.ok and matches is not False,
+        events=report.events,
+        first_bad_seq=report.first_bad_seq,
+        tree_size=found.tree_size,
+        root=tree.b64(found.root),
+        matches_checkpoint=matches,
+        tree_problem=found.problem,
     )
 
 

@@ -25,6 +25,7 @@ from . import replay
 from .body import json_body
 from .files import cached_json, published
 from .limits import limiter, setting
+from .transparency import after_append
 
 bp = Blueprint("consent", __name__)
 
@@ -92,6 +93,8 @@ def record_consent() -> tuple[Response, int]:
         visitor,
         current_app.config["CONSENT_KEYS"],
     )
+    # A checkpoint, if this process is due to sign one (once a second at most).
+    after_append()
     response = jsonify(
         id=receipt.consent_id,
         event_id=receipt.event_id,

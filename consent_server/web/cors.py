@@ -2,8 +2,9 @@
 
 - The banner files and the published config are public: any page may load
   them (``*``).
-- Recording a choice, and verifying a token (the banner's check of a cookie
-  it cannot verify itself), answer only origins that some site lists;
+- Recording a choice, verifying a token (the banner's check of a cookie it
+  cannot verify itself) and a visitor's receipt answer only origins that
+  some site lists;
   whether the origin may record for *this* site is the domain's rule,
   checked in :func:`consent_server.domain.recording.record`.
 - ``Retry-After`` is readable by those pages, so a banner waits as told.
@@ -33,7 +34,8 @@ ORIGINS_TTL = 30.0
 MISS_REFRESH = 1.0
 RECORDING_PATH = "/v1/consent"
 VERIFY_PATH = "/v1/consent/verify"
-SITE_ORIGIN_PATHS = (RECORDING_PATH, VERIFY_PATH)
+RECEIPT_PATH = "/v1/consent/receipt"
+SITE_ORIGIN_PATHS = (RECORDING_PATH, VERIFY_PATH, RECEIPT_PATH)
 PUBLIC_PREFIXES = ("/v1/sites/", "/s/")
 
 
@@ -89,6 +91,7 @@ def _apply(response: Response) -> Response:
 
 @bp.route(RECORDING_PATH, methods=["OPTIONS"])
 @bp.route(VERIFY_PATH, methods=["OPTIONS"])
+@bp.route(RECEIPT_PATH, methods=["OPTIONS"])
 def consent_preflight() -> Response:
     """Answer the browser's CORS preflight for recording or verifying."""
     if not recording_allowed(request.headers.get("Origin", "")):

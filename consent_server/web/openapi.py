@@ -17,7 +17,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from ..domain.choices import ConsentRequest
 from ..domain.site_config import PublishedConfig
-from . import openapi_audit
+from . import openapi_audit, openapi_log
 from .consent import VerifyRequest
 from .openapi_parts import (
     BOOL_CHOICES,
@@ -30,12 +30,14 @@ from .openapi_parts import (
     param,
     ref,
 )
+from .transparency import ReceiptRequest
 
 # The models whose schemas the document shows: requests as they are checked,
 # the config as it is served.
 MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (ConsentRequest, "validation"),
     (VerifyRequest, "validation"),
+    (ReceiptRequest, "validation"),
     (PublishedConfig, "serialization"),
 ]
 SITE = param("site", "site id", {"type": "string"}, "path")
@@ -279,7 +281,12 @@ def document() -> Schema:
             ' consent log\'s audit API. Errors are always {"error": {"code",'
             ' "message"}}.',
         },
-        "paths": {**_storefront(models), **openapi_audit.PATHS, **META},
+        "paths": {
+            **_storefront(models),
+            **openapi_log.paths(models[ReceiptRequest]),
+            **openapi_audit.PATHS,
+            **META,
+        },
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -294,6 +301,7 @@ def document() -> Schema:
                 "PublicConfig": public,
                 **RESPONSES,
                 **openapi_audit.SCHEMAS,
+                **openapi_log.SCHEMAS,
             },
         },
     }

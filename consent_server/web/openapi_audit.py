@@ -115,7 +115,7 @@ PATHS: Schema = {
     },
     "/v1/audit/verify": {
         "get": {
-            "summary": "Walk the log's hash chain",
+            "summary": "Check the log: its hash chain and its Merkle tree",
             "security": BEARER,
             "responses": {
                 "200": json_response(ref("ChainReport"), "the report"),
@@ -230,12 +230,31 @@ SCHEMAS: Schema = {
     },
     "ChainReport": {
         "type": "object",
-        "required": ["ok", "events", "first_bad_seq"],
+        "required": [
+            "ok",
+            "events",
+            "first_bad_seq",
+            "tree_size",
+            "root",
+            "matches_checkpoint",
+            "tree_problem",
+        ],
         "additionalProperties": False,
         "properties": {
             "ok": {"type": "boolean"},
             "events": {"type": "integer"},
             "first_bad_seq": {"type": ["integer", "null"]},
+            "tree_size": {"type": "integer"},
+            "root": {"type": "string", "description": "base64 root hash"},
+            "matches_checkpoint": {
+                "type": ["boolean", "null"],
+                "description": "whether the tree rebuilt from the log holds the"
+                " latest signed checkpoint's tree; null before the first",
+            },
+            "tree_problem": {
+                "type": ["string", "null"],
+                "description": "what broke in the Merkle tree, in words",
+            },
         },
     },
     "Stats": {

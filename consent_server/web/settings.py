@@ -56,6 +56,18 @@ def check(config: Mapping[str, Any]) -> None:
             "SESSION_SECURE",
             "must be auto (Secure when the request came over https), true or false",
         )
+    if type(config["LOG_PUBLIC"]) is not bool:
+        raise BadSetting(
+            "LOG_PUBLIC", "must be true (anyone may follow the log) or false"
+        )
+    interval = config["CHECKPOINT_INTERVAL"]
+    if type(interval) not in (int, float) or not 0 < interval <= 60:
+        raise BadSetting(
+            "CHECKPOINT_INTERVAL", "must be a number of seconds, more than 0, up to 60"
+        )
+    for name in ("LOG_KEY", "LOG_KEY_FILE"):
+        if config[name] is not None and not isinstance(config[name], str):
+            raise BadSetting(name, "must be text")
     for name in RATE_LIMITS:
         limit = config[name]
         try:

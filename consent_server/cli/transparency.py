@@ -1,0 +1,290 @@
+"""Commands for the transparency log: keep a checkpoint, check a receipt."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..domain import json_text, merkle
+from ..domain.note import BadKey, Checkpoint, NoteError, Verifier, open_checkpoint
+from ..domain.printable import printable
+from ..domain.receipt import BadReceipt, check
+from ..store import erasure, tree
+from ..store.engine import get_db
+from .common import schema_ready
+
+
+@click.command("checkpoint")
+@with_appcontext
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write it to this file instead of standard output.",
+)
+def checkpoint_command(out: Path | None) -> None:
+    """Sign a checkpoint of the log as it is now and print it.
+
+    Keep the output away from the database (another server, an auditor's
+    mailbox, a bucket): `verify-log --against` and witnesses compare the log
+    with it later, and a log rewritten since cannot match it.
+    """
+    schema_ready()
+    try:
+        signed = tree.sign_checkpoint(
+            get_db(), current_app.extensions["consent_log_signer"]
+        )
+    except tree.TreeMismatch as exc:
+        raise click.ClickException(str(exc)) from None
+    if out is None:
+        click.echo(signed.note, nl=False)
+        return
+    try:
+        out.write_text(signed.note)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {printable(str(out))}: {exc.strerror}"
+        ) from None
+    click.echo(
+        f"Checkpoint of {signed.tree_size} events written to {printable(str(out))}"
+    )
+
+
+@click.command("verify-receipt")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "verifier_key",
+    required=True,
+    help="The log's verifier key (NAME+KEYID+KEY), as the log publishes it.",
+)
+def verify_receipt_command(file: Path, verifier_key: str) -> None:
+    """Check a consent receipt offline: its checkpoint's signature and the
+    event's inclusion proof. Needs no database and no network."""
+    try:
+        verifier = Verifier.from_key(verifier_key.strip())
+    except BadKey as exc:
+        raise click.ClickException(f"--key: {printable(exc.message)}") from None
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read {printable(str(file))}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{printable(str(file))} is not a receipt") from None
+    try:
+        receipt = json_text.loads(text)
+    except (ValueError, RecursionError):
+        raise click.ClickException(
+            f"{printable(str(file))} is not a receipt (not JSON)"
+        ) from None
+    try:
+        checked = check(receipt, verifier)
+    except BadReceipt as exc:
+        click.echo(f"INVALID: {printable(exc.message)}", err=True)
+        sys.exit(1)
+    event = checked.event
+    click.echo(
+        f"ok: event {printable(str(event.get('event_id')))} of consent"
+        f" {printable(str(event.get('consent_id')))} (site"
+        f" {printable(str(event.get('site')))}, recorded"
+        f" {printable(str(event.get('recorded_at')))}) is leaf"
+        f" {checked.leaf_index} of the log {printable(checked.checkpoint.origin)},"
+        f" in its signed checkpoint of {checked.checkpoint.size} events"
+    )
+    choices = {k: event.get(k) for k in ("preferences", "analytics", "advertising")}
+    click.echo("choices: " + json.dumps(choices, separators=(", ", ": ")))
+
+
+# What a witness keeps in its state folder.
+WITNESS_KEY = "verifier.key"
+WITNESS_CHECKPOINT = "checkpoint"
+WITNESS_HISTORY = "checkpoints.log"
+
+
+class WitnessAlarm(Exception):
+    """The log did something a witness must not accept; the message says what."""
+
+
+def _fetch(url: str, token: str | None) -> bytes:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            body: bytes = answer.read(1 << 20)
+            return body
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(
+            f"{printable(url)} answered {exc.code}"
+            + (": send --token for a log kept to auditors" if exc.code == 401 else "")
+        ) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(
+            f"cannot reach {printable(url)}: {printable(str(reason))}"
+        ) from None
+
+
+def _log_url(url: str) -> str:
+    base = url.rstrip("/")
+    return base.removesuffix("/v1/log/checkpoint")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    # A crash leaves the old file or the new one, never half of one.
+    draft = path.with_name(f".{path.name}.new")
+    with open(draft, "w") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(draft, path)
+
+
+def follow(
+    previous: Checkpoint | None,
+    latest: Checkpoint,
+    consistency: Callable[[int, int], list[bytes]],
+) -> str:
+    """Whether ``latest`` may follow ``previous``: a line saying how, or
+    :class:`WitnessAlarm`."""
+    if previous is None:
+        return f"first checkpoint: {latest.size} events"
+    if latest.size < previous.size:
+        raise WitnessAlarm(
+            f"ROLLBACK: the log now signs a tree of {latest.size} events, after"
+            f" signing one of {previous.size}: it shrank or was rolled back"
+        )
+    if latest.size == previous.size:
+        if latest.root != previous.root:
+            raise WitnessAlarm(
+                f"FORK: the log signed two different trees of {latest.size} events"
+            )
+        return f"unchanged at {latest.size} events"
+    proof = consistency(previous.size, latest.size)
+    if not merkle.verify_consistency(
+        previous.size, latest.size, proof, previous.root, latest.root
+    ):
+        raise WitnessAlarm(
+            f"FORK: the log's tree of {latest.size} events does not extend the"
+            f" tree of {previous.size} it signed before: its history was rewritten"
+        )
+    return f"grew from {previous.size} to {latest.size} events, consistently"
+
+
+@click.command("witness")
+@click.argument("url")
+@click.option(
+    "--state",
+    "state",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder where the witness keeps the log's key and the last checkpoint.",
+)
+@click.option(
+    "--key",
+    "verifier_key",
+    default=None,
+    help="The log's verifier key; needed on the first run, kept in --state.",
+)
+@click.option("--token", default=None, help="Bearer token, for a log kept to auditors.")
+def witness_command(
+    url: str, state: Path, verifier_key: str | None, token: str | None
+) -> None:
+    """Follow a consent log: fetch its checkpoint from URL (the service's
+    address), check its signature and that it extends the last one seen, and
+    keep it. Exit 1 on a fork, a rollback or a shrink (the evidence is kept in
+    --state), or when the log cannot be checked. Run it from another machine,
+    e.g. every few minutes."""
+    state.mkdir(parents=True, exist_ok=True)
+    key_file = state / WITNESS_KEY
+    kept = key_file.read_text().strip() if key_file.exists() else None
+    if verifier_key is not None and kept is not None and verifier_key.strip() != kept:
+        raise click.ClickException(
+            f"--key differs from the key kept in {printable(str(key_file))}:"
+            " a log's key does not change; use another --state for another log"
+        )
+    text = verifier_key.strip() if verifier_key is not None else kept
+    if text is None:
+        raise click.ClickException("the first run needs the log's --key")
+    try:
+        verifier = Verifier.from_key(text)
+    except BadKey as exc:
+        raise click.ClickException(f"--key: {printable(exc.message)}") from None
+    base = _log_url(url)
+    note_text = _fetch(base + "/v1/log/checkpoint", token)
+    try:
+        latest = open_checkpoint(note_text, verifier)
+    except NoteError as exc:
+        raise click.ClickException(
+            "the log's checkpoint does not verify with its key:"
+            f" {printable(exc.message)}"
+        ) from None
+    checkpoint_file = state / WITNESS_CHECKPOINT
+    previous = (
+        open_checkpoint(checkpoint_file.read_bytes(), verifier)
+        if checkpoint_file.exists()
+        else None
+    )
+
+    def consistency(old: int, new: int) -> list[bytes]:
+        body = _fetch(f"{base}/v1/log/consistency?from={old}&to={new}", token)
+        try:
+            hashes = json.loads(body)["hashes"]
+            return [base64.b64decode(h, validate=True) for h in hashes]
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return []  # not a proof: verify_consistency refuses it
+
+    try:
+        how = follow(previous, latest, consistency)
+    except WitnessAlarm as alarm:
+        evidence = state / f"evidence-{int(time.time())}.txt"
+        _write_whole(
+            evidence,
+            f"{alarm}\n\nkept before:\n{checkpoint_file.read_text()}\n"
+            f"signed now:\n{note_text.decode(errors='replace')}",
+        )
+        click.echo(f"{alarm} (evidence: {printable(str(evidence))})", err=True)
+        sys.exit(1)
+    if kept is None:
+        _write_whole(key_file, text + "\n")
+    _write_whole(checkpoint_file, note_text.decode())
+    with open(state / WITNESS_HISTORY, "a") as history:
+        history.write(note_text.decode() + "\n")
+    click.echo(f"ok: {printable(latest.origin)}: {how}, root {tree.b64(latest.root)}")
+
+
+@click.command("erase")
+@click.argument("consent_id")
+@with_appcontext
+def erase_command(consent_id: str) -> None:
+    """Erase one visitor's events (a request under GDPR Art. 17), keeping the
+    log's proofs: their places in the hash chain and their leaves in the
+    Merkle tree stay, so every checkpoint and receipt still verifies."""
+    schema_ready()
+    conn = get_db()
+    done = erasure.erase(conn, consent_id)
+    shown = printable(consent_id)
+    if done.events:
+        click.echo(
+            f"Erased {done.events} events of consent {shown}; the log's checkpoints"
+            " and the other visitors' receipts still verify."
+        )
+        return
+    when = erasure.erased_on(conn, consent_id)
+    if when is not None:
+        click.echo(f"Consent {shown} was erased already, on {when.isoformat()}.")
+        return
+    raise click.ClickException(f"the log holds no events of consent {shown}")

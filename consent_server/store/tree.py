@@ -1,0 +1,442 @@
+"""The consent log's Merkle tree in the database: leaves, proofs, checkpoints.
+
+Events join the tree in the transaction that appends them
+(:func:`integrate`, called by :func:`consent_server.store.log.append_many`
+under the log's head lock): the lock that orders the log orders the leaves
+too, once per batch, and an event is in the tree the moment its ``201`` is
+sent. A crash can lose neither an acknowledged event's leaf nor leave a half
+tree: both are in the same commit. Events logged before the tree existed are
+added in sequence order by :func:`integrate_backlog` when the database is
+upgraded.
+
+A *checkpoint* signs the tree's size and root (:func:`sign_checkpoint`); every
+one handed out is kept in ``log_checkpoints``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..domain import merkle
+from ..domain.entry import entry_bytes, fast_entry
+from ..domain.note import Checkpoint, Signer
+from . import erasure
+from .events import STREAM
+from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
+
+# Rows per statement when integrating an old log.
+BACKLOG_BATCH = 5000
+
+
+class DbHashes:
+    """The stored tree as a :class:`merkle.HashSource`: one query per call."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get_many(self, keys: Sequence[merkle.Key]) -> list[bytes]:
+        if not keys:
+            return []
+        c = tree_nodes.c
+        # One statement for all of them: a few dozen (level, position) pairs
+        # at most, each a primary-key lookup.
+        found: dict[merkle.Key, bytes] = {
+            (level, position): bytes(value)
+            for level, position, value in self._conn.execute(
+                sa.select(c.level, c.position, c.hash).where(
+                    sa.or_(
+                        *(
+                            sa.and_(c.level == level, c.position == position)
+                            for level, position in set(keys)
+                        )
+                    )
+                )
+            )
+        }
+        return [found[key] for key in keys]
+
+
+def leaf_of(fields: dict[str, Any]) -> bytes:
+    """The leaf hash of one event."""
+    try:
+        entry = fast_entry(fields)
+    except (TypeError, KeyError):  # a value as no append writes it
+        entry = entry_bytes(fields)
+    return merkle.leaf_hash(entry)
+
+
+def integrate(
+    conn: Connection,
+    tree_size: int,
+    rows: Sequence[dict[str, Any]],
+    edge: bytes | None = None,
+) -> tuple[int, bytes]:
+    """Add events to the tree, in order, inside the caller's transaction;
+    returns the new tree size and its right edge (see :func:`edge_of`).
+
+    The caller holds the head lock and read ``tree_size`` (and ``edge``, the
+    right edge kept in the head, when it has it) under it. Each row gets its
+    ``leaf_index`` set (the caller inserts the rows afterwards).
+    """
+    for offset, row in enumerate(rows):
+        row["leaf_index"] = tree_size + offset
+    leaves = [leaf_of(row) for row in rows]
+    keys = merkle.frontier_keys(tree_size)
+    known = _edge_hashes(edge, tree_size, len(keys))
+    source: merkle.HashSource = (
+        _Edge(dict(zip(keys, known, strict=True))) if known else DbHashes(conn)
+    )
+    nodes = merkle.append_leaves(source, tree_size, leaves)
+    if nodes:
+        conn.execute(
+            _INSERT_NODES,
+            [{"level": n.level, "position": n.index, "hash": n.hash} for n in nodes],
+        )
+    new_size = tree_size + len(rows)
+    # The new right edge: nodes just made, or kept from the old edge, or
+    # (without a kept edge) read.
+    hashes = dict(zip(keys, known, strict=True)) if known else {}
+    hashes.update({(n.level, n.index): n.hash for n in nodes})
+    new_keys = merkle.frontier_keys(new_size)
+    missing = [k for k in new_keys if k not in hashes]
+    hashes.update(zip(missing, DbHashes(conn).get_many(missing), strict=True))
+    return new_size, edge_of(new_size, [hashes[k] for k in new_keys])
+
+
+_INSERT_NODES = tree_nodes.insert()
+
+
+def edge_of(size: int, hashes: Sequence[bytes]) -> bytes:
+    """The tree's right edge as the head keeps it: the size it is of (8
+    bytes), then the hashes of :func:`merkle.frontier_keys` in order. With
+    it, an append reads no node: one lookup less under the lock."""
+    return size.to_bytes(8, "big") + b"".join(hashes)
+
+
+def _edge_hashes(edge: bytes | None, size: int, count: int) -> list[bytes]:
+    # The kept edge, if it is of this very tree size; else nothing.
+    if (
+        edge is None
+        or len(edge) != 8 + merkle.HASH_SIZE * count
+        or int.from_bytes(edge[:8], "big") != size
+        or count == 0
+    ):
+        return []
+    return [
+        bytes(edge[8 + i * merkle.HASH_SIZE : 8 + (i + 1) * merkle.HASH_SIZE])
+        for i in range(count)
+    ]
+
+
+class _Edge:
+    """A :class:`merkle.HashSource` over the kept right edge alone."""
+
+    def __init__(self, nodes: dict[merkle.Key, bytes]) -> None:
+        self._nodes = nodes
+
+    def get_many(self, keys: Sequence[merkle.Key]) -> list[bytes]:
+        return [self._nodes[k] for k in keys]
+
+
+def integrate_backlog(conn: Connection) -> int:
+    """Give every event without a leaf one, in sequence order, inside the
+    caller's transaction (a database upgrade); returns how many joined.
+
+    Takes the head lock first, like an append, so no event is added meanwhile.
+    """
+    c = consent_events.c
+    joined = 0
+    while True:
+        tree_size = _lock_head(conn)
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(consent_events)
+                .where(c.leaf_index.is_(None))
+                .order_by(c.seq)
+                .limit(BACKLOG_BATCH)
+            ).mappings()
+        ]
+        if not rows:
+            return joined
+        new_size, _edge = integrate(conn, tree_size, rows)
+        conn.execute(
+            consent_events.update()
+            .where(c.seq == sa.bindparam("at_seq"))
+            .values(leaf_index=sa.bindparam("new_leaf")),
+            [{"at_seq": r["seq"], "new_leaf": r["leaf_index"]} for r in rows],
+        )
+        conn.execute(
+            log_head.update()
+            .where(log_head.c.id == 1)
+            .values(tree_size=new_size, tree_edge=None)
+        )
+        joined += len(rows)
+
+
+def _lock_head(conn: Connection) -> int:
+    # The same row lock an append takes first; returns the tree size.
+    size: int = conn.execute(
+        log_head.update()
+        .where(log_head.c.id == 1)
+        .values(seq=log_head.c.seq)
+        .returning(log_head.c.tree_size)
+    ).scalar_one()
+    return size
+
+
+def pruned_through(conn: Connection) -> int:
+    """The first leaf whose event no prune removed (0 before any prune)."""
+    through: int | None = conn.execute(
+        sa.select(sa.func.max(log_prunes.c.through_leaf))
+    ).scalar()
+    return through or 0
+
+
+def tree_size(conn: Connection) -> int:
+    """How many leaves the tree has now."""
+    size: int = conn.execute(
+        sa.select(log_head.c.tree_size).where(log_head.c.id == 1)
+    ).scalar_one()
+    return size
+
+
+def leaf_index_of(conn: Connection, event_id: str) -> int | None:
+    """The leaf index of one event, or None for an unknown event."""
+    index: int | None = conn.execute(
+        sa.select(consent_events.c.leaf_index).where(
+            consent_events.c.event_id == event_id
+        )
+    ).scalar()
+    return index
+
+
+def latest_of(conn: Connection, consent_id: str) -> dict[str, Any] | None:
+    """The whole row of one visitor's newest event (what a receipt shows)."""
+    c = consent_events.c
+    row = (
+        conn.execute(
+            sa.select(consent_events)
+            .where(c.consent_id == consent_id)
+            .order_by(c.seq.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def root(conn: Connection, size: int) -> bytes:
+    """The root hash of the tree's first ``size`` leaves."""
+    return merkle.root(DbHashes(conn), size)
+
+
+def inclusion(conn: Connection, leaf_index: int, size: int) -> list[bytes]:
+    """The inclusion proof of one leaf in the tree of ``size`` leaves."""
+    return merkle.inclusion_proof(DbHashes(conn), leaf_index, size)
+
+
+def consistency(conn: Connection, old_size: int, new_size: int) -> list[bytes]:
+    """The proof that the tree of ``new_size`` leaves extends that of ``old_size``."""
+    return merkle.consistency_proof(DbHashes(conn), old_size, new_size)
+
+
+class TreeMismatch(RuntimeError):
+    """The stored tree no longer extends the latest signed checkpoint: rows
+    were removed or rewritten behind the log's back. Nothing is signed."""
+
+    def __init__(self, signed_size: int, size: int) -> None:
+        super().__init__(
+            f"the tree ({size} leaves) does not extend the latest checkpoint"
+            f" ({signed_size} leaves): the log was rewritten or rolled back,"
+            " and no new checkpoint is signed"
+        )
+        self.signed_size = signed_size
+        self.size = size
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint the log signed, as kept."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    signed_at: dt.datetime
+
+
+def _stored(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(row.tree_size, bytes(row.root), row.note, row.signed_at)
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    """The newest checkpoint (the largest tree), or None before the first."""
+    c = log_checkpoints.c
+    row = conn.execute(
+        sa.select(log_checkpoints).order_by(c.tree_size.desc()).limit(1)
+    ).first()
+    return _stored(row) if row is not None else None
+
+
+def covering_checkpoint(conn: Connection, leaf_index: int) -> StoredCheckpoint | None:
+    """The newest checkpoint whose tree holds this leaf, or None yet."""
+    latest = latest_checkpoint(conn)
+    return latest if latest is not None and latest.tree_size > leaf_index else None
+
+
+def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
+    """The checkpoint signed for a tree of exactly ``size`` leaves, if any."""
+    row = conn.execute(
+        sa.select(log_checkpoints).where(log_checkpoints.c.tree_size == size)
+    ).first()
+    return _stored(row) if row is not None else None
+
+
+def sign_checkpoint(
+    conn: Connection, signer: Signer, *, now: dt.datetime | None = None
+) -> StoredCheckpoint:
+    """Sign and keep a checkpoint of the tree as it is now, in one
+    transaction; returns it (the one already kept when the tree has not grown
+    since).
+
+    The head lock is held while the root is read, so the checkpoint states a
+    tree that really existed, and two servers signing at once keep one.
+    """
+    with conn.begin():
+        size = _lock_head(conn)
+        latest = latest_checkpoint(conn)
+        if latest is not None and latest.tree_size == size:
+            return latest
+        if latest is not None and (
+            size < latest.tree_size or root(conn, latest.tree_size) != latest.root
+        ):
+            # Never sign a tree that does not extend what was signed before.
+            raise TreeMismatch(latest.tree_size, size)
+        head = root(conn, size)
+        note = Checkpoint(signer.name, size, head).sign(signer)
+        signed_at = now or dt.datetime.now(dt.UTC)
+        conn.execute(
+            log_checkpoints.insert().values(
+                tree_size=size, root=head, note=note, signed_at=signed_at
+            )
+        )
+    return StoredCheckpoint(size, head, note, signed_at)
+
+
+def b64(value: bytes) -> str:
+    """A hash as proofs and checkpoints write it: standard base64."""
+    return base64.b64encode(value).decode()
+
+
+@dataclass(frozen=True)
+class TreeReport:
+    """What checking the tree found.
+
+    ``ok`` when every stored event hashes to its leaf, the leaves are dense,
+    and the root rebuilt from the leaves is the stored tree's. ``problem``
+    says in words what broke, else None. ``roots`` holds the rebuilt root at
+    each size asked for (the checkpoints to compare with).
+    """
+
+    ok: bool
+    tree_size: int
+    root: bytes
+    problem: str | None
+    roots: dict[int, bytes]
+
+
+def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
+    """Rebuild the tree from the log and compare it with what is stored.
+
+    Every event still in the log must hash to the stored leaf at its
+    ``leaf_index``; pruned and erased events count by their stored leaf. The
+    root is rebuilt from the leaves alone, and ``sizes`` (checkpoints' tree
+    sizes) get the root of the tree as it was at that size.
+    """
+    wanted = sorted({s for s in sizes if s >= 0})
+    roots: dict[int, bytes] = {}
+    n = tree_nodes.c
+    e = consent_events.c
+    with conn.begin():
+        size = tree_size(conn)
+        pruned = pruned_through(conn)
+        erased = erasure.erased_leaves(conn)
+        try:
+            stored_root: bytes | None = root(conn, size)
+        except KeyError:  # nodes missing
+            stored_root = None
+        if 0 in wanted:
+            roots[0] = merkle.EMPTY_ROOT
+        edge: list[tuple[int, bytes]] = []
+        expected = 0
+        query = (
+            sa.select(
+                n.position.label("leaf_position"),
+                n.hash.label("leaf_hash"),
+                consent_events,
+            )
+            .select_from(
+                tree_nodes.outerjoin(consent_events, e.leaf_index == n.position)
+            )
+            .where(n.level == 0)
+            .order_by(n.position)
+        )
+        problem: str | None = None
+        with conn.execute(query, execution_options=STREAM) as rows:
+            for row in rows.mappings():
+                position = row["leaf_position"]
+                if position != expected:
+                    problem = f"leaf {expected} is missing from the tree"
+                    break
+                leaf = bytes(row["leaf_hash"])
+                if row["seq"] is None and position >= pruned and position not in erased:
+                    problem = (
+                        f"the event at leaf {position} is gone, and no prune or"
+                        " erase removed it: events were deleted"
+                    )
+                    break
+                if row["seq"] is not None and position < pruned:
+                    problem = (
+                        f"the event at sequence number {row['seq']} was pruned"
+                        " and is back: it was put back"
+                    )
+                    break
+                if row["seq"] is not None and leaf_of(dict(row)) != leaf:
+                    problem = (
+                        f"the event at sequence number {row['seq']} does not hash"
+                        f" to its leaf {position}: the row was changed"
+                    )
+                    break
+                level, current = 0, leaf
+                while edge and edge[-1][0] == level:
+                    current = merkle.node_hash(edge.pop()[1], current)
+                    level += 1
+                edge.append((level, current))
+                expected += 1
+                if expected in wanted:
+                    roots[expected] = merkle.fold([h for _, h in edge])
+        if problem is None:
+            stray = conn.execute(
+                sa.select(sa.func.min(e.seq)).where(
+                    sa.or_(e.leaf_index.is_(None), e.leaf_index >= expected)
+                )
+            ).scalar()
+            if stray is not None:
+                problem = (
+                    f"the event at sequence number {stray} is not in the tree:"
+                    " it was added behind the log's back"
+                )
+    rebuilt = merkle.fold([h for _, h in edge]) if edge else merkle.EMPTY_ROOT
+    if problem is None and expected != size:
+        problem = f"the tree says {size} leaves but holds {expected}"
+    if problem is None and stored_root != rebuilt:
+        problem = "the tree's stored nodes do not match its leaves"
+    return TreeReport(problem is None, expected, rebuilt, problem, roots)

@@ -1,0 +1,227 @@
+"""The transparency log on the web: checkpoints, consistency proofs and receipts.
+
+- ``GET /v1/log/checkpoint``: the latest signed checkpoint, for witnesses.
+- ``GET /v1/log/consistency?from=M&to=N``: the proof that the tree of ``N``
+  leaves extends that of ``M``.
+- ``POST /v1/consent/receipt``: a visitor's receipt (:mod:`..domain.receipt`).
+
+Both ``/v1/log/`` paths are public unless ``CONSENT_LOG_PUBLIC`` is false;
+then they need a bearer token of scope ``audit``, like the audit API.
+
+Checkpoints are signed by whichever process is recording (at most one each
+:data:`CHECKPOINT_INTERVAL` seconds, after a batch of appends is committed),
+and on demand when someone asks for one while the newest does not cover the
+tree: so there is a new checkpoint within a second or two of any event.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from .. import log_key
+from ..domain.entry import entry_object
+from ..domain.fields import input_error
+from ..domain.receipt import build
+from ..store import accounts, tree
+from ..store.engine import get_db
+from ..tokens import verify_token
+from .body import json_body
+from .errors import ApiError
+from .limits import limiter, setting
+
+bp = Blueprint("transparency", __name__)
+
+
+class Checkpointer:
+    """Signs this process's checkpoints, at most one per ``interval`` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last = -math.inf
+
+    def due(self) -> bool:
+        """Whether this process may sign again now."""
+        return time.monotonic() - self._last >= self.interval
+
+    def sign(self, app: Flask) -> None:
+        """Sign a checkpoint of the tree now, unless one was signed here in
+        the last ``interval`` seconds or another thread is signing."""
+        if not self.due() or not self._lock.acquire(blocking=False):
+            return
+        try:
+            if not self.due():
+                return
+            self._last = time.monotonic()
+            engine = app.extensions["consent_db"]
+            with engine.connect() as conn:
+                tree.sign_checkpoint(conn, app.extensions["consent_log_signer"])
+        except tree.TreeMismatch as exc:
+            app.logger.error("%s", exc)
+        finally:
+            self._lock.release()
+
+
+def checkpointer(app: Flask | None = None) -> Checkpointer:
+    """The app's :class:`Checkpointer` in this process."""
+    app = app or current_app
+    found: Checkpointer | None = app.extensions.get("consent_checkpointer")
+    if found is None:
+        found = app.extensions.setdefault(
+            "consent_checkpointer", Checkpointer(app.config["CHECKPOINT_INTERVAL"])
+        )
+    return found
+
+
+def after_append() -> None:
+    """Called once a recorded consent is committed: sign if one is due."""
+    worker = checkpointer()
+    if worker.due():
+        worker.sign(current_app)
+
+
+def current_checkpoint(conn: Any) -> tree.StoredCheckpoint | None:
+    """The newest checkpoint, signing a new one first when the tree has
+    grown past it (and this process may sign now)."""
+    with conn.begin():
+        latest = tree.latest_checkpoint(conn)
+        size = tree.tree_size(conn)
+    if latest is None or latest.tree_size < size:
+        checkpointer().sign(current_app)
+        with conn.begin():
+            latest = tree.latest_checkpoint(conn)
+    return latest
+
+
+def _require_log_access() -> None:
+    if current_app.config["LOG_PUBLIC"]:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    found = (
+        accounts.find_token(get_db(), token.strip())
+        if scheme.lower() == "bearer" and token.strip()
+        else None
+    )
+    if found is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "this log is not public: send Authorization: Bearer TOKEN",
+        )
+    if found.scope != "audit":
+        raise ApiError(
+            403, "forbidden", f"a token with scope {found.scope!r} cannot read this"
+        )
+
+
+def size_param(name: str, *, default: int | None = None) -> int:
+    """A tree size from the query string: a whole number."""
+    raw = request.args.get(name)
+    if raw is None:
+        if default is None:
+            raise ApiError(400, "invalid_parameter", f"{name} is required")
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "invalid_parameter", f"{name} must be a whole number")
+    return int(raw)
+
+
+def consistency_answer() -> Response:
+    """``{"from", "to", "hashes"}`` for the query's two sizes."""
+    conn = get_db()
+    with conn.begin():
+        size = tree.tree_size(conn)
+        old, new = size_param("from"), size_param("to")
+        if old > new:
+            raise ApiError(400, "invalid_parameter", "from must not be larger than to")
+        if new > size:
+            raise ApiError(
+                400, "invalid_parameter", f"to is larger than the tree ({size} leaves)"
+            )
+        hashes = tree.consistency(conn, old, new) if old else []
+    return jsonify({"from": old, "to": new, "hashes": [tree.b64(h) for h in hashes]})
+
+
+@bp.get("/v1/log/checkpoint")
+def checkpoint() -> Response:
+    """The latest signed checkpoint, as a signed note."""
+    _require_log_access()
+    latest = current_checkpoint(get_db())
+    if latest is None:
+        raise ApiError(503, "no_checkpoint", "the log has signed no checkpoint yet")
+    response = Response(latest.note, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/v1/log/consistency")
+def log_consistency() -> Response:
+    """A consistency proof between two tree sizes."""
+    _require_log_access()
+    return consistency_answer()
+
+
+class ReceiptRequest(BaseModel):
+    """The body of ``POST /v1/consent/receipt``; other keys are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    token: Any = Field(description="the visitor's consent token (cookie value)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_token(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "token" not in data:
+            raise PydanticCustomError("invalid_body", 'send {"token": "..."}')
+        return data
+
+
+@bp.post("/v1/consent/receipt")
+@limiter.limit(lambda: setting("RATELIMIT_VERIFY"))
+def consent_receipt() -> Response | tuple[Response, int]:
+    """The visitor's latest event, its inclusion proof and its checkpoint."""
+    try:
+        body = ReceiptRequest.model_validate(json_body())
+    except ValidationError as exc:
+        raise input_error(exc) from None
+    found = verify_token(body.token, current_app.config["CONSENT_KEYS"])
+    # An expired or superseded token still names its visitor: the receipt
+    # is of their latest event, whatever it is.
+    if found.id is None:
+        raise ApiError(400, "invalid_token", f"the token is not ours ({found.reason})")
+    conn = get_db()
+    with conn.begin():
+        latest = tree.latest_of(conn, found.id)
+    if latest is None or latest.get("leaf_index") is None:
+        raise ApiError(404, "no_event", "the log holds no event of this visitor")
+    covering = current_checkpoint(conn)
+    if covering is None or covering.tree_size <= latest["leaf_index"]:
+        interval = current_app.config["CHECKPOINT_INTERVAL"]
+        response = jsonify(pending=True, leaf_index=latest["leaf_index"])
+        response.headers["Retry-After"] = str(max(1, math.ceil(interval)))
+        response.headers["Cache-Control"] = "no-store"
+        return response, 202
+    with conn.begin():
+        proof = tree.inclusion(conn, latest["leaf_index"], covering.tree_size)
+    response = jsonify(
+        build(
+            entry_object(latest),
+            latest["leaf_index"],
+            covering.tree_size,
+            proof,
+            covering.note,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Load the log signing key."""
+    log_key.configure(app)
