@@ -265,3 +265,51 @@ def test_a_witness_refuses_a_checkpoint_its_key_did_not_sign(app, served, tmp_pa
     unreachable = witness("http://127.0.0.1:9", tmp_path / "w3", "--key", other)
     assert unreachable.exit_code == 1
     assert unreachable.output.startswith("Error: cannot reach http://127.0.0.1:9/")
+
+
+def test_the_tree_check_reads_awkward_rows_as_they_were_hashed(app, engine, runner):
+    # Rows whose text the database cannot write as JSON unescaped (quotes,
+    # backslashes, controls, non-ASCII), a scan event and a continued one:
+    # the quick path or the typed one, the leaves come out the same.
+    record(app, 2)
+    rows = events(engine)
+    awkward = ['"', "\\", "\x01\n", "é中🙂", "\u2028", 'a"b\\c', "</x>"]
+    made = []
+    for i, text in enumerate(awkward):
+        row = dict(rows[-1])
+        row.update(
+            seq=rows[-1]["seq"] + 1 + i,
+            event_id=f"awkward-{i}",
+            user_agent=text,
+            path="/" + text,
+            continues=rows[0]["event_id"] if i % 2 else None,
+            scan=True if i == 3 else None,
+        )
+        made.append(row)
+    with engine.begin() as conn:
+        prev = rows[-1]["hash"]
+        for row in made:
+            row["prev_hash"] = prev
+            row["hash"] = prev = chain.row_hash(row)
+        size, edge = tree.integrate(conn, len(rows), made)
+        conn.execute(consent_events.insert(), made)
+        conn.execute(
+            log_head.update().values(
+                seq=made[-1]["seq"], hash=prev, tree_size=size, tree_edge=edge
+            )
+        )
+    with engine.connect() as conn:
+        report = tree.verify_tree(conn)
+    assert report.ok, report.problem
+    assert report.tree_size == 2 + len(awkward)
+    # Changing one awkward row is still caught, whichever path read it.
+    with engine.begin() as conn:
+        conn.execute(
+            consent_events.update()
+            .where(consent_events.c.event_id == "awkward-4")
+            .values(user_agent="\u2029")
+        )
+    with engine.connect() as conn:
+        report = tree.verify_tree(conn)
+    assert not report.ok
+    assert "does not hash to its leaf 6" in report.problem

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain import merkle
-from ..domain.entry import entry_bytes, fast_entry
+from ..domain.entry import FIELDS_V1, VERSION, entry_bytes, fast_entry
 from ..domain.note import Checkpoint, Signer
 from . import erasure
-from .events import STREAM
+from .events import BOOLEANS, STREAM, sqlite_cell
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
 
 # Rows per statement when integrating an old log.
@@ -336,6 +336,125 @@ def b64(value: bytes) -> str:
     return base64.b64encode(value).decode()
 
 
+def _sqlite_entry_text() -> str:
+    """SQL for SQLite that writes an event's version-1 entry itself, text
+    fields put in unescaped (:func:`_plain_entry` checks they needed no
+    escape), or NULL for a row holding a value it cannot write exactly as
+    the canonical JSON would (see ``events.sqlite_cell``)."""
+    guards = [
+        "typeof(continues) IN ('null', 'text')",
+        "(scan IS NULL OR scan IN (0, 1))",
+    ]
+    parts, args = [], []
+    for name in sorted((*FIELDS_V1, "v")):
+        if name == "v":
+            parts.append(f'"v":{VERSION}')
+        elif name == "continues":
+            parts.append('"continues":%s')
+            args.append(
+                "CASE WHEN continues IS NULL THEN 'null'"
+                " ELSE '\"' || continues || '\"' END"
+            )
+        elif name == "scan":
+            parts.append('"scan":%s')
+            args.append("CASE scan WHEN 1 THEN 'true' ELSE 'false' END")
+        else:
+            guard, conversion, values = sqlite_cell(name)
+            guards += guard
+            text = conversion.startswith("%s") and name not in BOOLEANS
+            quote = '"' if text else ""
+            parts.append(f'"{name}":{quote}{conversion}{quote}')
+            args += values
+    return (
+        f"CASE WHEN {' AND '.join(guards)}"
+        f" THEN printf('{{{','.join(parts)}}}', {', '.join(args)}) END"
+    )
+
+
+_SQLITE_LEAVES = (
+    "SELECT n.position, n.hash, e.seq, e.continues IS NOT NULL, "
+    + _sqlite_entry_text()
+    + " FROM tree_nodes AS n LEFT JOIN consent_events AS e"
+    " ON e.leaf_index = n.position WHERE n.level = 0 ORDER BY n.position"
+)
+# The quotes of an entry without and with a continues id: every key's two,
+# and two for each text value.
+_ENTRY_TEXTS = 11
+_QUOTES = 2 * (len(FIELDS_V1) + 1) + 2 * _ENTRY_TEXTS
+# The bytes an entry's text holds as they are (printable ASCII but '\').
+_PLAIN = bytes(b for b in range(0x20, 0x7F) if b != ord("\\"))
+
+
+def _plain_entry(text: str | None, continued: int) -> bytes | None:
+    """The entry's bytes when the text the database wrote needed no escape
+    (printable ASCII, no backslash, no quote but the template's), else None."""
+    if text is None or not text.isascii():
+        return None
+    data = text.encode()
+    quotes = _QUOTES + (2 if continued else 0)
+    if data.translate(None, _PLAIN) or data.count(b'"') != quotes:
+        return None
+    return data
+
+
+def _typed_leaf(conn: Connection, seq: int) -> bytes:
+    row = (
+        conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
+        .mappings()
+        .one()
+    )
+    return leaf_of(dict(row))
+
+
+def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
+    """Every stored leaf in order: its position, its hash, and for a leaf
+    whose event is still there, the event's seq and what its leaf hash
+    should be (a function, or the hash)."""
+    if conn.dialect.name == "sqlite":
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_SQLITE_LEAVES)
+            while batch := cursor.fetchmany(2000):
+                for position, leaf, seq, continued, text in batch:
+                    if seq is None:
+                        yield position, leaf, None, None
+                        continue
+                    entry = _plain_entry(text, continued)
+                    yield (
+                        position,
+                        leaf,
+                        seq,
+                        merkle.leaf_hash(entry)
+                        if entry is not None
+                        else _typed_leaf(conn, seq),
+                    )
+        finally:
+            cursor.close()
+        return
+    n = tree_nodes.c
+    e = consent_events.c
+    query = (
+        sa.select(
+            n.position.label("leaf_position"),
+            n.hash.label("leaf_hash"),
+            consent_events,
+        )
+        .select_from(tree_nodes.outerjoin(consent_events, e.leaf_index == n.position))
+        .where(n.level == 0)
+        .order_by(n.position)
+    )
+    with conn.execute(query, execution_options=STREAM) as rows:
+        for row in rows.mappings():
+            seq = row["seq"]
+            yield (
+                row["leaf_position"],
+                bytes(row["leaf_hash"]),
+                seq,
+                leaf_of(dict(row)) if seq is not None else None,
+            )
+
+
 @dataclass(frozen=True)
 class TreeReport:
     """What checking the tree found.
@@ -363,7 +482,6 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
     """
     wanted = sorted({s for s in sizes if s >= 0})
     roots: dict[int, bytes] = {}
-    n = tree_nodes.c
     e = consent_events.c
     with conn.begin():
         size = tree_size(conn)
@@ -377,52 +495,39 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
             roots[0] = merkle.EMPTY_ROOT
         edge: list[tuple[int, bytes]] = []
         expected = 0
-        query = (
-            sa.select(
-                n.position.label("leaf_position"),
-                n.hash.label("leaf_hash"),
-                consent_events,
-            )
-            .select_from(
-                tree_nodes.outerjoin(consent_events, e.leaf_index == n.position)
-            )
-            .where(n.level == 0)
-            .order_by(n.position)
-        )
         problem: str | None = None
-        with conn.execute(query, execution_options=STREAM) as rows:
-            for row in rows.mappings():
-                position = row["leaf_position"]
-                if position != expected:
-                    problem = f"leaf {expected} is missing from the tree"
-                    break
-                leaf = bytes(row["leaf_hash"])
-                if row["seq"] is None and position >= pruned and position not in erased:
+        node = merkle.node_hash
+        for position, leaf, seq, should_be in _leaves(conn):
+            if position != expected:
+                problem = f"leaf {expected} is missing from the tree"
+                break
+            if seq is None:
+                if position >= pruned and position not in erased:
                     problem = (
                         f"the event at leaf {position} is gone, and no prune or"
                         " erase removed it: events were deleted"
                     )
                     break
-                if row["seq"] is not None and position < pruned:
-                    problem = (
-                        f"the event at sequence number {row['seq']} was pruned"
-                        " and is back: it was put back"
-                    )
-                    break
-                if row["seq"] is not None and leaf_of(dict(row)) != leaf:
-                    problem = (
-                        f"the event at sequence number {row['seq']} does not hash"
-                        f" to its leaf {position}: the row was changed"
-                    )
-                    break
-                level, current = 0, leaf
-                while edge and edge[-1][0] == level:
-                    current = merkle.node_hash(edge.pop()[1], current)
-                    level += 1
-                edge.append((level, current))
-                expected += 1
-                if expected in wanted:
-                    roots[expected] = merkle.fold([h for _, h in edge])
+            elif position < pruned:
+                problem = (
+                    f"the event at sequence number {seq} was pruned"
+                    " and is back: it was put back"
+                )
+                break
+            elif should_be != leaf:
+                problem = (
+                    f"the event at sequence number {seq} does not hash"
+                    f" to its leaf {position}: the row was changed"
+                )
+                break
+            level, current = 0, leaf
+            while edge and edge[-1][0] == level:
+                current = node(edge.pop()[1], current)
+                level += 1
+            edge.append((level, current))
+            expected += 1
+            if expected in wanted:
+                roots[expected] = merkle.fold([h for _, h in edge])
         if problem is None:
             stray = conn.execute(
                 sa.select(sa.func.min(e.seq)).where(
