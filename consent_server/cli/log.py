@@ -116,6 +116,12 @@ def against(
 ) -> str | None:
     """What a saved checkpoint says about the log, in words; None when the
     log still holds exactly the tree it signed."""
+    if not found.ok and checkpoint.size > found.tree_size:
+        # The tree could be rebuilt only up to where it breaks.
+        return (
+            f"REWRITTEN: the log's tree breaks at leaf {found.tree_size}, inside"
+            f" the {checkpoint.size} events the checkpoint signed"
+        )
     if checkpoint.size > found.tree_size:
         if found.tree_size == 0:
             return (
