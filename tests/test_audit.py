@@ -275,16 +275,23 @@ def test_csv_and_ndjson_exports_match_the_log(audit, consent, engine):
     ndjson = audit("/v1/audit/events", format="ndjson")
     assert ndjson.mimetype == "application/x-ndjson"
     lines = [json.loads(line) for line in ndjson.get_data(as_text=True).splitlines()]
-    # Step: every event, then the end line stating how many and the last hash.
-    assert lines[:-1] == stored
-    assert lines[-1] == {"end": {"rows": 3, "hash": stored[-1]["hash"]}}
+    # Step: every event, then the end line stating how many and the last hash,
+    # and the Merkle tree the export is of.
+    assert [{k: e[k] for k in export.EXPORT_FIELDS} for e in lines[:-1]] == stored
+    assert [e["leaf_index"] for e in lines[:-1]] == [0, 1, 2]
+    end = lines[-1]["end"]
+    assert {k: end[k] for k in ("rows", "hash", "tree_size")} == {
+        "rows": 3,
+        "hash": stored[-1]["hash"],
+        "tree_size": 3,
+    }
 
     response = audit("/v1/audit/events", format="csv", method="custom")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data(as_text=True)
     body, end = text.rstrip("\n").rsplit("\n", 1)
-    assert end == f"#end rows=3 hash={stored[-1]['hash']}"
+    assert end.startswith(f"#end rows=3 hash={stored[-1]['hash']} tree_size=3 root=")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [int(r["seq"]) for r in rows] == [1, 2, 3]
     assert rows[0]["hash"] == stored[0]["hash"]
@@ -313,7 +320,9 @@ def test_export_of_100000_events_streams_with_flat_memory(app, make_token, engin
     assert count == 100_002  # header, every event and the end line
     last_row, end = tail.splitlines()[-2:]
     assert last_row.startswith("100000,")
-    assert end == f"#end rows=100000 hash={last_row.rsplit(',', 1)[1]}"
+    assert end.startswith(
+        f"#end rows=100000 hash={last_row.rsplit(',', 1)[1]} tree_size=100000 root="
+    )
     # The export is tens of megabytes; what it holds at once stays small.
     assert size > 30_000_000
     assert peak < 15_000_000, f"peak {peak} bytes while streaming {size} bytes"
@@ -326,7 +335,7 @@ def test_export_of_100000_events_streams_with_flat_memory(app, make_token, engin
     body, end = text.rstrip("\n").rsplit("\n", 1)
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 25_000
-    assert end == f"#end rows=25000 hash={rows[-1]['hash']}"
+    assert end.startswith(f"#end rows=25000 hash={rows[-1]['hash']} tree_size=")
     assert rows[0]["seq"] == "3" and rows[0]["method"] == "withdraw"
 
 
@@ -516,7 +525,11 @@ def test_ndjson_export_escapes_control_characters_losslessly(audit, engine):
     event, end = (json.loads(line) for line in text.splitlines())
     # JSON escapes read back as the stored text, so the hash still checks.
     assert event["user_agent"] == HOSTILE_AGENT
-    assert end == {"end": {"rows": 1, "hash": event["hash"]}}
+    assert {k: end["end"][k] for k in ("rows", "hash")} == {
+        "rows": 1,
+        "hash": event["hash"],
+    }
+    assert event["entry"]["user_agent"] == HOSTILE_AGENT
 
 
 @pytest.mark.parametrize("fmt", ("csv", "ndjson"))
@@ -526,9 +539,14 @@ def test_an_empty_export_still_ends_with_its_end_line(audit, consent, fmt):
     last = text.splitlines()[-1]
     if fmt == "csv":
         assert text.count("\n") == 2  # the header and the end line
-        assert last == f"#end rows=0 hash={'0' * 64}"
+        assert last.startswith(f"#end rows=0 hash={'0' * 64} tree_size=2 root=")
     else:
-        assert json.loads(last) == {"end": {"rows": 0, "hash": "0" * 64}}
+        end = json.loads(last)["end"]
+        assert {k: end[k] for k in ("rows", "hash", "tree_size")} == {
+            "rows": 0,
+            "hash": "0" * 64,
+            "tree_size": 2,
+        }
 
 
 @pytest.mark.parametrize("lines", (export.csv_lines, export.ndjson_lines))

@@ -11,10 +11,11 @@ from werkzeug.serving import make_server
 from consent_server.cli import main
 from consent_server.domain import chain
 from consent_server.domain.chain import GENESIS_HASH
-from consent_server.store import tree
+from consent_server.store import erasure, tree
 from consent_server.store.schema import (
     consent_events,
     log_checkpoints,
+    log_erasures,
     log_head,
     tree_nodes,
 )
@@ -313,3 +314,80 @@ def test_the_tree_check_reads_awkward_rows_as_they_were_hashed(app, engine, runn
         report = tree.verify_tree(conn)
     assert not report.ok
     assert "does not hash to its leaf 6" in report.problem
+
+
+def test_an_erasure_recorded_by_hand_to_hide_one_event_is_named(app, runner, engine):
+    consent = ConsentActions(app.test_client())
+    first = consent.post().get_json()
+    consent.post(
+        previous=first["token"],
+        method="withdraw",
+        choices={"preferences": False, "analytics": False, "advertising": False},
+    )
+    withdrawal = events(engine)[-1]
+    # Drop the withdrawal and say the visitor asked for it to be erased.
+    with engine.begin() as conn:
+        conn.execute(
+            consent_events.delete().where(consent_events.c.seq == withdrawal["seq"])
+        )
+        conn.execute(
+            log_erasures.insert().values(
+                seq=withdrawal["seq"],
+                leaf_index=withdrawal["leaf_index"],
+                prev_hash=withdrawal["prev_hash"],
+                hash=withdrawal["hash"],
+                consent_hash=erasure.consent_hash(withdrawal["consent_id"]),
+                erased_at=withdrawal["recorded_at"],
+            )
+        )
+    out = runner.invoke(args=["verify-log"])
+    assert out.exit_code == 1
+    assert "an erasure was recorded by hand" in out.output
+
+
+def test_an_event_put_outside_the_tree_is_named_and_init_does_not_adopt_it(
+    app, runner, engine
+):
+    record(app, 3)
+    rows = events(engine)
+    forged = dict(rows[-1])
+    forged.update(seq=4, event_id="forged", prev_hash=rows[-1]["hash"], leaf_index=None)
+    forged["hash"] = chain.row_hash(forged)
+    with engine.begin() as conn:
+        conn.execute(consent_events.insert().values(**forged))
+        conn.execute(log_head.update().values(seq=4, hash=forged["hash"]))
+    for _ in range(2):
+        out = runner.invoke(args=["verify-log"])
+        assert out.exit_code == 1
+        assert "the event at sequence number 4 is not in the tree" in out.output
+        # A later init does not give it a place in the tree.
+        assert runner.invoke(args=["init"]).exit_code == 0
+    with engine.begin() as conn:
+        conn.execute(
+            consent_events.update()
+            .where(consent_events.c.seq == 4)
+            .values(leaf_index=-1)
+        )
+    out = runner.invoke(args=["verify-log"])
+    assert out.exit_code == 1
+    assert "the event at sequence number 4 is not in the tree" in out.output
+    receipt = app.test_client().post(
+        "/v1/consent/receipt", json={"token": _token_of(app, forged)}
+    )
+    assert receipt.status_code == 409
+    assert receipt.get_json()["error"]["code"] == "not_in_tree"
+
+
+def _token_of(app, row):
+    from consent_server.domain.vocabulary import OPTIONAL
+    from consent_server.tokens import sign_token
+
+    return sign_token(
+        app.config["CONSENT_KEYS"],
+        consent_id=row["consent_id"],
+        site=row["site"],
+        revision=row["consent_revision"],
+        choices={k: row[k] for k in OPTIONAL},
+        expires_at=int(row["recorded_at"].timestamp()) + 86400,
+        event_id=row["event_id"],
+    )

@@ -1,4 +1,5 @@
 import base64
+import hashlib
 import json
 
 import pytest
@@ -455,3 +456,49 @@ def test_a_storefront_page_may_ask_for_its_visitors_receipt(client, consent):
         "/v1/consent/receipt", headers={"Origin": "https://evil.example"}
     )
     assert refused.status_code == 403
+
+
+def test_anyone_can_rebuild_the_tree_from_an_export(
+    app, client, consent, engine, verifier, auditor
+):
+    answers = post(consent, 7)
+    with engine.connect() as conn:
+        # The first two pruned, one visitor erased: their leaves stay.
+        assert store_log.prune(conn, 0, now=events(engine)[2]["recorded_at"]) == 2
+    assert app.test_cli_runner().invoke(args=["erase", answers[4]["id"]]).exit_code == 0
+    signed = checkpoint(client, verifier)
+    text = auditor("/v1/audit/events", format="ndjson").get_data(as_text=True)
+    lines = [json.loads(line) for line in text.splitlines()]
+    *records, end = lines
+    assert [r["leaf_index"] for r in records] == list(range(7))
+    gone = [r for r in records if "entry" not in r]
+    assert [r["leaf_index"] for r in gone] == [0, 1, 4]
+    assert all(set(r) == {"leaf_index", "leaf_hash"} for r in gone)
+    leaves = []
+    for record in records:
+        leaf = base64.b64decode(record["leaf_hash"])
+        if "entry" in record:
+            entry = json.dumps(
+                record["entry"],
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode()
+            # The entry is the event's own fields, and hashes to its leaf.
+            assert record["entry"]["event_id"] == record["event_id"]
+            assert hashlib.sha256(b"\x00" + entry).digest() == leaf
+        leaves.append(leaf)
+    ref = Reference([])
+    ref.leaves = leaves
+    assert end["end"]["tree_size"] == signed.size == 7
+    assert base64.b64decode(end["end"]["root"]) == ref.mth(0, 7) == signed.root
+    assert end["end"]["rows"] == 7
+    csv_end = auditor("/v1/audit/events", format="csv").get_data(as_text=True)
+    facts = dict(part.split("=", 1) for part in csv_end.splitlines()[-1].split()[1:])
+    assert (facts["rows"], facts["tree_size"]) == ("4", "7")
+    assert base64.b64decode(facts["root"]) == signed.root
+    # A filtered export holds only its events, and still states the tree.
+    mine = auditor("/v1/audit/events", format="ndjson", consent_id=answers[5]["id"])
+    *only, tail = [json.loads(x) for x in mine.get_data(as_text=True).splitlines()]
+    assert [r["event_id"] for r in only] == [answers[5]["event_id"]]
+    assert tail["end"]["tree_size"] == 7

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..domain.export import write_csv, write_ndjson
+from ..domain.export import object_lines, write_csv
 from ..domain.note import (
     BadKey,
     Checkpoint,
@@ -21,7 +21,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.vocabulary import CATEGORIES, METHODS
-from ..store import events, log, tree
+from ..store import events, log, tree, tree_export
 from ..store.engine import get_db
 from ..store.tree import b64
 from .common import schema_ready
@@ -116,6 +116,12 @@ def against(
 ) -> str | None:
     """What a saved checkpoint says about the log, in words; None when the
     log still holds exactly the tree it signed."""
+    if not found.ok and checkpoint.size > found.tree_size:
+        # The tree could be rebuilt only up to where it breaks.
+        return (
+            f"REWRITTEN: the log's tree breaks at leaf {found.tree_size}, inside"
+            f" the {checkpoint.size} events the checkpoint signed"
+        )
     if checkpoint.size > found.tree_size:
         if found.tree_size == 0:
             return (
@@ -200,9 +206,11 @@ def export_command(
     # Either ends with a line stating the rows and the last hash, so a
     # file cut short (a full disk, a killed command) shows it.
     if fmt == "csv":
-        write_csv(out, events.iter_csv_rows(get_db(), where))
+        facts, start = tree_export.tree_facts()
+        write_csv(out, events.iter_csv_rows(get_db(), where, start), facts)
     else:
-        write_ndjson(out, events.iter_export_rows(get_db(), where))
+        for line in object_lines(tree_export.records(get_db(), where)):
+            out.write(line)
 
 
 @click.command("prune")

@@ -233,11 +233,17 @@ def witness_command(
             f" {printable(exc.message)}"
         ) from None
     checkpoint_file = state / WITNESS_CHECKPOINT
-    previous = (
-        open_checkpoint(checkpoint_file.read_bytes(), verifier)
-        if checkpoint_file.exists()
-        else None
-    )
+    try:
+        previous = (
+            open_checkpoint(checkpoint_file.read_bytes(), verifier)
+            if checkpoint_file.exists()
+            else None
+        )
+    except NoteError as exc:
+        raise click.ClickException(
+            f"{printable(str(checkpoint_file))} is not a checkpoint of this log"
+            f" ({printable(exc.message)}): the witness's state was damaged"
+        ) from None
 
     def consistency(old: int, new: int) -> list[bytes]:
         body = _fetch(f"{base}/v1/log/consistency?from={old}&to={new}", token)

@@ -246,7 +246,9 @@ def _joined_csv_line(text: str) -> str:
     )
 
 
-def csv_lines(rows: Iterable[Sequence[Any] | str]) -> Iterator[str]:
+def csv_lines(
+    rows: Iterable[Sequence[Any] | str], facts: dict[str, Any] | None = None
+) -> Iterator[str]:
     """The export as CSV text: a header, the event lines, the end line.
 
     ``rows`` are events as :func:`cells_of` gives them, or as their cells'
@@ -271,7 +273,9 @@ def csv_lines(rows: Iterable[Sequence[Any] | str]) -> Iterator[str]:
         raise
     if batch:
         yield "".join(batch)
-    yield csv_end_line(tally.end())
+    # Facts the rows' reader found (the tree's size and root), read once the
+    # rows have all passed.
+    yield csv_end_line({**tally.end(), **(facts or {})})
 
 
 def _json_line(value: dict[str, Any]) -> str:
@@ -292,9 +296,13 @@ def ndjson_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     yield _json_line({"end": tally.end()})
 
 
-def write_csv(out: TextIO, rows: Iterable[Sequence[Any] | str]) -> None:
+def write_csv(
+    out: TextIO,
+    rows: Iterable[Sequence[Any] | str],
+    facts: dict[str, Any] | None = None,
+) -> None:
     """Write the CSV export, end line included, to a text stream."""
-    for line in csv_lines(rows):
+    for line in csv_lines(rows, facts):
         out.write(line)
 
 
@@ -302,3 +310,10 @@ def write_ndjson(out: TextIO, rows: Iterable[Sequence[Any]]) -> None:
     """Write the NDJSON export, end line included, to a text stream."""
     for line in ndjson_lines(rows):
         out.write(line)
+
+
+def object_lines(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """NDJSON lines of ready-made objects, the end line among them (the
+    export with the Merkle tree, ``store.tree_export``)."""
+    for record in records:
+        yield _json_line(record)

@@ -101,3 +101,21 @@ def erased_on(conn: Connection, consent_id: str) -> dt.datetime | None:
             )
         ).scalar()
     return when
+
+
+def partly_erased(conn: Connection) -> str | None:
+    """A visitor recorded as erased who still has events in the log, in
+    words, or None. An erase removes all of a visitor's events at once: an
+    erasure record beside some of them was made by hand, to hide one event
+    (a withdrawal, say) as if the visitor had asked."""
+    erased = set(conn.execute(sa.select(log_erasures.c.consent_hash)).scalars())
+    if not erased:
+        return None
+    c = consent_events.c
+    for seq, consent_id in conn.execute(sa.select(c.seq, c.consent_id).order_by(c.seq)):
+        if consent_hash(consent_id) in erased:
+            return (
+                f"the event at sequence number {seq} belongs to a visitor whose"
+                " events were erased: an erasure was recorded by hand"
+            )
+    return None

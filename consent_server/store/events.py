@@ -196,12 +196,20 @@ def raw_columns() -> tuple[Any, ...]:
     return _RAW_COLUMNS
 
 
+# Called first in an export's transaction; returns the tree size the export
+# covers (events at leaves below it), or None for every event.
+OnStart = Callable[[Connection], int | None]
+
+
 def iter_export_rows(
-    conn: Connection, where: EventFilter | None = None
+    conn: Connection, where: EventFilter | None = None, on_start: OnStart | None = None
 ) -> Iterator[list[Any]]:
     """Stream events as export cells (see :func:`raw_rows`) in sequence order."""
     query = (where or EventFilter()).select(*raw_columns())
     with conn.begin():
+        size = on_start(conn) if on_start is not None else None
+        if size is not None:
+            query = query.where(consent_events.c.leaf_index < size)
         yield from raw_rows(conn, query)
 
 
@@ -274,7 +282,7 @@ _SQLITE_CSV: sa.ColumnClause[Any] = sa.literal_column(_sqlite_csv_text())
 
 
 def iter_csv_rows(
-    conn: Connection, where: EventFilter | None = None
+    conn: Connection, where: EventFilter | None = None, on_start: OnStart | None = None
 ) -> Iterator[list[Any] | str]:
     """Stream events for ``export.csv_lines`` in sequence order.
 
@@ -285,11 +293,14 @@ def iter_csv_rows(
     saves most of what a CSV export of a million rows costs.
     """
     if conn.dialect.name != "sqlite":
-        yield from iter_export_rows(conn, where)
+        yield from iter_export_rows(conn, where, on_start)
         return
     c = consent_events.c
     query = (where or EventFilter()).select(c.seq, _SQLITE_CSV)
     with conn.begin():
+        size = on_start(conn) if on_start is not None else None
+        if size is not None:
+            query = query.where(c.leaf_index < size)
         for batch in _batches(conn, query):
             for seq, text in batch:
                 if text is not None and plain_joined(text):

@@ -88,8 +88,12 @@ def upgrade(engine: Engine) -> None:
             _adopt(conn, baseline)
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-        # Events logged before the Merkle tree existed join it now, in order.
-        tree.integrate_backlog(conn)
+        if "tree_nodes" not in tables:
+            # Events logged before the Merkle tree existed join it now, in
+            # order. Only on the upgrade that adds the tree: an event without
+            # a leaf later was put in behind the log's back, and a later
+            # init must not give it a place.
+            tree.integrate_backlog(conn)
 
 
 def _adopt(conn: Connection, baseline: sa.MetaData) -> None:

@@ -531,7 +531,11 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
         if problem is None:
             stray = conn.execute(
                 sa.select(sa.func.min(e.seq)).where(
-                    sa.or_(e.leaf_index.is_(None), e.leaf_index >= expected)
+                    sa.or_(
+                        e.leaf_index.is_(None),
+                        e.leaf_index < 0,
+                        e.leaf_index >= expected,
+                    )
                 )
             ).scalar()
             if stray is not None:
@@ -539,6 +543,8 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
                     f"the event at sequence number {stray} is not in the tree:"
                     " it was added behind the log's back"
                 )
+        if problem is None:
+            problem = erasure.partly_erased(conn)
     rebuilt = merkle.fold([h for _, h in edge]) if edge else merkle.EMPTY_ROOT
     if problem is None and expected != size:
         problem = f"the tree says {size} leaves but holds {expected}"

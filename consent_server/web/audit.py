@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, request
 from sqlalchemy.engine import Connection, Engine
 
-from ..domain.export import as_json, csv_lines, ndjson_lines
+from ..domain.export import as_json, csv_lines, object_lines
 from ..domain.privacy import truncate_ip
 from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
-from ..store import accounts, log, stats, tree
+from ..store import accounts, log, stats, tree, tree_export
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
 from .errors import DATABASE_DOWN, ApiError, database_down
@@ -204,11 +204,16 @@ def events() -> Response:
         # Both end with a line stating the rows and the last hash; a cut
         # stream lacks it.
         if fmt == "csv":
-            rows = _export(get_engine(), where, event_store.iter_csv_rows)
-            lines, mimetype = csv_lines(rows), "text/csv"
+            facts, start = tree_export.tree_facts()
+            rows = _export(
+                get_engine(),
+                where,
+                lambda conn, where: event_store.iter_csv_rows(conn, where, start),
+            )
+            lines, mimetype = csv_lines(rows, facts), "text/csv"
         else:
-            rows = _export(get_engine(), where, event_store.iter_export_rows)
-            lines, mimetype = ndjson_lines(rows), "application/x-ndjson"
+            records = _export(get_engine(), where, tree_export.records)
+            lines, mimetype = object_lines(records), "application/x-ndjson"
         response = Response(lines, mimetype=mimetype)
         response.headers["Content-Disposition"] = (
             f"attachment; filename=consent-log.{fmt}"

@@ -3,6 +3,7 @@ proofs, receipts and published revisions."""
 
 from __future__ import annotations
 
+from .openapi_audit import AUTH_ERRORS
 from .openapi_parts import Schema, error, json_response, param, ref
 
 BASE64_HASH = {
@@ -12,11 +13,6 @@ BASE64_HASH = {
 }
 HASHES = {"type": "array", "items": BASE64_HASH}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-AUTH_ERRORS: Schema = {
-    "401": error("no token, or an unknown or revoked one"),
-    "403": error("the token's scope does not cover this"),
-    "429": error("rate limited"),
-}
 LOG_AUTH: Schema = {
     "401": error("the operator keeps the log to auditors (CONSENT_LOG_PUBLIC=false)"),
     "403": error("the token's scope is not audit"),

@@ -65,6 +65,11 @@ class Checkpointer:
                 tree.sign_checkpoint(conn, app.extensions["consent_log_signer"])
         except tree.TreeMismatch as exc:
             app.logger.error("%s", exc)
+        except Exception as exc:  # noqa: BLE001
+            # The consent is committed already: its answer must not become an
+            # error because a checkpoint could not be signed now. The next
+            # one signs the tree with this event in it.
+            app.logger.error("could not sign a checkpoint: %s", exc)
         finally:
             self._lock.release()
 
@@ -200,6 +205,10 @@ def consent_receipt() -> Response | tuple[Response, int]:
         latest = tree.latest_of(conn, found.id)
     if latest is None or latest.get("leaf_index") is None:
         raise ApiError(404, "no_event", "the log holds no event of this visitor")
+    if latest["leaf_index"] < 0:
+        raise ApiError(
+            409, "not_in_tree", "the visitor's latest event is not in the log's tree"
+        )
     covering = current_checkpoint(conn)
     if covering is None or covering.tree_size <= latest["leaf_index"]:
         interval = current_app.config["CHECKPOINT_INTERVAL"]
@@ -208,7 +217,14 @@ def consent_receipt() -> Response | tuple[Response, int]:
         response.headers["Cache-Control"] = "no-store"
         return response, 202
     with conn.begin():
-        proof = tree.inclusion(conn, latest["leaf_index"], covering.tree_size)
+        try:
+            proof = tree.inclusion(conn, latest["leaf_index"], covering.tree_size)
+        except (KeyError, ValueError):
+            raise ApiError(
+                409,
+                "not_in_tree",
+                "the log's tree cannot prove this event: run consent-server verify-log",
+            ) from None
     response = jsonify(
         build(
             entry_object(latest),
