@@ -24,6 +24,7 @@ from ..store import sites as site_store
 from ..store.changes import Actor
 from ..store.url import check_connects, shown
 from . import accounts, keys, log
+from .scan import scan_command
 from .sites import sites_group
 
 
@@ -150,6 +151,7 @@ COMMANDS: tuple[click.Command, ...] = (
     log.prune_command,
     keys.keygen_command,
     sites_group,
+    scan_command,
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -1,0 +1,201 @@
+"""`consent-server scan` on made-up storefront pages (tests/pages/scan/).
+
+The pages are served on loopback next to the consent service; every other
+host fails to resolve at once, as in the banner tests, so the trackers never
+load but Chrome's performance log still shows each attempt.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask, Response, render_template
+
+from consent_server.cli import main
+from consent_server.domain.demo_site import demo_config
+from consent_server.domain.site_config import Service, validate_config
+from consent_server.scan.classify import Classifier
+from tests.browser import CHROMEDRIVER, CHROMIUM, missing, publish, serve, wait_for_rows
+
+PAGES = Path(__file__).resolve().parent / "pages" / "scan"
+RESOLVE_LOOPBACK_ONLY = (
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+)
+# What the test site declares: the Meta Pixel that the pages load, and a video
+# service they never use. Google Analytics is left out, so that the scan has
+# to know it from the Open Cookie Database.
+DECLARED = [
+    {
+        "name": "Meta Pixel",
+        "category": "advertising",
+        "cookies": ["_fbp", "fr"],
+        "hosts": ["connect.facebook.net"],
+    },
+    {
+        "name": "YouTube",
+        "category": "advertising",
+        "cookies": ["YSC"],
+        "hosts": ["*.youtube.com"],
+    },
+]
+
+
+@pytest.fixture
+def shop(service):
+    for path, name in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromedriver")):
+        if not Path(path).exists():
+            missing(name, f"install it (Debian: apt-get install {name})")
+    publish(service, ask_again=False, services=DECLARED)
+    app = Flask(__name__, template_folder=str(PAGES), static_folder=None)
+
+    @app.get("/scan/<name>")
+    def page(name):
+        if not (PAGES / f"{name}.html").is_file():
+            return Response("no such page", status=404)
+        return render_template(f"{name}.html", consent_src=service.script_url)
+
+    to_shop = heard(app)
+    server = serve(app, host_name="localhost")
+    yield server.url
+    server.stop()
+    # The storefront never gets the scan's token, whatever the test gave.
+    assert {auth for _, auth in to_shop} <= {None}
+
+
+def scan(url, *options):
+    return CliRunner().invoke(
+        main, ["scan", url, "--chromium-arg", RESOLVE_LOOPBACK_ONLY, *options]
+    )
+
+
+def by_name(items):
+    return {(i["kind"], i["name"]): i for i in items}
+
+
+@pytest.mark.browser
+def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
+    leaky, clean = f"{shop}/scan/leaky", f"{shop}/scan/clean"
+    result = scan(leaky, "--pages", "1", "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["site"] == "demo" and report["consent_service"] == service.url
+    # The start page and the one same-origin page it links to.
+    assert report["pages"] == [leaky, clean]
+
+    # Exactly the GA4 snippet leaks, before a choice and after Reject all,
+    # and only on the page it is pasted in.
+    leaks = by_name(report["leaks"])
+    assert set(leaks) == {
+        ("request", "www.googletagmanager.com"),
+        ("cookie", "_ga"),
+        ("cookie", "_ga_LEAK"),
+    }
+    for leak in leaks.values():
+        assert leak["leaked"] == ["before", "rejected"]
+        assert leak["leaked_on"] == [leaky]
+        assert leak["category"] == "analytics"
+        assert leak["classified_by"] == "database"
+    loader = leaks[("request", "www.googletagmanager.com")]
+    assert loader["urls"] == ["https://www.googletagmanager.com/gtag/js?id=G-LEAK"]
+    assert loader["started_by"].startswith(f"the markup of {leaky}")
+    assert loader["element"].startswith("<script async")
+    assert 'data-consent="analytics"' in loader["fix"]
+    assert leaks[("cookie", "_ga")]["first_party"] is True
+    # Two years asked for; Chromium keeps no cookie longer than 400 days.
+    assert leaks[("cookie", "_ga")]["lifetime_days"] == pytest.approx(400, abs=1)
+
+    # The gated Meta Pixel ran only after Accept all, on both pages.
+    seen = by_name(report["seen"])
+    pixel = seen[("request", "connect.facebook.net")]
+    assert pixel["seen"] == ["accepted"] and pixel["classified_by"] == "declared"
+    assert seen[("cookie", "_fbp")]["seen"] == ["accepted"]
+    assert pixel["pages"] == [leaky, clean]
+    # The shop's session cookie is strictly necessary, though the database
+    # files it under Functional.
+    session = seen[("cookie", "PHPSESSID")]
+    assert session["category"] == "authentication" and not session["leaked"]
+    # The consent service is never a finding.
+    assert not [i for i in report["seen"] if i["name"] == "127.0.0.1"]
+    assert report["unused"] == ["YouTube"]
+    assert {"_ga", "_ga_LEAK", "PHPSESSID"} <= {i["name"] for i in report["undeclared"]}
+
+    # The proposed services are a valid config's services: the declared ones
+    # and what the scan learnt, Google Analytics with its wildcard.
+    proposed = report["proposed"]["services"]
+    validate_config({**demo_config(), "services": proposed})
+    assert proposed[:2] == DECLARED
+    analytics = [s for s in proposed if "_ga" in s["cookies"]]
+    assert analytics and "_ga_*" in analytics[0]["cookies"]
+    assert analytics[0]["category"] == "analytics"
+
+    # The scan chose as a visitor would, on the banner: two pages, two choices.
+    rows = wait_for_rows(service, 4)
+    assert sorted(r["method"] for r in rows) == ["accept_all"] * 2 + ["reject_all"] * 2
+
+
+def heard(app):
+    """Record the Authorization header of each request ``app`` gets."""
+    got = []
+    inner = app.wsgi_app
+
+    def wsgi(environ, start_response):
+        got.append(
+            (
+                f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}",
+                environ.get("HTTP_AUTHORIZATION"),
+            )
+        )
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi
+    return got
+
+
+@pytest.mark.browser
+def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
+    to_service = heard(service.app)
+    result = scan(f"{shop}/scan/clean", "--pages", "0", "--token", "scan-token-42")
+    assert result.exit_code == 0, result.output
+    assert "No leaks" in result.output and "LEAKS" not in result.output
+    # The tags did run once accepted, so the scan saw them.
+    assert "request to www.googletagmanager.com [analytics" in result.output
+    assert "after Accept all" in result.output
+    # The token went with the banner's requests to the consent service, and
+    # only with those: the visit without a choice has none.
+    choices = [auth for path, auth in to_service if path == "POST /v1/consent"]
+    assert choices == ["Bearer scan-token-42"] * 2
+    scripts = [auth for path, auth in to_service if path.endswith("/consent.js")]
+    assert scripts.count(None) >= 1 and "Bearer scan-token-42" in scripts
+
+
+def test_scan_says_in_one_line_when_chromium_is_missing(tmp_path):
+    result = CliRunner().invoke(
+        main, ["scan", "http://localhost:1/", "--chromium", str(tmp_path / "none")]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"Error: Chromium is not at {tmp_path / 'none'}: install it (Debian:"
+        " apt-get install chromium) or name it with --chromium"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "source"),
+    (
+        ("_ga", "analytics", "database"),
+        ("_ga_X1Y2Z3", "analytics", "database"),
+        ("_gcl_au", "advertising", "database"),
+        # Filed under Functional by the database, strictly necessary here.
+        ("PHPSESSID", "authentication", "necessary"),
+        ("__cf_bm", "security", "necessary"),
+        ("wordpress_logged_in_5c0ffee", "authentication", "necessary"),
+        # The site's own word comes first.
+        ("_fbp", "advertising", "declared"),
+        ("shop_lang", None, "unknown"),
+    ),
+)
+def test_cookies_are_classified_site_first(name, category, source):
+    classifier = Classifier([Service.model_validate(s) for s in DECLARED])
+    verdict = classifier.cookie(name)
+    assert (verdict.category, verdict.source) == (category, source)
