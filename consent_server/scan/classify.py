@@ -50,6 +50,7 @@ class Verdict:
     service: str
     source: Source
     pattern: str = ""
+    purpose: str = ""  # what it is for, where our list says
 
 
 UNKNOWN = Verdict(None, "", "unknown")
@@ -82,6 +83,7 @@ class _Row:
     pattern: str
     category: Category
     service: str
+    purpose: str = ""
 
 
 def _data(name: str) -> str:
@@ -97,7 +99,9 @@ def necessary_rows() -> tuple[_Row, ...]:
     for row in csv.DictReader(io.StringIO(_data("necessary.csv"))):
         category = row["category"]
         assert category in CATEGORIES, category
-        rows.append(_Row(row["name"], cast(Category, category), row["platform"]))
+        rows.append(
+            _Row(row["name"], cast(Category, category), row["service"], row["purpose"])
+        )
     return tuple(rows)
 
 
@@ -174,7 +178,9 @@ class Classifier:
                     return Verdict(service.category, service.name, "declared", pattern)
         for row in necessary_rows():
             if matches(row.pattern, name):
-                return Verdict(row.category, row.service, "necessary", row.pattern)
+                return Verdict(
+                    row.category, row.service, "necessary", row.pattern, row.purpose
+                )
         found = cookie_database().cookie(name)
         if found is not None:
             return Verdict(found.category, found.service, "database", found.pattern)

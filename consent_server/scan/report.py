@@ -52,6 +52,7 @@ class Item:
     service: str
     source: Source
     pattern: str
+    purpose: str
     # In which visits, on which pages.
     seen: dict[Phase, list[str]] = dataclasses.field(default_factory=dict)
     # A request's addresses, each with its visit and what started it.
@@ -154,6 +155,7 @@ def _add(
             verdict.service,
             verdict.source,
             verdict.pattern,
+            verdict.purpose,
             domain=domain,
         )
     pages = item.seen.setdefault(visit.phase, [])
@@ -250,6 +252,8 @@ def propose(declared: list[Service], items: list[Item]) -> list[dict[str, Any]]:
             f"{name}\0{item.category}",
             {"name": name, "category": item.category, "cookies": [], "hosts": []},
         )
+        if item.purpose:
+            entry["purpose"] = item.purpose
         if item.kind == "cookie":
             pattern = item.pattern or item.name
             if pattern not in entry["cookies"]:
