@@ -6,6 +6,9 @@ load but Chrome's performance log still shows each attempt.
 """
 
 import json
+import shutil
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -199,3 +202,39 @@ def test_cookies_are_classified_site_first(name, category, source):
     classifier = Classifier([Service.model_validate(s) for s in DECLARED])
     verdict = classifier.cookie(name)
     assert (verdict.category, verdict.source) == (category, source)
+
+
+def test_the_built_package_carries_the_cookie_database_and_its_licence(tmp_path):
+    # Build the wheel offline, as tests/test_install.py does, and use the
+    # scanner from what it unpacks to, not from the checkout.
+    from tests.test_install import ROOT, SOURCES, run
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "--no-cache-dir", "--wheel-dir", tmp_path, source])  # fmt: skip
+    (wheel,) = tmp_path.glob("consent_server-*.whl")
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(unpacked)
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from importlib import resources\n"
+        "import consent_server\n"
+        "from consent_server.scan.classify import Classifier\n"
+        "data = resources.files('consent_server.scan') / 'data'\n"
+        "print(consent_server.__file__)\n"
+        "print(Classifier().cookie('_ga_X1').category)\n"
+        "print(Classifier().cookie('PHPSESSID').source)\n"
+        "print('Apache License' in (data / 'LICENSE').read_text())\n"
+        "print('Open Cookie Database' in (data / 'NOTICE.md').read_text())\n"
+    )
+    out = run([sys.executable, "-c", script, unpacked], cwd=tmp_path).stdout.split()
+    assert out[0].startswith(str(unpacked))
+    assert out[1:] == ["analytics", "necessary", "True", "True"]
