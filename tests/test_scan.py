@@ -19,6 +19,9 @@ from consent_server.cli import main
 from consent_server.domain.demo_site import demo_config
 from consent_server.domain.site_config import Service, validate_config
 from consent_server.scan.classify import Classifier
+from consent_server.scan.crawl import Crawl, Request, Visit
+from consent_server.scan.formats import as_html, as_json, as_text
+from consent_server.scan.report import build_report
 from tests.browser import CHROMEDRIVER, CHROMIUM, missing, publish, serve, wait_for_rows
 
 PAGES = Path(__file__).resolve().parent / "pages" / "scan"
@@ -168,6 +171,7 @@ def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     # only with those: the visit without a choice has none.
     choices = [auth for path, auth in to_service if path == "POST /v1/consent"]
     assert choices == ["Bearer scan-token-42"] * 2
+    wait_for_rows(service, 2)
     scripts = [auth for path, auth in to_service if path.endswith("/consent.js")]
     assert scripts.count(None) >= 1 and "Bearer scan-token-42" in scripts
 
@@ -238,3 +242,22 @@ def test_the_built_package_carries_the_cookie_database_and_its_licence(tmp_path)
     out = run([sys.executable, "-c", script, unpacked], cwd=tmp_path).stdout.split()
     assert out[0].startswith(str(unpacked))
     assert out[1:] == ["analytics", "necessary", "True", "True"]
+
+
+def test_reports_show_what_the_storefront_wrote_without_obeying_it():
+    # A page's markup is the storefront's (or a tag's): the HTML report
+    # escapes it, the text report shows its control characters as escapes.
+    hostile = '<img alt="\x1b[2J" src="https://t.example/p" onerror="alert(1)">'
+    visit = Visit(
+        "http://shop.test/", "before",
+        requests=[Request("https://t.example/p", "t.example", "Image",
+                          "the markup of http://shop.test/, line 3", hostile)],
+    )  # fmt: skip
+    tracker = Service(name="T", category="analytics", hosts=["t.example"])
+    report = build_report(Crawl("http://shop.test/", [visit]), [tracker], "demo", None)
+    assert [i.name for i in report.leaks] == ["t.example"]
+    page = as_html(report)
+    assert "<img" not in page and "&lt;img alt=" in page
+    text = as_text(report)
+    assert "\x1b" not in text and '<img alt="\\x1b[2J"' in text
+    assert json.loads(as_json(report))["leaks"][0]["element"] == hostile

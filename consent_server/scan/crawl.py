@@ -200,6 +200,16 @@ class NetworkLog:
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
                 seen += 1
                 self.pending.discard(params.get("requestId", ""))
+            elif method == "Network.webSocketCreated":
+                # A socket opened to a tracker is a request to it all the same.
+                seen += 1
+                self.started.append(
+                    {
+                        "request": {"url": params.get("url", "")},
+                        "type": "WebSocket",
+                        "initiator": params.get("initiator") or {},
+                    }
+                )
         return seen
 
     def settle(self, deadline: float) -> None:
@@ -311,7 +321,7 @@ def _requests(
     elsewhere = [
         p
         for p in started
-        if p["request"]["url"].startswith(("http:", "https:"))
+        if p["request"]["url"].startswith(("http:", "https:", "ws:", "wss:"))
         and host_of(p["request"]["url"]) not in ("", page_host)
     ]
     urls = sorted({p["request"]["url"] for p in elsewhere})
@@ -347,9 +357,19 @@ def _same_origin_links(driver: WebDriver, page: str) -> list[str]:
     for href in driver.execute_script(LINKS):
         url = urldefrag(str(href)).url
         same_origin = url.startswith(("http:", "https:")) and origin_of(url) == origin
-        if same_origin and url not in links:
+        if same_origin and not _is_file(url) and url not in links:
             links.append(url)
     return links
+
+
+# Links to files rather than pages: a scan has nothing to learn from them.
+FILES = re.compile(
+    r"\.(?:pdf|zip|gz|jpe?g|png|gif|webp|svg|mp4|webm|mp3|csv|xlsx?|docx?)$", re.I
+)
+
+
+def _is_file(url: str) -> bool:
+    return bool(FILES.search(urlsplit(url).path))
 
 
 def _record(visit: Visit, driver: WebDriver, log: NetworkLog, page_host: str) -> None:

@@ -113,7 +113,8 @@ def as_text(report: Report) -> str:
     """The report for a terminal: leaks first, then what to declare."""
     lines = [f"Scan of {report.start}"]
     if report.site:
-        lines.append(f"Site {report.site}, consent service {report.service}")
+        service = f", consent service {report.service}" if report.service else ""
+        lines.append(f"Site {report.site}{service}")
     lines.append(
         f"{len(report.pages)} page(s), three visits each: before a choice,"
         " after Reject all, after Accept all."
@@ -178,6 +179,14 @@ def _row(cells: list[str], cls: str = "") -> str:
     return f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+def _where(item: Item) -> str:
+    e = html.escape
+    where = f"<code>{e(item.started_by)}</code><br>" if item.started_by else ""
+    if item.element:
+        where += f"<code>{e(item.element)}</code><br>"
+    return where
+
+
 def as_html(report: Report) -> str:
     """The report as a page of its own (every text from the storefront escaped)."""
     e = html.escape
@@ -198,16 +207,13 @@ def as_html(report: Report) -> str:
     if leaks:
         parts.append(f'<h2 class="leaks">Leaks ({len(leaks)})</h2><table>{head[0]}')
         for item in leaks:
-            where = f"<code>{e(item.started_by)}</code><br>" if item.started_by else ""
-            if item.element:
-                where += f"<code>{e(item.element)}</code><br>"
             parts.append(
                 _row(
                     [
                         e(_what(item)),
                         e(_verdict(item)),
                         e(_phases(item.leaked)),
-                        where + f"Fix: {e(fix(item))}",
+                        _where(item) + f"Fix: {e(fix(item))}",
                     ],
                     "leak",
                 )
@@ -230,7 +236,7 @@ def as_html(report: Report) -> str:
                         e(_what(item)),
                         e(_verdict(item)),
                         e(_phases(item.phases)),
-                        e(item.started_by),
+                        _where(item),
                     ]
                 )
             )
