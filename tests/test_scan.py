@@ -82,12 +82,15 @@ def by_name(items):
 @pytest.mark.browser
 def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     leaky, clean = f"{shop}/scan/leaky", f"{shop}/scan/clean"
-    result = scan(leaky, "--pages", "1", "--format", "json")
+    result = scan(leaky, "--pages", "3", "--format", "json")
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["site"] == "demo" and report["consent_service"] == service.url
-    # The start page and the one same-origin page it links to.
+    # The start page and the same-origin pages it links to; not the file, not
+    # the other shop, and a page that is gone is said to be.
     assert report["pages"] == [leaky, clean]
+    assert f"not scanned: {shop}/scan/gone (it answered HTTP 404)" in report["notes"]
+    assert not [n for n in report["notes"] if "price-list" in n]
 
     # Exactly the GA4 snippet leaks, before a choice and after Reject all,
     # and only on the page it is pasted in.
@@ -176,6 +179,15 @@ def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     assert scripts.count(None) >= 1 and "Bearer scan-token-42" in scripts
 
 
+@pytest.mark.browser
+def test_scan_of_a_page_that_is_not_there_stops_with_one_line(shop):
+    result = scan(f"{shop}/scan/gone")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {shop}/scan/gone cannot be scanned: it answered HTTP 404\n"
+    )
+
+
 def test_scan_says_in_one_line_when_chromium_is_missing(tmp_path):
     result = CliRunner().invoke(
         main, ["scan", "http://localhost:1/", "--chromium", str(tmp_path / "none")]
@@ -185,6 +197,15 @@ def test_scan_says_in_one_line_when_chromium_is_missing(tmp_path):
         f"Error: Chromium is not at {tmp_path / 'none'}: install it (Debian:"
         " apt-get install chromium) or name it with --chromium"
     ]
+
+
+def test_scan_says_in_one_line_when_selenium_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "selenium", None)  # import fails
+    result = CliRunner().invoke(main, ["scan", "http://localhost:1/"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: the scan needs Selenium: pip install 'consent-server[scan]'\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,7 @@ class Visit:
     links: list[str] = dataclasses.field(default_factory=list)
     embed: Embed | None = None
     problem: str = ""
+    unreachable: str = ""  # why the page could not be scanned at all
 
 
 def host_of(url: str) -> str:
@@ -281,6 +282,10 @@ const notice = document.querySelector('{NOTICE}');
 return !!(notice && !notice.hidden && notice.getClientRects().length);
 """
 RECORDED = "return !!(window.Consent && window.Consent.get())"
+NAVIGATION = """
+const n = performance.getEntriesByType('navigation')[0];
+return [location.href, (n && n.responseStatus) || 0];
+"""
 
 
 def _wait(driver: WebDriver, script: str, seconds: float) -> bool:
@@ -408,11 +413,21 @@ def visit_page(
             except TimeoutException:
                 visit.problem = f"the page did not load within {PAGE_SECONDS} s"
             _wait(driver, LOADED, PAGE_SECONDS)
+            href, status = driver.execute_script(NAVIGATION)
+            if str(href).startswith("chrome-error:"):
+                visit.unreachable = "it could not be loaded (a network error)"
+            elif status >= 400:
+                visit.unreachable = f"it answered HTTP {status}"
+            if visit.unreachable:
+                return visit
             visit.banner = _wait(driver, BANNER, BANNER_SECONDS)
             log.settle(deadline)
             if phase == "before":
                 visit.embed = _embed(driver)
-                visit.links = _same_origin_links(driver, page)
+                # Links are followed from where the page ended up, if that is
+                # still the same host (http to https, say).
+                here = str(href) if host_of(str(href)) == page_host else page
+                visit.links = _same_origin_links(driver, here)
                 _record(visit, driver, log, page_host)
                 return visit
             if not visit.banner:
@@ -449,6 +464,7 @@ class Crawl:
     start: str
     visits: list[Visit]
     stopped: str = ""
+    skipped: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def pages(self) -> list[str]:
@@ -492,6 +508,11 @@ def crawl(
                 return prepare(driver, embed) if prepare else (lambda: None)
 
             visit = visit_page(chromium, page, phase, deadline, ready)
+            if visit.unreachable and page == start:
+                raise ScanError(f"{start} cannot be scanned: {visit.unreachable}")
+            if visit.unreachable:
+                result.skipped.append(f"{page} ({visit.unreachable})")
+                break
             result.visits.append(visit)
             if phase == "before":
                 embed = visit.embed

@@ -231,7 +231,7 @@ def build_report(
         unused=[s.name for s in declared if s.name not in used],
         proposed=propose(declared, ordered),
         problems=problems,
-        notes=list(notes or []),
+        notes=[*(notes or []), *(f"not scanned: {s}" for s in crawl.skipped)],
     )
 
 
