@@ -405,8 +405,9 @@ def visit_page(
     page_host = host_of(page)
     with tempfile.TemporaryDirectory(prefix="consent-scan-") as profile:
         driver = chromium.start(profile)
-        finish = prepare(driver) if prepare else None
+        finish: Callable[[], None] | None = None
         try:
+            finish = prepare(driver) if prepare else None
             log = NetworkLog(driver)
             try:
                 driver.get(page)

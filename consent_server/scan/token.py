@@ -49,9 +49,12 @@ def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], Non
     import websocket  # a dependency of Selenium's
 
     origin = origin_of(service)
-    socket = websocket.create_connection(
-        _page_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
-    )
+    try:
+        socket = websocket.create_connection(
+            _page_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
+        )
+    except (websocket.WebSocketException, OSError, ValueError) as exc:
+        raise ScanError(f"the scan token cannot be added: {exc}") from None
     lock = threading.Lock()
     ids = iter(range(1, 1 << 62))
 
@@ -66,8 +69,12 @@ def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], Non
         {"patterns": [{"urlPattern": f"{origin}/*", "requestStage": "Request"}]},
     )
     # The first page must not load before the interception is in place.
-    while json.loads(socket.recv()).get("id") != enabled:
-        pass
+    try:
+        while json.loads(socket.recv()).get("id") != enabled:
+            pass
+    except (websocket.WebSocketException, OSError, ValueError) as exc:
+        socket.close()
+        raise ScanError(f"the scan token cannot be added: {exc}") from None
     socket.settimeout(None)
 
     def paused(params: dict[str, Any]) -> None:
