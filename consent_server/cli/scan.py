@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..domain.printable import printable
+from ..domain.site_config import SITE_ID
 
 # Exit statuses a shop's CI can tell apart: 1 is a finding, 2 a scan that
 # could not do its job (as click's own usage errors).
@@ -105,8 +106,11 @@ def scan_command(
     from ..scan.formats import FORMATS
     from ..scan.run import scan
 
-    if not url.startswith(("http://", "https://")):
-        raise CannotScan(f"{printable(url)} is not an http or https address")
+    for address in (url, service):
+        if address is not None and not address.startswith(("http://", "https://")):
+            raise CannotScan(f"{printable(address)} is not an http or https address")
+    if site is not None and not SITE_ID.fullmatch(site):
+        raise CannotScan(f"{printable(site)} is not a site id")
     try:
         report = scan(
             url,
