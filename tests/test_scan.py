@@ -104,7 +104,11 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
         assert leak["leaked"] == ["before", "rejected"]
         assert leak["leaked_on"] == [leaky]
         assert leak["category"] == "analytics"
-        assert leak["classified_by"] == "database"
+    # Its cookies are known from the Open Cookie Database, its loader's host
+    # from our list of the hosts common tags call.
+    assert leaks[("cookie", "_ga")]["classified_by"] == "database"
+    assert leaks[("cookie", "_ga_LEAK")]["classified_by"] == "database"
+    assert leaks[("request", "www.googletagmanager.com")]["classified_by"] == "hosts"
     loader = leaks[("request", "www.googletagmanager.com")]
     assert loader["urls"] == ["https://www.googletagmanager.com/gtag/js?id=G-LEAK"]
     assert loader["started_by"].startswith(f"the markup of {leaky}")
@@ -226,6 +230,27 @@ def test_scan_says_in_one_line_when_selenium_is_missing(monkeypatch):
 def test_cookies_are_classified_site_first(name, category, source):
     classifier = Classifier([Service.model_validate(s) for s in DECLARED])
     verdict = classifier.cookie(name)
+    assert (verdict.category, verdict.source) == (category, source)
+
+
+@pytest.mark.parametrize(
+    ("host", "category", "source"),
+    (
+        ("connect.facebook.net", "advertising", "declared"),
+        ("www.googletagmanager.com", "analytics", "hosts"),
+        ("region1.google-analytics.com", "analytics", "hosts"),
+        ("challenges.cloudflare.com", "security", "hosts"),
+        # An ad network's host, known from its cookies in the database.
+        ("fastlane.rubiconproject.com", "advertising", "database"),
+        # Served from under domains the database files ad cookies for, but
+        # a font or a shop's own CDN is not an ad: nobody knows, not a leak.
+        ("fonts.gstatic.com", None, "unknown"),
+        ("cdn.shopify.com", None, "unknown"),
+    ),
+)
+def test_hosts_are_classified_site_first(host, category, source):
+    classifier = Classifier([Service.model_validate(s) for s in DECLARED])
+    verdict = classifier.host(host)
     assert (verdict.category, verdict.source) == (category, source)
 
 

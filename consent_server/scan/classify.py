@@ -1,12 +1,18 @@
 """Which category a cookie, storage key or host belongs to, and who says so.
 
-Three sources, the first that knows wins: the site's own declared services
-(the editor's word), consent-server's reviewed list of strictly necessary
-cookies (``data/necessary.csv``), then the Open Cookie Database
+The first source that knows wins: the site's own declared services (the
+editor's word); consent-server's reviewed lists, of strictly necessary
+cookies (``data/necessary.csv``) and of the hosts common tags call
+(``data/hosts.csv``); then the Open Cookie Database
 (``data/open-cookie-database.csv``, Apache-2.0, see ``data/NOTICE.md``).
 The database files session, CSRF, load-balancer and bot-protection cookies
 under Functional, which would make them opt-in here; the reviewed list is
-there so that they are never reported as leaks.
+there so that they are never reported as leaks. The database classifies
+cookies, not hosts: a host is taken from it only where a row names exactly
+that host for an analytics or marketing cookie, or where the host is under
+a domain all of whose rows are (an ad network's). Its domains are where
+cookies are set: google.com's or gstatic.com's rows say little of a font
+or a CDN served from under them.
 """
 
 from __future__ import annotations
@@ -18,12 +24,12 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Literal, cast
+from typing import Literal
 
 from ..domain.site_config import Service
 from ..domain.vocabulary import CATEGORIES, Category
 
-Source = Literal["declared", "necessary", "database", "unknown"]
+Source = Literal["declared", "necessary", "hosts", "database", "unknown"]
 
 # The database's categories onto our five. Necessary (9 rows: Rails, NextAuth,
 # Supabase and Clerk sign-in sessions, and one banner's own cookies) reads as
@@ -37,7 +43,7 @@ DATABASE_CATEGORIES: dict[str, Category] = {
     "Necessary": "authentication",
 }
 # When the rows for one host disagree, the more intrusive category is told.
-_WEIGHT = {"advertising": 5, "analytics": 4, "preferences": 3, "security": 2}
+_WEIGHT = {"advertising": 5, "analytics": 4}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,17 +98,27 @@ def _data(name: str) -> str:
     )
 
 
+def _category(text: str) -> Category:
+    assert text in CATEGORIES, text  # our own files, checked by the tests
+    return text
+
+
 @functools.cache
 def necessary_rows() -> tuple[_Row, ...]:
     """consent-server's reviewed list of strictly necessary cookies."""
-    rows = []
-    for row in csv.DictReader(io.StringIO(_data("necessary.csv"))):
-        category = row["category"]
-        assert category in CATEGORIES, category
-        rows.append(
-            _Row(row["name"], cast(Category, category), row["service"], row["purpose"])
-        )
-    return tuple(rows)
+    return tuple(
+        _Row(row["name"], _category(row["category"]), row["service"], row["purpose"])
+        for row in csv.DictReader(io.StringIO(_data("necessary.csv")))
+    )
+
+
+@functools.cache
+def host_rows() -> tuple[_Row, ...]:
+    """consent-server's reviewed list of the hosts common tags call."""
+    return tuple(
+        _Row(row["host"], _category(row["category"]), row["service"])
+        for row in csv.DictReader(io.StringIO(_data("hosts.csv")))
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,13 +135,20 @@ class CookieDatabase:
             return self.exact[name]
         return next((r for r in self.prefixes if matches(r.pattern, name)), None)
 
+    # Domains whose every row is an analytics or marketing cookie: ad and
+    # analytics networks, whose subdomains are all theirs.
+    tracking: frozenset[str] = frozenset()
+
     def host(self, host: str) -> _Row | None:
-        """The row for a host: its own domain's, or the nearest parent's."""
+        """The row for a host the database names, or for a tracking domain
+        it is under."""
+        if host in self.domains:
+            return self.domains[host]
         labels = host.split(".")
-        for i in range(len(labels) - 1):
-            row = self.domains.get(".".join(labels[i:]))
-            if row is not None:
-                return row
+        for i in range(1, len(labels) - 1):
+            parent = ".".join(labels[i:])
+            if parent in self.tracking:
+                return self.domains[parent]
         return None
 
 
@@ -141,6 +164,7 @@ def cookie_database() -> CookieDatabase:
     exact: dict[str, _Row] = {}
     prefixes: list[_Row] = []
     by_domain: dict[str, list[_Row]] = {}
+    other: set[str] = set()  # domains with a row of another category
     for row in csv.DictReader(io.StringIO(_data("open-cookie-database.csv"))):
         category = DATABASE_CATEGORIES.get(row["Category"].strip())
         name = row["Cookie / Data Key name"].strip()
@@ -152,16 +176,20 @@ def cookie_database() -> CookieDatabase:
             prefixes.append(made)
         else:
             exact.setdefault(name, made)
-        if domain := _domain(row["Domain"]):
+        domain = _domain(row["Domain"])
+        if domain and category in ("analytics", "advertising"):
             by_domain.setdefault(domain, []).append(made)
+        elif domain:
+            other.add(domain)
     domains = {}
     for domain, rows in by_domain.items():
         categories = Counter(r.category for r in rows)
-        top = max(categories, key=lambda c: (categories[c], _WEIGHT.get(c, 1)))
+        top = max(categories, key=lambda c: (categories[c], _WEIGHT[c]))
         platform = Counter(r.service for r in rows if r.category == top)
         domains[domain] = _Row(domain, top, platform.most_common(1)[0][0])
     prefixes.sort(key=lambda r: -len(r.pattern))
-    return CookieDatabase(exact, tuple(prefixes), domains)
+    tracking = frozenset(d for d in domains if d not in other)
+    return CookieDatabase(exact, tuple(prefixes), domains, tracking)
 
 
 class Classifier:
@@ -192,6 +220,9 @@ class Classifier:
             for pattern in service.hosts:
                 if host_matches(pattern, host):
                     return Verdict(service.category, service.name, "declared", pattern)
+        for row in host_rows():
+            if host_matches(row.pattern, host):
+                return Verdict(row.category, row.service, "hosts", row.pattern)
         found = cookie_database().host(host)
         if found is not None:
             return Verdict(found.category, found.service, "database", host)

@@ -13,6 +13,7 @@ from .report import Item, Report
 SOURCES = {
     "declared": "the site's services",
     "necessary": "consent-server's strictly necessary list",
+    "hosts": "consent-server's list of tag hosts",
     "database": "Open Cookie Database",
     "unknown": "unknown",
 }
