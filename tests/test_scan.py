@@ -114,6 +114,10 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     assert loader["started_by"].startswith(f"the markup of {leaky}")
     assert loader["element"].startswith("<script async")
     assert 'data-consent="analytics"' in loader["fix"]
+    # Where a cookie came from: the inline script that wrote it.
+    assert leaks[("cookie", "_ga")]["set_by"] == (
+        f"an inline script of {leaky}, line 16"
+    )
     assert leaks[("cookie", "_ga")]["first_party"] is True
     # Two years asked for; Chromium keeps no cookie longer than 400 days.
     assert leaks[("cookie", "_ga")]["lifetime_days"] == pytest.approx(400, abs=1)

@@ -136,6 +136,7 @@ class Cookie:
     domain: str
     first_party: bool
     days: float | None  # None: a session cookie
+    set_by: str = ""  # "an inline script of https://shop/, line 12", ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,6 +186,9 @@ class NetworkLog:
         self.driver = driver
         self.started: list[dict[str, Any]] = []
         self.pending: set[str] = set()
+        self.urls: dict[str, str] = {}
+        # Cookie names, and the address whose answer set each (Set-Cookie).
+        self.set_by: dict[str, str] = {}
 
     def read(self) -> int:
         """Take in what the log gained; return how many network events that was."""
@@ -198,6 +202,9 @@ class NetworkLog:
                 if params.get("type") != "Preflight":
                     self.started.append(params)
                 self.pending.add(params.get("requestId", ""))
+                self.urls[params.get("requestId", "")] = params["request"]["url"]
+            elif method == "Network.responseReceivedExtraInfo":
+                self._set_cookies(params)
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
                 seen += 1
                 self.pending.discard(params.get("requestId", ""))
@@ -212,6 +219,17 @@ class NetworkLog:
                     }
                 )
         return seen
+
+    def _set_cookies(self, params: dict[str, Any]) -> None:
+        headers = params.get("headers") or {}
+        url = self.urls.get(params.get("requestId", ""), "")
+        for key, value in headers.items():
+            if key.lower() != "set-cookie":
+                continue
+            for line in str(value).split("\n"):
+                name = line.split("=", 1)[0].strip()
+                if name and url:
+                    self.set_by.setdefault(name, f"the answer from {url}")
 
     def settle(self, deadline: float) -> None:
         """Wait until no request started or ended for a moment, within a bound."""
@@ -282,6 +300,29 @@ const notice = document.querySelector('{NOTICE}');
 return !!(notice && !notice.hidden && notice.getClientRects().length);
 """
 RECORDED = "return !!(window.Consent && window.Consent.get())"
+# Which script writes each cookie: a stack trace per document.cookie write,
+# kept where the scan can read it. Reading and writing work as before.
+COOKIE_WRITES = """
+(() => {
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  if (!cookie || !cookie.set) return;
+  const writes = [];
+  Object.defineProperty(window, '__consentScanCookieWrites', {value: writes});
+  Object.defineProperty(Document.prototype, 'cookie', {
+    configurable: true,
+    enumerable: cookie.enumerable,
+    get() { return cookie.get.call(this); },
+    set(value) {
+      if (writes.length < 500) {
+        writes.push([String(value).split('=')[0].trim(), String(new Error().stack)]);
+      }
+      cookie.set.call(this, value);
+    },
+  });
+})();
+"""
+READ_COOKIE_WRITES = "return window.__consentScanCookieWrites || []"
+FRAME = re.compile(r"(https?://[^\s()]+):(\d+):\d+")
 NAVIGATION = """
 const n = performance.getEntriesByType('navigation')[0];
 return [location.href, (n && n.responseStatus) || 0];
@@ -303,7 +344,18 @@ def _wait(driver: WebDriver, script: str, seconds: float) -> bool:
         time.sleep(0.05)
 
 
-def _cookies(driver: WebDriver, page_host: str) -> list[Cookie]:
+def _writer(stack: str, page: str) -> str:
+    """Who wrote a cookie, from the stack trace of the write."""
+    match = FRAME.search(stack)
+    if match is None:
+        return "a script on the page"
+    url, line = match.group(1), match.group(2)
+    if urldefrag(url).url == urldefrag(page).url:
+        return f"an inline script of {url}, line {line}"
+    return f"the script {url} (line {line})"
+
+
+def _cookies(driver: WebDriver, page_host: str, set_by: dict[str, str]) -> list[Cookie]:
     from selenium.common.exceptions import WebDriverException
 
     try:
@@ -316,7 +368,8 @@ def _cookies(driver: WebDriver, page_host: str) -> list[Cookie]:
         domain = str(c.get("domain", "")).lower().lstrip(".")
         first = page_host == domain or page_host.endswith("." + domain)
         days = None if c.get("session") else round((c["expires"] - now) / 86400, 1)
-        cookies.append(Cookie(str(c["name"]), domain, first, days))
+        name = str(c["name"])
+        cookies.append(Cookie(name, domain, first, days, set_by.get(name, "")))
     return sorted(cookies, key=lambda c: (c.domain, c.name))
 
 
@@ -379,7 +432,11 @@ def _is_file(url: str) -> bool:
 
 def _record(visit: Visit, driver: WebDriver, log: NetworkLog, page_host: str) -> None:
     visit.requests = _requests(driver, log.take(), page_host)
-    visit.cookies = _cookies(driver, page_host)
+    set_by = dict(log.set_by)
+    page = str(driver.execute_script("return location.href"))
+    for name, stack in driver.execute_script(READ_COOKIE_WRITES):
+        set_by.setdefault(str(name), _writer(str(stack), page))
+    visit.cookies = _cookies(driver, page_host, set_by)
     visit.local_storage, visit.session_storage = (
         sorted(k) for k in driver.execute_script(STORAGE)
     )
@@ -408,6 +465,9 @@ def visit_page(
         finish: Callable[[], None] | None = None
         try:
             finish = prepare(driver) if prepare else None
+            driver.execute_cdp_cmd(
+                "Page.addScriptToEvaluateOnNewDocument", {"source": COOKIE_WRITES}
+            )
             log = NetworkLog(driver)
             try:
                 driver.get(page)

@@ -63,7 +63,10 @@ def item_json(item: Item) -> dict[str, Any]:
         )
     elif item.kind == "cookie":
         out.update(
-            domain=item.domain, first_party=item.first_party, lifetime_days=item.days
+            domain=item.domain,
+            first_party=item.first_party,
+            lifetime_days=item.days,
+            set_by=item.started_by or None,
         )
     if item.leaked:
         out.update(leaked_on=item.leaked_on, fix=fix(item))
@@ -133,7 +136,8 @@ def as_text(report: Report) -> str:
             lines.append(f"    {_phases(item.leaked)}, on {', '.join(item.leaked_on)}")
             lines += [f"    {u}" for u in item.urls]
             if item.started_by:
-                started = f"    started by {item.started_by}"
+                verb = "started" if item.kind == "request" else "set"
+                started = f"    {verb} by {item.started_by}"
                 lines.append(started + (f": {item.element}" if item.element else ""))
             lines.append(f"    fix: {fix(item)}")
     else:

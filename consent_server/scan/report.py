@@ -85,15 +85,22 @@ class Item:
 
     @property
     def shown(self) -> list[Evidence]:
-        """The addresses worth showing: those of the leaks, if it leaked."""
+        """The evidence worth showing, a few of each address (or of each
+        script that set a cookie): the leaks', if it leaked."""
         leaked = self.leaked
-        shown = [e for e in self.evidence if not leaked or e.phase in leaked]
-        return list({e.url: e for e in reversed(shown)}.values())[::-1][:EXAMPLES]
+        shown: list[Evidence] = []
+        told: set[str] = set()
+        for e in self.evidence:
+            key = e.url if self.kind == "request" else e.started_by
+            if (not leaked or e.phase in leaked) and key not in told:
+                told.add(key)
+                shown.append(e)
+        return shown[:EXAMPLES]
 
     @property
     def urls(self) -> list[str]:
         """Up to three of its addresses."""
-        return [e.url for e in self.shown]
+        return [e.url for e in self.shown if e.url]
 
     @property
     def started_by(self) -> str:
@@ -197,6 +204,8 @@ def build_report(
                 visit,
                 cookie.domain,
             )
+            if cookie.set_by and len(item.evidence) < 20:
+                item.evidence.append(Evidence(visit.phase, "", cookie.set_by, ""))
             item.first_party = cookie.first_party
             if cookie.days is None or item.days is None:
                 item.days = item.days if cookie.days is None else cookie.days
