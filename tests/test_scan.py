@@ -142,9 +142,15 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     proposed = report["proposed"]["services"]
     validate_config({**demo_config(), "services": proposed})
     assert proposed[:2] == DECLARED
-    analytics = [s for s in proposed if "_ga" in s["cookies"]]
-    assert analytics and "_ga_*" in analytics[0]["cookies"]
-    assert analytics[0]["category"] == "analytics"
+    analytics = [s for s in proposed if s["name"] == "Google Analytics"]
+    assert analytics == [
+        {
+            "name": "Google Analytics",
+            "category": "analytics",
+            "cookies": ["_ga", "_ga_*"],
+            "hosts": ["www.googletagmanager.com"],
+        }
+    ]
 
     # The scan chose as a visitor would, on the banner: two pages, two choices.
     rows = wait_for_rows(service, 4)

@@ -42,6 +42,9 @@ DATABASE_CATEGORIES: dict[str, Category] = {
     "Personalization": "preferences",
     "Necessary": "authentication",
 }
+# The database's names for platforms that our list of tag hosts names
+# otherwise, so that a proposed service holds both the hosts and the cookies.
+PLATFORM_NAMES = {"Facebook": "Meta Pixel", "Youtube": "YouTube"}
 # When the rows for one host disagree, the more intrusive category is told.
 _WEIGHT = {"advertising": 5, "analytics": 4}
 
@@ -171,7 +174,9 @@ def cookie_database() -> CookieDatabase:
         if category is None or not name:
             continue
         wildcard = row["Wildcard match"].strip() == "1"
-        made = _Row(f"{name}*" if wildcard else name, category, row["Platform"].strip())
+        platform = row["Platform"].strip()
+        platform = PLATFORM_NAMES.get(platform, platform)
+        made = _Row(f"{name}*" if wildcard else name, category, platform)
         if wildcard:
             prefixes.append(made)
         else:
