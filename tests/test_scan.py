@@ -126,6 +126,7 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     seen = by_name(report["seen"])
     pixel = seen[("request", "connect.facebook.net")]
     assert pixel["seen"] == ["accepted"] and pixel["classified_by"] == "declared"
+    assert pixel["started_by"] == "the consent banner, running a gated tag"
     assert seen[("cookie", "_fbp")]["seen"] == ["accepted"]
     assert pixel["pages"] == [leaky, clean]
     # The shop's session cookie is strictly necessary, though the database

@@ -196,7 +196,8 @@ def as_html(report: Report) -> str:
     """The report as a page of its own (every text from the storefront escaped)."""
     e = html.escape
     head = [
-        "<th>What</th><th>Category</th><th>Seen</th><th>Where from, and the fix</th>"
+        f"<tr><th>What</th><th>Category</th><th>Seen</th><th>Where from{last}</th></tr>"
+        for last in (", and the fix", "")
     ]
     parts = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
@@ -233,7 +234,7 @@ def as_html(report: Report) -> str:
         ("Undeclared: no service of the site covers these", report.undeclared),
         ("Everything seen", report.items),
     ):
-        parts.append(f"<h2>{e(title)} ({len(items)})</h2><table>{head[0]}")
+        parts.append(f"<h2>{e(title)} ({len(items)})</h2><table>{head[1]}")
         for item in items:
             parts.append(
                 _row(

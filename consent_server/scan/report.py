@@ -181,6 +181,7 @@ def build_report(
     """Classify what ``crawl`` saw against the site's ``declared`` services."""
     classifier = Classifier(declared)
     service_host = host_of(service) if service else ""
+    banner = f"{service.rstrip('/')}/s/" if service else ""
     items: dict[tuple[str, str, str], Item] = {}
     for visit in crawl.visits:
         for request in visit.requests:
@@ -189,11 +190,12 @@ def build_report(
             item = _add(
                 items, "request", request.host, classifier.host(request.host), visit
             )
+            started_by = request.started_by
+            if banner and started_by.startswith(f"the script {banner}"):
+                started_by = "the consent banner, running a gated tag"
             if len(item.evidence) < 20:  # enough to show a few of each visit
                 item.evidence.append(
-                    Evidence(
-                        visit.phase, request.url, request.started_by, request.element
-                    )
+                    Evidence(visit.phase, request.url, started_by, request.element)
                 )
         for cookie in visit.cookies:
             item = _add(
