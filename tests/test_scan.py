@@ -154,6 +154,7 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     ]
 
     # The scan chose as a visitor would, on the banner: two pages, two choices.
+    assert [n for n in report["notes"] if "recorded as ordinary consents" in n]
     rows = wait_for_rows(service, 4)
     assert sorted(r["method"] for r in rows) == ["accept_all"] * 2 + ["reject_all"] * 2
 
@@ -190,6 +191,7 @@ def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     choices = [auth for path, auth in to_service if path == "POST /v1/consent"]
     assert choices == ["Bearer scan-token-42"] * 2
     wait_for_rows(service, 2)
+    assert "Note: the scan's choices were sent with its scan token" in result.output
     scripts = [auth for path, auth in to_service if path.endswith("/consent.js")]
     assert scripts.count(None) >= 1 and "Bearer scan-token-42" in scripts
 

@@ -22,7 +22,7 @@ import dataclasses
 import functools
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from typing import Literal
 
@@ -232,16 +232,3 @@ class Classifier:
         if found is not None:
             return Verdict(found.category, found.service, "database", host)
         return UNKNOWN
-
-
-def declared_seen(
-    declared: Iterable[Service], cookies: Iterable[str], hosts: Iterable[str]
-) -> set[str]:
-    """Names of the declared services that any seen cookie or host belongs to."""
-    cookies, hosts = list(cookies), list(hosts)
-    return {
-        s.name
-        for s in declared
-        if any(matches(p, c) for p in s.cookies for c in cookies)
-        or any(host_matches(p, h) for p in s.hosts for h in hosts)
-    }

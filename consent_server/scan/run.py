@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
 CONFIG_SECONDS = 10
+SCAN_EVENTS = (
+    "the scan's choices were sent with its scan token: the consent service"
+    " records them as scan events, kept out of stats"
+)
+ORDINARY_EVENTS = (
+    "the scan's Reject all and Accept all were recorded as ordinary consents"
+    " (give --token with a token of scope scan to mark them)"
+)
 
 
 def declared_services(service: str, site: str) -> list[Service]:
@@ -85,14 +93,6 @@ def scan(
             declared = declared_services(service, site)
         except ValueError as exc:
             notes.append(f"the site's services could not be read: {exc}")
-    if token:
-        notes.append(
-            "the scan's choices were sent with a scan token: the consent service"
-            " records them as scan events, kept out of stats"
-        )
-    elif service:
-        notes.append(
-            "the scan's Reject all and Accept all were recorded as ordinary"
-            " consents (give --token with a token of scope scan to mark them)"
-        )
+    if any(v.recorded for v in crawled.visits):
+        notes.append(SCAN_EVENTS if token else ORDINARY_EVENTS)
     return build_report(crawled, declared, site, service, notes)
