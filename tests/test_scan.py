@@ -237,6 +237,9 @@ def test_scan_says_in_one_line_when_selenium_is_missing(monkeypatch):
         ("wordpress_logged_in_5c0ffee", "authentication", "necessary"),
         # The site's own word comes first.
         ("_fbp", "advertising", "declared"),
+        # The banner's own: its cookie, and its note that a cookie was checked.
+        ("cs_consent", "security", "necessary"),
+        ("cs_v:eyJzaXRlIjoiZGVtbyJ9.sig", "security", "necessary"),
         ("shop_lang", None, "unknown"),
     ),
 )
