@@ -323,3 +323,26 @@ def test_reports_show_what_the_storefront_wrote_without_obeying_it():
     text = as_text(report)
     assert "\x1b" not in text and '<img alt="\\x1b[2J"' in text
     assert json.loads(as_json(report))["leaks"][0]["element"] == hostile
+
+
+@pytest.mark.parametrize(
+    ("seen", "options", "problem", "status"),
+    (
+        # What a shop's CI gets: 1 for a leak, 2 for a scan that could not
+        # check the gate, 0 for a clean one; --strict fails on undeclared too.
+        ("www.googletagmanager.com", (), "", 1),
+        ("cdn.example", (), "", 0),
+        ("cdn.example", ("--strict",), "", 1),
+        ("cdn.example", (), "the banner did not show", 2),
+        ("www.googletagmanager.com", (), "the banner did not show", 1),
+    ),
+)
+def test_scan_exit_status_tells_ci_what_it_found(
+    monkeypatch, seen, options, problem, status
+):
+    request = Request(f"https://{seen}/x", seen, "Script", "")
+    visit = Visit("http://shop.test/", "before", problem=problem, requests=[request])
+    report = build_report(Crawl("http://shop.test/", [visit]), [], None, None)
+    monkeypatch.setattr("consent_server.scan.run.scan", lambda *a, **k: report)
+    result = CliRunner().invoke(main, ["scan", "http://shop.test/", *options])
+    assert result.exit_code == status, result.output
