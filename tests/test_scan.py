@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 
 from consent_server.cli import main
 from consent_server.domain.demo_site import demo_config
@@ -25,8 +25,11 @@ from consent_server.scan.report import build_report
 from tests.browser import CHROMEDRIVER, CHROMIUM, missing, publish, serve, wait_for_rows
 
 PAGES = Path(__file__).resolve().parent / "pages" / "scan"
+# The ad frame's site is another name of the shop's server.
+FRAMES = "frames.shop.test"
 RESOLVE_LOOPBACK_ONLY = (
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
+    f"--host-resolver-rules=MAP {FRAMES} 127.0.0.1, MAP * ~NOTFOUND,"
+    " EXCLUDE 127.0.0.1, EXCLUDE localhost"
 )
 # What the test site declares: the Meta Pixel that the pages load, and a video
 # service they never use. Google Analytics is left out, so that the scan has
@@ -59,7 +62,10 @@ def shop(service):
     def page(name):
         if not (PAGES / f"{name}.html").is_file():
             return Response("no such page", status=404)
-        return render_template(f"{name}.html", consent_src=service.script_url)
+        frame = f"http://{FRAMES}:{request.host.rsplit(':', 1)[1]}/scan/frame"
+        return render_template(
+            f"{name}.html", consent_src=service.script_url, frame_src=frame
+        )
 
     to_shop = heard(app)
     server = serve(app, host_name="localhost")
@@ -129,6 +135,10 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     assert pixel["started_by"] == "the consent banner, running a gated tag"
     assert seen[("cookie", "_fbp")]["seen"] == ["accepted"]
     assert pixel["pages"] == [leaky, clean]
+    # What the gated ad frame loads inside it counts, after Accept all only.
+    ad = seen[("request", "static.ads-twitter.com")]
+    assert ad["seen"] == ["accepted"] and ad["pages"] == [clean]
+    assert ad["category"] == "advertising"
     # The shop's session cookie is strictly necessary, though the database
     # files it under Functional.
     session = seen[("cookie", "PHPSESSID")]
