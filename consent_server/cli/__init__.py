@@ -24,6 +24,7 @@ from ..store import sites as site_store
 from ..store.changes import Actor
 from ..store.url import check_connects, shown
 from . import accounts, keys, log, transparency
+from .scan import scan_command
 from .sites import sites_group
 
 
@@ -154,6 +155,7 @@ COMMANDS: tuple[click.Command, ...] = (
     transparency.witness_command,
     transparency.erase_command,
     sites_group,
+    scan_command,
 )
 for _command in COMMANDS:
     main.add_command(_command)

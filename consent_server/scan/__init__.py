@@ -1,0 +1,1 @@
+"""The cookie scanner: crawl a storefront in Chromium, report what leaks."""

@@ -1,0 +1,593 @@
+"""Visiting a storefront in headless Chromium, as a new visitor would, three times.
+
+Each visit starts Chromium on a fresh profile (its own ``--user-data-dir``),
+so nothing of an earlier visit's choice is carried over. What a visit records:
+every request attempt to another host, from Chrome's performance log (a
+request that fails, or is blocked, still shows there); every cookie the
+browser holds (first or third party, through the DevTools protocol);
+the page's local and session storage keys; and, on the first visit, the
+page's same-origin links and the consent script it embeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urldefrag, urlsplit
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+Phase = Literal["before", "rejected", "accepted"]
+PHASES: tuple[Phase, ...] = ("before", "rejected", "accepted")
+PHASE_TEXT = {
+    "before": "before a choice",
+    "rejected": "after Reject all",
+    "accepted": "after Accept all",
+}
+ACTIONS = {"rejected": "reject-all", "accepted": "accept-all"}
+NOTICE = '#consent-banner [data-consent-layer="notice"]'
+
+# How long a page may take to load, to show the banner and to record a choice.
+PAGE_SECONDS = 30
+BANNER_SECONDS = 8
+RECORD_SECONDS = 10
+# A page has settled when no request started or ended for this long; a page
+# that never settles (a beacon every second) is taken as it is after the bound.
+QUIET_SECONDS = 0.5
+SETTLE_BOUND_SECONDS = 6
+
+EMBED = re.compile(
+    r"^(https?://[^?#]+?)/s/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)/consent\.js(?:[?#]|$)"
+)
+
+
+class ScanError(Exception):
+    """The scan cannot run: Selenium, Chromium or chromedriver is missing or
+    failed to start, or the start page cannot be loaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Chromium:
+    """Where Chromium and chromedriver are, and more switches for Chromium."""
+
+    binary: str = "/usr/bin/chromium"
+    driver: str = "/usr/bin/chromedriver"
+    arguments: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """Stop with one line when something the scan needs is not installed.
+
+        :raise ScanError: naming what is missing and how to get it.
+        """
+        try:
+            import selenium  # noqa: F401
+        except ImportError:
+            raise ScanError(
+                "the scan needs Selenium: pip install 'consent-server[scan]'"
+            ) from None
+        for path, name, package in (
+            (self.binary, "Chromium", "chromium"),
+            (self.driver, "chromedriver", "chromium-driver"),
+        ):
+            if not Path(path).is_file():
+                raise ScanError(
+                    f"{name} is not at {path}: install it (Debian: apt-get install"
+                    f" {package}) or name it with --{name.lower()}"
+                )
+
+    def start(self, profile: str) -> WebDriver:
+        """Start headless Chromium on the profile folder ``profile``."""
+        from selenium import webdriver
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = self.binary
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            # Chromium's own traffic (updates, sync, safe browsing) is not the
+            # storefront's, and a scan sends no traffic it does not need.
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            # A cross-site iframe runs in a process of its own, whose requests
+            # Chrome's performance log does not show: a tag's frame (a video,
+            # an ad) would go unseen. This throwaway browser holds nothing
+            # that site isolation would protect (the scan token, if any, is
+            # added outside the page), so the frames share the page's process.
+            "--disable-site-isolation-trials",
+            "--disable-features=IsolateOrigins,site-per-process",
+            f"--user-data-dir={profile}",
+            *self.arguments,
+        ):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        try:
+            driver = webdriver.Chrome(service=Service(self.driver), options=options)
+        except WebDriverException as exc:
+            first = (exc.msg or str(exc)).strip().splitlines()[:1]
+            raise ScanError(f"Chromium did not start: {' '.join(first)}") from None
+        driver.set_page_load_timeout(PAGE_SECONDS)
+        driver.set_script_timeout(PAGE_SECONDS)
+        return driver
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """One request attempt to another host, and what started it."""
+
+    url: str
+    host: str
+    kind: str  # Chrome's resource type: Script, Image, XHR, Fetch, ...
+    started_by: str  # "the page's markup, line 12", "https://x/tag.js", ...
+    element: str = ""  # the start tag of the element that loads it, if found
+
+
+@dataclasses.dataclass(frozen=True)
+class Cookie:
+    """A cookie the browser held at the end of a visit."""
+
+    name: str
+    domain: str
+    first_party: bool
+    days: float | None  # None: a session cookie
+    set_by: str = ""  # "an inline script of https://shop/, line 12", ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Embed:
+    """The consent service and site a page's consent script names."""
+
+    service: str  # https://consent.example
+    site: str
+
+
+@dataclasses.dataclass
+class Visit:
+    """What one visit of one page saw."""
+
+    page: str
+    phase: Phase
+    banner: bool = False
+    recorded: bool = False
+    requests: list[Request] = dataclasses.field(default_factory=list)
+    cookies: list[Cookie] = dataclasses.field(default_factory=list)
+    local_storage: list[str] = dataclasses.field(default_factory=list)
+    session_storage: list[str] = dataclasses.field(default_factory=list)
+    links: list[str] = dataclasses.field(default_factory=list)
+    embed: Embed | None = None
+    problem: str = ""
+    unreachable: str = ""  # why the page could not be scanned at all
+
+
+def host_of(url: str) -> str:
+    """The host of an address, lower-case ("" when it has none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an address."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class NetworkLog:
+    """Chrome's performance log, read as it grows: the requests a page tried."""
+
+    def __init__(self, driver: WebDriver) -> None:
+        self.driver = driver
+        self.started: list[dict[str, Any]] = []
+        self.pending: set[str] = set()
+        self.urls: dict[str, str] = {}
+        # Cookie names, and the address whose answer set each (Set-Cookie).
+        self.set_by: dict[str, str] = {}
+
+    def read(self) -> int:
+        """Take in what the log gained; return how many network events that was."""
+        seen = 0
+        entries: list[dict[str, Any]] = self.driver.get_log("performance")  # type: ignore[no-untyped-call]
+        for entry in entries:
+            message = json.loads(entry["message"])["message"]
+            method, params = message.get("method", ""), message.get("params", {})
+            if method == "Network.requestWillBeSent":
+                seen += 1
+                if params.get("type") != "Preflight":
+                    self.started.append(params)
+                self.pending.add(params.get("requestId", ""))
+                self.urls[params.get("requestId", "")] = params["request"]["url"]
+            elif method == "Network.responseReceivedExtraInfo":
+                self._set_cookies(params)
+            elif method in ("Network.loadingFinished", "Network.loadingFailed"):
+                seen += 1
+                self.pending.discard(params.get("requestId", ""))
+            elif method == "Network.webSocketCreated":
+                # A socket opened to a tracker is a request to it all the same.
+                seen += 1
+                self.started.append(
+                    {
+                        "request": {"url": params.get("url", "")},
+                        "type": "WebSocket",
+                        "initiator": params.get("initiator") or {},
+                    }
+                )
+        return seen
+
+    def _set_cookies(self, params: dict[str, Any]) -> None:
+        headers = params.get("headers") or {}
+        url = self.urls.get(params.get("requestId", ""), "")
+        for key, value in headers.items():
+            if key.lower() != "set-cookie":
+                continue
+            for line in str(value).split("\n"):
+                name = line.split("=", 1)[0].strip()
+                if name and url:
+                    self.set_by.setdefault(name, f"the answer from {url}")
+
+    def settle(self, deadline: float) -> None:
+        """Wait until no request started or ended for a moment, within a bound."""
+        bound = min(deadline, time.monotonic() + SETTLE_BOUND_SECONDS)
+        quiet_since = time.monotonic()
+        while time.monotonic() < bound:
+            if self.read():
+                quiet_since = time.monotonic()
+            elif not self.pending and time.monotonic() - quiet_since >= QUIET_SECONDS:
+                return
+            time.sleep(0.1)
+
+    def take(self) -> list[dict[str, Any]]:
+        """The requests started since the last call."""
+        taken, self.started = self.started, []
+        return taken
+
+
+def _started_by(params: dict[str, Any]) -> str:
+    initiator = params.get("initiator") or {}
+    kind = initiator.get("type")
+    if kind == "parser":
+        line = initiator.get("lineNumber")
+        where = f", line {line + 1}" if isinstance(line, int) else ""
+        return f"the markup of {initiator.get('url', 'the page')}{where}"
+    stack = initiator.get("stack")
+    while stack:
+        for frame in stack.get("callFrames", []):
+            url = frame.get("url", "")
+            line = frame.get("lineNumber", 0) + 1
+            if url:
+                return f"the script {url} (line {line})"
+        stack = stack.get("parent")
+    if kind == "script":
+        return "a script on the page"
+    if params.get("type") == "Document":
+        return "the page itself"
+    return "the browser (a style sheet, a redirect or a preload)"
+
+
+ELEMENTS = """
+const wanted = new Set(arguments[0]);
+const found = {};
+for (const el of document.querySelectorAll('[src], [href], [data-src], [data-href]')) {
+  for (const attr of ['src', 'href', 'data-src', 'data-href']) {
+    const value = el.getAttribute(attr);
+    if (!value) continue;
+    let url;
+    try { url = new URL(value, document.baseURI).href; } catch (e) { continue; }
+    if (wanted.has(url) && !(url in found)) {
+      const tag = el.outerHTML;
+      const end = tag.indexOf('>');
+      found[url] = (end < 0 ? tag : tag.slice(0, end + 1)).slice(0, 300);
+    }
+  }
+}
+return found;
+"""
+STORAGE = """
+const keys = (s) => { try { return Object.keys(s); } catch (e) { return []; } };
+return [keys(window.localStorage), keys(window.sessionStorage)];
+"""
+LINKS = "return Array.from(document.querySelectorAll('a[href]'), (a) => a.href);"
+SCRIPTS = "return Array.from(document.scripts, (s) => s.src).filter(Boolean);"
+LOADED = "return document.readyState === 'complete'"
+BANNER = f"""
+const notice = document.querySelector('{NOTICE}');
+return !!(notice && !notice.hidden && notice.getClientRects().length);
+"""
+RECORDED = "return !!(window.Consent && window.Consent.get())"
+# Which script writes each cookie: a stack trace per document.cookie write,
+# kept where the scan can read it. Reading and writing work as before.
+COOKIE_WRITES = """
+(() => {
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  if (!cookie || !cookie.set) return;
+  const writes = [];
+  Object.defineProperty(window, '__consentScanCookieWrites', {value: writes});
+  Object.defineProperty(Document.prototype, 'cookie', {
+    configurable: true,
+    enumerable: cookie.enumerable,
+    get() { return cookie.get.call(this); },
+    set(value) {
+      if (writes.length < 500) {
+        writes.push([String(value).split('=')[0].trim(), String(new Error().stack)]);
+      }
+      cookie.set.call(this, value);
+    },
+  });
+})();
+"""
+READ_COOKIE_WRITES = "return window.__consentScanCookieWrites || []"
+FRAME = re.compile(r"(https?://[^\s()]+):(\d+):\d+")
+NAVIGATION = """
+const n = performance.getEntriesByType('navigation')[0];
+return [location.href, (n && n.responseStatus) || 0];
+"""
+
+
+def _wait(driver: WebDriver, script: str, seconds: float) -> bool:
+    from selenium.common.exceptions import JavascriptException
+
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            if driver.execute_script(script):
+                return True
+        except JavascriptException:
+            pass  # the document went away under us (a reload)
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+
+
+def _writer(stack: str, page: str) -> str:
+    """Who wrote a cookie, from the stack trace of the write."""
+    match = FRAME.search(stack)
+    if match is None:
+        return "a script on the page"
+    url, line = match.group(1), match.group(2)
+    if urldefrag(url).url == urldefrag(page).url:
+        return f"an inline script of {url}, line {line}"
+    return f"the script {url} (line {line})"
+
+
+def _cookies(driver: WebDriver, page_host: str, set_by: dict[str, str]) -> list[Cookie]:
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        found = driver.execute_cdp_cmd("Storage.getCookies", {})["cookies"]
+    except WebDriverException:
+        found = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
+    now = time.time()
+    cookies = []
+    for c in found:
+        domain = str(c.get("domain", "")).lower().lstrip(".")
+        first = page_host == domain or page_host.endswith("." + domain)
+        days = None if c.get("session") else round((c["expires"] - now) / 86400, 1)
+        name = str(c["name"])
+        cookies.append(Cookie(name, domain, first, days, set_by.get(name, "")))
+    return sorted(cookies, key=lambda c: (c.domain, c.name))
+
+
+def _requests(
+    driver: WebDriver, started: list[dict[str, Any]], page_host: str
+) -> list[Request]:
+    elsewhere = [
+        p
+        for p in started
+        if p["request"]["url"].startswith(("http:", "https:", "ws:", "wss:"))
+        and host_of(p["request"]["url"]) not in ("", page_host)
+    ]
+    urls = sorted({p["request"]["url"] for p in elsewhere})
+    elements: dict[str, str] = driver.execute_script(ELEMENTS, urls) if urls else {}
+    made, seen = [], set()
+    for p in elsewhere:
+        url = p["request"]["url"]
+        if url in seen:
+            continue
+        seen.add(url)
+        made.append(
+            Request(
+                url,
+                host_of(url),
+                p.get("type", ""),
+                _started_by(p),
+                elements.get(url, ""),
+            )
+        )
+    return made
+
+
+def _embed(driver: WebDriver) -> Embed | None:
+    for src in driver.execute_script(SCRIPTS):
+        if match := EMBED.match(src):
+            return Embed(match.group(1), match.group(2))
+    return None
+
+
+def _same_origin_links(driver: WebDriver, page: str) -> list[str]:
+    origin = origin_of(page)
+    links = []
+    for href in driver.execute_script(LINKS):
+        url = urldefrag(str(href)).url
+        same_origin = url.startswith(("http:", "https:")) and origin_of(url) == origin
+        if same_origin and not _is_file(url) and url not in links:
+            links.append(url)
+    return links
+
+
+# Links to files rather than pages: a scan has nothing to learn from them.
+FILES = re.compile(
+    r"\.(?:pdf|zip|gz|jpe?g|png|gif|webp|svg|mp4|webm|mp3|csv|xlsx?|docx?)$", re.I
+)
+
+
+def _is_file(url: str) -> bool:
+    return bool(FILES.search(urlsplit(url).path))
+
+
+def _record(visit: Visit, driver: WebDriver, log: NetworkLog, page_host: str) -> None:
+    visit.requests = _requests(driver, log.take(), page_host)
+    set_by = dict(log.set_by)
+    page = str(driver.execute_script("return location.href"))
+    for name, stack in driver.execute_script(READ_COOKIE_WRITES):
+        set_by.setdefault(str(name), _writer(str(stack), page))
+    visit.cookies = _cookies(driver, page_host, set_by)
+    visit.local_storage, visit.session_storage = (
+        sorted(k) for k in driver.execute_script(STORAGE)
+    )
+
+
+def visit_page(
+    chromium: Chromium,
+    page: str,
+    phase: Phase,
+    deadline: float,
+    prepare: Callable[[WebDriver], Callable[[], None]] | None = None,
+) -> Visit:
+    """Visit ``page`` in a fresh profile: as it is (``before``), or choosing
+    Reject all or Accept all on the banner and then loading it again.
+
+    ``prepare`` is called on the new browser before the page loads; what it
+    returns is called when the visit ends.
+    """
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.webdriver.common.by import By
+
+    visit = Visit(page, phase)
+    page_host = host_of(page)
+    with tempfile.TemporaryDirectory(prefix="consent-scan-") as profile:
+        driver = chromium.start(profile)
+        finish: Callable[[], None] | None = None
+        try:
+            finish = prepare(driver) if prepare else None
+            driver.execute_cdp_cmd(
+                "Page.addScriptToEvaluateOnNewDocument", {"source": COOKIE_WRITES}
+            )
+            log = NetworkLog(driver)
+            try:
+                driver.get(page)
+            except TimeoutException:
+                visit.problem = f"the page did not load within {PAGE_SECONDS} s"
+            _wait(driver, LOADED, PAGE_SECONDS)
+            href, status = driver.execute_script(NAVIGATION)
+            if str(href).startswith("chrome-error:"):
+                visit.unreachable = "it could not be loaded (a network error)"
+            elif status >= 400:
+                visit.unreachable = f"it answered HTTP {status}"
+            if visit.unreachable:
+                return visit
+            visit.banner = _wait(driver, BANNER, BANNER_SECONDS)
+            log.settle(deadline)
+            if phase == "before":
+                visit.embed = _embed(driver)
+                # Links are followed from where the page ended up, if that is
+                # still the same host (http to https, say).
+                here = str(href) if host_of(str(href)) == page_host else page
+                visit.links = _same_origin_links(driver, here)
+                _record(visit, driver, log, page_host)
+                return visit
+            if not visit.banner:
+                visit.problem = "the banner did not show, so no choice could be made"
+                return visit
+            # What loaded before the choice is the first visit's business.
+            log.take()
+            button = f'{NOTICE} [data-consent-action="{ACTIONS[phase]}"]'
+            driver.find_element(By.CSS_SELECTOR, button).click()
+            visit.recorded = _wait(driver, RECORDED, RECORD_SECONDS)
+            if not visit.recorded:
+                visit.problem = "the choice was not recorded by the consent service"
+            log.settle(deadline)
+            # The next page view, with the choice in place.
+            driver.get(page)
+            _wait(driver, LOADED, PAGE_SECONDS)
+            log.settle(deadline)
+            _record(visit, driver, log, page_host)
+            return visit
+        except WebDriverException as exc:
+            first = (exc.msg or str(exc)).strip().splitlines()[:1]
+            visit.problem = f"the browser failed: {' '.join(first)}"
+            return visit
+        finally:
+            if finish is not None:
+                finish()
+            driver.quit()
+
+
+@dataclasses.dataclass
+class Crawl:
+    """Every visit of a scan, in order, and why it stopped early if it did."""
+
+    start: str
+    visits: list[Visit]
+    stopped: str = ""
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def pages(self) -> list[str]:
+        """The pages visited, in order."""
+        return list(dict.fromkeys(v.page for v in self.visits))
+
+    @property
+    def embed(self) -> Embed | None:
+        """The consent script the first page that has one embeds."""
+        return next((v.embed for v in self.visits if v.embed), None)
+
+
+def crawl(
+    start: str,
+    chromium: Chromium,
+    pages: int = 5,
+    seconds: float = 600,
+    prepare: Callable[[WebDriver, Embed | None], Callable[[], None]] | None = None,
+) -> Crawl:
+    """Visit the start page and up to ``pages`` same-origin pages its links
+    lead to (breadth first), three times each, within ``seconds``.
+
+    ``prepare(driver, embed)`` readies each new browser (see :func:`visit_page`);
+    ``embed`` is what the page's first visit found, None on that visit.
+    """
+    chromium.check()
+    deadline = time.monotonic() + seconds
+    result = Crawl(start, [])
+    queue, queued = [start], {start}
+    while queue:
+        page = queue.pop(0)
+        embed: Embed | None = None
+        for phase in PHASES:
+            if time.monotonic() > deadline:
+                result.stopped = f"the scan stopped at its time bound ({seconds:g} s)"
+                return result
+
+            def ready(
+                driver: WebDriver, embed: Embed | None = embed
+            ) -> Callable[[], None]:
+                return prepare(driver, embed) if prepare else (lambda: None)
+
+            visit = visit_page(chromium, page, phase, deadline, ready)
+            if visit.unreachable and page == start:
+                raise ScanError(f"{start} cannot be scanned: {visit.unreachable}")
+            if visit.unreachable:
+                result.skipped.append(f"{page} ({visit.unreachable})")
+                break
+            result.visits.append(visit)
+            if phase == "before":
+                embed = visit.embed
+                if page == start and visit.problem:
+                    raise ScanError(f"{start}: {visit.problem}")
+                for link in visit.links:
+                    if link not in queued and len(queued) <= pages:
+                        queued.add(link)
+                        queue.append(link)
+    return result

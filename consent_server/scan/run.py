@@ -1,0 +1,98 @@
+"""One scan from start to report: crawl, read the site's services, classify."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from ..domain.site_config import Service
+from .crawl import Chromium, Embed, crawl
+from .report import Report, build_report
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+CONFIG_SECONDS = 10
+SCAN_EVENTS = (
+    "the scan's choices were sent with its scan token: the consent service"
+    " records them as scan events, kept out of stats"
+)
+ORDINARY_EVENTS = (
+    "the scan's Reject all and Accept all were recorded as ordinary consents"
+    " (give --token with a token of scope scan to mark them)"
+)
+
+
+def declared_services(service: str, site: str) -> list[Service]:
+    """The services of the site's published config, from the consent service's
+    public ``GET /v1/sites/<site>/config``.
+
+    :raise ValueError: saying why they could not be read.
+    """
+    url = f"{service.rstrip('/')}/v1/sites/{site}/config"
+    try:
+        with urllib.request.urlopen(url, timeout=CONFIG_SECONDS) as answer:
+            doc = json.loads(answer.read(2_000_000).decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        raise ValueError(f"{url} answered {exc.code}") from None
+    except (urllib.error.URLError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{url} could not be read: {exc}") from None
+    try:
+        return [Service.model_validate(s) for s in doc.get("services", [])]
+    except (AttributeError, ValidationError) as exc:
+        raise ValueError(
+            f"{url} has services this scanner cannot read: {exc}"
+        ) from None
+
+
+def scan(
+    start: str,
+    chromium: Chromium,
+    pages: int = 5,
+    seconds: float = 600,
+    site: str | None = None,
+    service: str | None = None,
+    token: str | None = None,
+) -> Report:
+    """Crawl ``start`` and report on it against the site's declared services.
+
+    The site and its consent service come from the page's embed script tag
+    unless given. With ``token`` (a bearer token of scope ``scan``), the
+    browser's requests to the consent service, and only those, carry it.
+
+    :raise ScanError: when the scan cannot run at all.
+    """
+    notes: list[str] = []
+    prepare: Callable[[WebDriver, Embed | None], Callable[[], None]] | None = None
+    if token:
+        from .token import carry_token
+
+        def prepare(driver: WebDriver, embed: Embed | None) -> Callable[[], None]:
+            where = service or (embed.service if embed else None)
+            return carry_token(driver, where, token) if where else (lambda: None)
+
+    crawled = crawl(start, chromium, pages, seconds, prepare)
+    embed = crawled.embed
+    if embed is None and not service:
+        notes.append(
+            "no consent-server script (…/s/SITE/consent.js) on the start page:"
+            " the site's services are unknown, and the banner cannot be tried"
+        )
+    service = service or (embed.service if embed else None)
+    if site and embed and site != embed.site:
+        notes.append(f"the page embeds site {embed.site}; the scan used {site}")
+    site = site or (embed.site if embed else None)
+    declared: list[Service] = []
+    if service and site:
+        try:
+            declared = declared_services(service, site)
+        except ValueError as exc:
+            notes.append(f"the site's services could not be read: {exc}")
+    if any(v.recorded for v in crawled.visits):
+        notes.append(SCAN_EVENTS if token else ORDINARY_EVENTS)
+    return build_report(crawled, declared, site, service, notes)

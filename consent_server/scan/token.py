@@ -1,0 +1,113 @@
+"""Giving the scan's requests to the consent service, and only those, its token.
+
+The banner's own requests (recording a choice, verifying a token) must say
+that they come from a scan, so that the consent service keeps them apart
+from visitors' consents. The token must not reach any other host, nor the
+page's scripts: it is added to the request on its way out, by the browser,
+through the DevTools protocol's ``Fetch`` domain, which pauses only the
+requests whose address matches a pattern (the consent service's origin) and
+lets us continue them with one more header.
+
+Selenium's own ``execute_cdp_cmd`` cannot receive the ``Fetch.requestPaused``
+events, so this opens a second DevTools connection to the page, with the
+``websocket-client`` library that Selenium itself depends on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .crawl import ScanError, origin_of
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+HEADER = "Authorization"
+CONNECT_SECONDS = 10
+
+
+def _page_socket(driver: WebDriver) -> str:
+    address = driver.capabilities.get("goog:chromeOptions", {}).get("debuggerAddress")
+    if not address:
+        raise ScanError("this chromedriver does not say where Chromium's DevTools are")
+    url = f"http://{address}/json/list"
+    with urllib.request.urlopen(url, timeout=CONNECT_SECONDS) as answer:
+        targets = json.loads(answer.read())
+    for target in targets:
+        if target.get("type") == "page" and target.get("webSocketDebuggerUrl"):
+            return str(target["webSocketDebuggerUrl"])
+    raise ScanError("Chromium shows no page to scan through its DevTools")
+
+
+def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], None]:
+    """Add ``Authorization: Bearer TOKEN`` to every request the browser sends
+    to the origin of ``service`` from now on; return what stops it."""
+    import websocket  # a dependency of Selenium's
+
+    origin = origin_of(service)
+    try:
+        socket = websocket.create_connection(
+            _page_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
+        )
+    except (websocket.WebSocketException, OSError, ValueError) as exc:
+        raise ScanError(f"the scan token cannot be added: {exc}") from None
+    lock = threading.Lock()
+    ids = iter(range(1, 1 << 62))
+
+    def send(method: str, params: dict[str, Any]) -> int:
+        with lock:
+            number = next(ids)
+            socket.send(json.dumps({"id": number, "method": method, "params": params}))
+            return number
+
+    enabled = send(
+        "Fetch.enable",
+        {"patterns": [{"urlPattern": f"{origin}/*", "requestStage": "Request"}]},
+    )
+    # The first page must not load before the interception is in place.
+    try:
+        while json.loads(socket.recv()).get("id") != enabled:
+            pass
+    except (websocket.WebSocketException, OSError, ValueError) as exc:
+        socket.close()
+        raise ScanError(f"the scan token cannot be added: {exc}") from None
+    socket.settimeout(None)
+
+    def paused(params: dict[str, Any]) -> None:
+        request = params["request"]
+        continued: dict[str, Any] = {"requestId": params["requestId"]}
+        # The pattern is the origin and a path; this makes sure of it.
+        if origin_of(request["url"]) == origin:
+            headers = [
+                {"name": k, "value": v}
+                for k, v in request.get("headers", {}).items()
+                if k.lower() != HEADER.lower()
+            ]
+            headers.append({"name": HEADER, "value": f"Bearer {token}"})
+            continued["headers"] = headers
+        send("Fetch.continueRequest", continued)
+
+    def listen() -> None:
+        while True:
+            try:
+                message = json.loads(socket.recv())
+            except (websocket.WebSocketException, OSError, ValueError):
+                return  # closed: the visit is over
+            if message.get("method") == "Fetch.requestPaused":
+                try:
+                    paused(message["params"])
+                except (websocket.WebSocketException, OSError):
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+
+    def stop() -> None:
+        socket.close()
+        listener.join(timeout=5)
+
+    return stop
