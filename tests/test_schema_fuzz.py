@@ -28,6 +28,11 @@ CHECKS = [
 ]
 
 
+# The first recorded choice's answer (its event id and token), for the
+# operations about one event or one visitor.
+FIRST: dict = {}
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     app = fuzzing.sqlite_app(tmp_path_factory.mktemp("schema-fuzz"))
@@ -35,6 +40,7 @@ def served(tmp_path_factory):
     # Something to find: a few recorded choices, one of which changed.
     consent = ConsentActions(client)
     first = consent.post().get_json()
+    FIRST.update(first)
     consent.post(previous=first["token"], method="reject_all")
     consent.post(method="accept_all")
     with app.app_context():
@@ -70,6 +76,20 @@ def on_the_demo_site(case, consent_id):
         found["consent_id"] = consent_id
     if "lang" in found:
         found["lang"] = "de"
+    if "revision" in found:
+        found["revision"] = "1"
+    if "event_id" in found:
+        found["event_id"] = FIRST["event_id"]
+    query = case.query or {}
+    if "size" in query:
+        query.pop("size")
+    if "from" in query and "to" in query:
+        query.update({"from": 1, "to": 3})
+    if case.query is not None or query:
+        case.query = query
+    if isinstance(case.body, dict) and "token" in case.body and "site" not in case.body:
+        # A receipt: for the visitor of the first choice.
+        case.body["token"] = FIRST["token"]
     if isinstance(case.body, dict) and "site" in case.body:
         case.body["site"] = "demo"
         case.body["revision"] = 1

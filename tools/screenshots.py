@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -206,7 +207,11 @@ def edit_german_title(driver: WebDriver, admin: str) -> None:
 
 def publish(driver: WebDriver) -> None:
     driver.find_element(By.ID, "publish").click()
-    WebDriverWait(driver, 10).until(
+    # The page is replaced as the publish lands: an element read from the
+    # old one is stale, which only means "not yet".
+    WebDriverWait(
+        driver, 10, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(
         lambda d: (
             "revision" in d.find_element(By.ID, "published").text
             and not d.find_elements(By.ID, "publish")
@@ -249,6 +254,9 @@ def main() -> None:
             # title. (Last: clearing the cookies logs the editor out too.)
             driver.get(shop + "/")
             driver.delete_all_cookies()
+            # A new visitor: nothing cached either (this browser keeps the
+            # banner files it loaded above for their max-age of 5 minutes).
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
             shoot(driver, args.out, "banner-phone-de", shop + "/?lang=de", notice,
                   PHONE)  # fmt: skip
             title = driver.find_element(By.CSS_SELECTOR, "#consent-banner h2").text
