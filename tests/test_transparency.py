@@ -502,3 +502,19 @@ def test_anyone_can_rebuild_the_tree_from_an_export(
     *only, tail = [json.loads(x) for x in mine.get_data(as_text=True).splitlines()]
     assert [r["event_id"] for r in only] == [answers[5]["event_id"]]
     assert tail["end"]["tree_size"] == 7
+
+
+def test_a_checkpoint_with_one_changed_byte_in_its_signature_fails(
+    client, consent, verifier
+):
+    post(consent, 2)
+    text = client.get("/v1/log/checkpoint").get_data(as_text=True)
+    signature = text.rstrip("\n").rsplit(" ", 1)[1]
+    # The last character before the padding carries unused bits: set one.
+    body = signature.rstrip("=")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    bumped = alphabet[alphabet.index(body[-1]) ^ 1]
+    changed = text.replace(signature, body[:-1] + bumped + signature[len(body) :])
+    assert changed != text
+    with pytest.raises(note.NoteError):
+        note.open_checkpoint(changed, verifier)

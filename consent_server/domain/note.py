@@ -321,6 +321,10 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier]) -> Note:
             raw = _b64decode(b64)
         except ValueError:
             raw = b""
+        if _b64(raw) != b64:
+            # One spelling per signature: unused low bits set decode the same,
+            # so a note with a changed byte would still read as signed.
+            raw = b""
         if not valid_name(name) or len(raw) < 5:
             raise MalformedNote("a signature line is not '— NAME BASE64'")
         signature = Signature(name, raw[:4], b64)
