@@ -1,8 +1,23 @@
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from consent_server.cli import main
+from consent_server.domain.demo_site import DEMO_SERVICES
 from consent_server.domain.texts import DEFAULT_TEXTS
 from consent_server.web.demo import LANGUAGES, create_storefront
-from tests.browser import NOTICE, open_page, serve, text_of, wait_for_layer
+from tests.browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    NOTICE,
+    missing,
+    open_page,
+    serve,
+    text_of,
+    wait_for_layer,
+)
 
 
 @pytest.fixture
@@ -46,3 +61,37 @@ def test_storefront_in_german_shows_the_german_banner(driver, service):
         assert text_of(driver, f"{NOTICE} h2") == DEFAULT_TEXTS["de"]["title"]
     finally:
         shop.stop()
+
+
+@pytest.mark.browser
+def test_a_scan_of_the_demo_storefront_finds_every_tag_gated_and_declared(service):
+    # What `consent-server scan` says of the demo, as a shop would run it.
+    for path, name in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromedriver")):
+        if not Path(path).exists():
+            missing(name, f"install it (Debian: apt-get install {name})")
+    port = int(service.url.rsplit(":", 1)[1])
+    shop = serve(create_storefront(port), host_name="localhost")
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["scan", shop.url + "/", "--pages", "1", "--format", "json",
+             "--chromium-arg", "--host-resolver-rules=MAP * ~NOTFOUND,"
+             " EXCLUDE 127.0.0.1, EXCLUDE localhost"],
+        )  # fmt: skip
+    finally:
+        shop.stop()
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["site"] == "demo" and report["problems"] == []
+    assert report["leaks"] == [] and report["undeclared"] == []
+    # Every service the demo declares is used by its page, each only once
+    # the visitor accepted, and known by the site's own declaration.
+    assert report["unused"] == []
+    demo = {name for name, *_ in DEMO_SERVICES}
+    used = {i["service"] for i in report["seen"]}
+    assert used == demo | {"consent-server"}
+    for item in report["seen"]:
+        if item["service"] in demo:
+            assert item["seen"] == ["accepted"], item
+            assert item["classified_by"] == "declared", item
