@@ -77,6 +77,12 @@ DEFAULTS: dict[str, Any] = {
     "CHECKPOINT_INTERVAL": 1.0,
     # Set by `consent-server demo`: the home page links the demo storefront.
     "DEMO_STOREFRONT_PORT": None,
+    # The config page's cookie scan: the browser it drives, more Chromium
+    # switches (a proxy, host rules: a JSON list), and its time bound.
+    "SCAN_CHROMIUM": "/usr/bin/chromium",
+    "SCAN_CHROMEDRIVER": "/usr/bin/chromedriver",
+    "SCAN_CHROMIUM_ARGS": [],
+    "SCAN_SECONDS": 180,
 }
 MIN_SECRET_LENGTH = 16
 

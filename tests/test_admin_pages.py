@@ -20,13 +20,15 @@ pytestmark = pytest.mark.browser
 
 # Pages reached otherwise than by a link: the login page (where the config
 # page sends whoever is logged out), a one-time link handed on by an admin,
-# and files for download or for the preview's frame.
+# files for download or for the preview's frame, and the scan's status (JSON
+# for the progress bar's script).
 NOT_LINKED = {
     "admin.login.page",
     "admin.login.link",
     "admin.insight.csv_file",
     "admin.preview.frame",
     "admin.preview.script",
+    "admin.site_scan.status_json",
 }
 MAX_PAGES = 80
 

@@ -88,3 +88,47 @@ def origin_allowed(origin: str, patterns: list[str]) -> bool:
                 if SUBDOMAIN.fullmatch(host):
                     return True
     return False
+
+
+# What a page address to scan may hold: printable ASCII, no spaces and no
+# backslash (which browsers read as a slash, and urlsplit does not).
+PAGE_ADDRESS = re.compile(r"[!#-\[\]-~]+")
+
+
+def page_on(url: str, patterns: list[str]) -> str:
+    """The address ``url`` as a scan visits it: one of ``patterns``' origins
+    plus a path (and query), without a fragment.
+
+    The config page's scan drives a browser on the server: only the shop's
+    own origins, as the site lists them, may be its start, never another host.
+
+    :raise ValueError: saying what is wrong with ``url``.
+    """
+    url = url.strip()
+    wanted = "an address on one of the site's allowed origins, such as"
+    example = next((p for p in patterns if "*" not in p), "https://shop.example")
+    if not PAGE_ADDRESS.fullmatch(url) or len(url) > MAX_ORIGIN + 2048:
+        raise ValueError(
+            f"Give {wanted} {example}/ (no spaces; write other characters"
+            " percent-encoded)."
+        )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port out of range
+    except ValueError:
+        raise ValueError(f"Give {wanted} {example}/.") from None
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or "@" in parts.netloc
+        or not origin_allowed(origin, patterns)
+    ):
+        raise ValueError(
+            f"{origin} is not one of the site's allowed origins"
+            f" ({', '.join(patterns)}): give {wanted} {example}/."
+        )
+    path = parts.path or "/"
+    if not path.startswith("/"):
+        raise ValueError(f"Give {wanted} {example}/.")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{origin}{path}{query}"

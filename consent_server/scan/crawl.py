@@ -525,6 +525,16 @@ def visit_page(
             driver.quit()
 
 
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """How far a crawl got: pages done (all three visits, or skipped) of the
+    pages known so far, and visits made."""
+
+    pages_done: int
+    pages_planned: int
+    visits_done: int
+
+
 @dataclasses.dataclass
 class Crawl:
     """Every visit of a scan, in order, and why it stopped early if it did."""
@@ -551,17 +561,25 @@ def crawl(
     pages: int = 5,
     seconds: float = 600,
     prepare: Callable[[WebDriver, Embed | None], Callable[[], None]] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Crawl:
     """Visit the start page and up to ``pages`` same-origin pages its links
     lead to (breadth first), three times each, within ``seconds``.
 
     ``prepare(driver, embed)`` readies each new browser (see :func:`visit_page`);
     ``embed`` is what the page's first visit found, None on that visit.
+    ``progress`` is told how far the crawl got after every visit.
     """
     chromium.check()
     deadline = time.monotonic() + seconds
     result = Crawl(start, [])
     queue, queued = [start], {start}
+    done = visits = 0
+
+    def tell() -> None:
+        if progress is not None:
+            progress(Progress(done, len(queued), visits))
+
     while queue:
         page = queue.pop(0)
         embed: Embed | None = None
@@ -576,6 +594,7 @@ def crawl(
                 return prepare(driver, embed) if prepare else (lambda: None)
 
             visit = visit_page(chromium, page, phase, deadline, ready)
+            visits += 1
             if visit.unreachable and page == start:
                 raise ScanError(f"{start} cannot be scanned: {visit.unreachable}")
             if visit.unreachable:
@@ -590,4 +609,8 @@ def crawl(
                     if link not in queued and len(queued) <= pages:
                         queued.add(link)
                         queue.append(link)
+            if phase != PHASES[-1]:
+                tell()
+        done += 1
+        tell()
     return result

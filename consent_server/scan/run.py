@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from ..domain.site_config import Service
-from .crawl import Chromium, Embed, crawl
+from .crawl import Chromium, Embed, Progress, crawl
 from .report import Report, build_report
 
 if TYPE_CHECKING:
@@ -58,12 +58,14 @@ def scan(
     site: str | None = None,
     service: str | None = None,
     token: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Report:
     """Crawl ``start`` and report on it against the site's declared services.
 
     The site and its consent service come from the page's embed script tag
     unless given. With ``token`` (a bearer token of scope ``scan``), the
     browser's requests to the consent service, and only those, carry it.
+    ``progress`` is told how far the crawl got after every visit.
 
     :raise ScanError: when the scan cannot run at all.
     """
@@ -76,7 +78,7 @@ def scan(
             where = service or (embed.service if embed else None)
             return carry_token(driver, where, token) if where else (lambda: None)
 
-    crawled = crawl(start, chromium, pages, seconds, prepare)
+    crawled = crawl(start, chromium, pages, seconds, prepare, progress)
     embed = crawled.embed
     if embed is None and not service:
         notes.append(

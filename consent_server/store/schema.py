@@ -102,6 +102,34 @@ site_drafts = sa.Table(
     sa.Column("updated_by", sa.String(320), nullable=False),
 )
 
+# The newest cookie scan of each site, started from the config page: one row
+# per site, so that "one scan per site at a time" is a conditional update of
+# that row. ``run`` names the scan; its worker writes only while the row is
+# still its own. A scan still ``running`` after ``expires_at`` (its process
+# died) counts as failed, and a new one may take the row.
+site_scans = sa.Table(
+    "site_scans",
+    metadata,
+    sa.Column(
+        "site", sa.String(MAX_SITE_ID), sa.ForeignKey("sites.id"), primary_key=True
+    ),
+    sa.Column("run", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # running, done, failed
+    sa.Column("start_url", sa.String(MAX_URL), nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),  # as many as asked for
+    sa.Column("pages_done", sa.Integer, nullable=False),
+    sa.Column("pages_planned", sa.Integer, nullable=False),
+    sa.Column("visits_done", sa.Integer, nullable=False),
+    sa.Column("started_by", sa.String(320), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    # The finished report, as `consent-server scan --format json` writes it.
+    sa.Column("report", sa.Text, nullable=True),
+    # Why a failed scan failed, in one line.
+    sa.Column("error", sa.Text, nullable=True),
+)
+
 # The consent log. Append-only: rows are only ever inserted (and removed from
 # the old end by `prune`); `hash` chains every row to the one before it.
 consent_events = sa.Table(

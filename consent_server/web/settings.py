@@ -65,6 +65,21 @@ def check(config: Mapping[str, Any]) -> None:
         raise BadSetting(
             "CHECKPOINT_INTERVAL", "must be a number of seconds, more than 0, up to 60"
         )
+    for name in ("SCAN_CHROMIUM", "SCAN_CHROMEDRIVER"):
+        if not isinstance(config[name], str):
+            raise BadSetting(name, "must be the path of a program")
+    arguments = config["SCAN_CHROMIUM_ARGS"]
+    if not isinstance(arguments, list) or not all(
+        isinstance(a, str) for a in arguments
+    ):
+        raise BadSetting(
+            "SCAN_CHROMIUM_ARGS", 'must be a JSON list of switches, such as ["--x"]'
+        )
+    scan = config["SCAN_SECONDS"]
+    if type(scan) is not int or not 10 <= scan <= 3600:
+        raise BadSetting(
+            "SCAN_SECONDS", "must be a whole number of seconds, 10 to 3600"
+        )
     for name in ("LOG_KEY", "LOG_KEY_FILE"):
         if config[name] is not None and not isinstance(config[name], str):
             raise BadSetting(name, "must be text")

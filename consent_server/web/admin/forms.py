@@ -11,19 +11,26 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from ...domain.diff import language_name
 from ...domain.roles import DESCRIPTIONS
 from ...domain.texts import DEFAULT_TEXTS
 from ...domain.theme import POSITIONS
-from ...domain.vocabulary import CATEGORIES, ROLES, SCOPES
+from ...domain.vocabulary import CATEGORIES, MAX_URL, ROLES, SCOPES
 from ...store.accounts import EMAIL, MAX_PASSWORD, MIN_PASSWORD
 
 ROLE_CHOICES = [SelectChoice(r, f"{r}: {DESCRIPTIONS[r]}") for r in ROLES]
@@ -279,3 +286,40 @@ def texts_form(fields: list[tuple[str, str, bool]]) -> type[SectionForm]:
         for name, label, long in fields
     }
     return type("TextsForm", (SectionForm,), attrs)
+
+
+# How many pages the config page's scan may visit: each is three visits in a
+# fresh browser, some seconds each, within the scan's time bound.
+SCAN_PAGES = (1, 20)
+SCAN_PAGES_DEFAULT = 5
+
+
+class ScanForm(FlaskForm):
+    """Where a cookie scan starts and how many pages it visits."""
+
+    class Meta:
+        csrf = False  # checked for the whole blueprint; see the section forms
+
+    start_url = StringField(
+        "Start page",
+        description="An address on one of the site's allowed origins, such as"
+        " the shop's home page.",
+        validators=[
+            DataRequired("Enter the address of a page of the shop."),
+            Length(max=MAX_URL, message=f"Use at most {MAX_URL} characters."),
+        ],
+    )
+    pages = IntegerField(
+        "Pages to visit",
+        description=f"The start page and pages its links lead to on the same"
+        f" origin, {SCAN_PAGES[0]} to {SCAN_PAGES[1]}. Each page is visited three"
+        " times: before a choice, after Reject all, after Accept all.",
+        default=SCAN_PAGES_DEFAULT,
+        validators=[
+            NumberRange(
+                *SCAN_PAGES,
+                message=f"Choose {SCAN_PAGES[0]} to {SCAN_PAGES[1]} pages.",
+            )
+        ],
+        render_kw={"min": SCAN_PAGES[0], "max": SCAN_PAGES[1]},
+    )

@@ -33,10 +33,12 @@ from .forms import (
     LanguageForm,
     NewSiteForm,
     PublishForm,
+    ScanForm,
     ServiceForm,
     SettingsForm,
     ThemeForm,
 )
+from .scan_section import section as scan_section
 from .session import require
 from .site_edit import (
     Placer,
@@ -137,7 +139,13 @@ def _language_choices(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(code, diff.language_name(code)) for code in doc["languages"]]
 
 
-def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnValue:
+def _site_page(
+    site: str,
+    status: int = 200,
+    scan_form: ScanForm | None = None,
+    scan_message: str = "",
+    **override: Any,
+) -> ResponseReturnValue:
     conn = get_db()
     doc = working(site)
     draft = drafts.get_draft(conn, site)
@@ -174,6 +182,13 @@ def _site_page(site: str, status: int = 200, **override: Any) -> ResponseReturnV
             "text": contrast(theme["text"], theme["background"]),
         },
         action=ActionForm(formdata=None),
+        scan_view=scan_section(
+            site,
+            doc,
+            None if published is None else list(published.origins),
+            scan_form,
+            scan_message,
+        ),
         **forms,
     ), status
 

@@ -1,0 +1,319 @@
+"""The config page's "Scan this site": starting a scan, following it, its report,
+and its proposed services becoming a draft.
+
+The real scans run on the made-up storefront of tests/test_scan.py (an
+ungated GA4 snippet, a gated Meta Pixel), in a real Chromium whose every
+host but the loopback ones fails at once.
+"""
+
+import datetime as dt
+import html
+import json
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from consent_server.scan.crawl import Chromium
+from consent_server.scan.formats import fix
+from consent_server.scan.run import scan
+from consent_server.store import drafts, scans, schema
+from consent_server.store.engine import get_db
+from tests import test_scan
+from tests.admin_helpers import AdminActions, make_user, rows
+from tests.browser import (
+    AXE,
+    CHROMEDRIVER,
+    CHROMIUM,
+    IN_CI,
+    axe_source,
+    missing,
+    wait_for,
+)
+from tests.test_admin_browser import load, log_in, page_violations
+
+# The storefront of the command's tests, and the switches its scans run with.
+shop = test_scan.shop
+RESOLVE = test_scan.RESOLVE_LOOPBACK_ONLY
+SHOP = "http://localhost:5000"  # on the demo site's origins (loopback, any port)
+SCAN_WAIT_SECONDS = 120
+
+
+def start_data(url, pages="1"):
+    return {"scan-start_url": url, "scan-pages": pages}
+
+
+def status(actions, site="demo"):
+    answer = actions.client.get(f"/admin/sites/{site}/scan/status")
+    assert answer.status_code == 200, answer.text
+    return answer.get_json()
+
+
+def wait_until_finished(actions):
+    deadline = time.monotonic() + SCAN_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        now = status(actions)
+        if now["state"] != "running":
+            return now
+        time.sleep(0.5)
+    pytest.fail(f"the scan did not finish within {SCAN_WAIT_SECONDS} s")
+
+
+def plain(service):
+    # A service as the draft keeps it, without the keys it leaves empty.
+    return {k: v for k, v in service.items() if v is not None}
+
+
+def scan_rows(engine):
+    return rows(engine, schema.site_scans)
+
+
+@pytest.fixture
+def scanning(service):
+    # The service's scans resolve only loopback names, as the command's tests.
+    service.app.config.update(SCAN_CHROMIUM_ARGS=[RESOLVE], SCAN_SECONDS=90)
+    return service
+
+
+def logged_in(app, email, role):
+    actions = AdminActions(app.test_client())
+    make_user(app, email, role)
+    assert actions.login(email).status_code == 302
+    return actions
+
+
+@pytest.fixture
+def editor(app):
+    return logged_in(app, "ed@shop.example", "editor")
+
+
+@pytest.mark.browser
+def test_an_editor_scans_the_site_and_sees_what_the_command_reports(
+    shop, scanning, driver
+):
+    service = scanning
+    leaky = f"{shop}/scan/leaky"
+    make_user(service.app, "ed@shop.example", "editor")
+    other = logged_in(service.app, "anna@shop.example", "editor")
+    auditor = logged_in(service.app, "audit@shop.example", "auditor")
+
+    # axe-core checks the page in each state, where it is installed (CI
+    # needs it); the scan's own checks run either way.
+    found = {}
+
+    def check(state):
+        if AXE.exists() or IN_CI:
+            found[state] = page_violations(driver, axe_source())
+
+    # The editor starts the scan from the site's page, in a browser.
+    log_in(driver, service, "ed@shop.example")
+    load(driver, service.url + "/admin/sites/demo/")
+    check("site")
+    url = driver.find_element(By.ID, "scan-start_url")
+    url.clear()
+    url.send_keys(leaky)
+    pages = driver.find_element(By.ID, "scan-pages")
+    pages.clear()
+    pages.send_keys("1")
+    driver.find_element(By.ID, "start-scan").click()
+    wait_for(driver, "document.querySelector('#scan-progress') !== null")
+    check("site, scanning")
+
+    # While it runs, a second start (another editor's) is refused inline.
+    running = status(other)
+    assert running["state"] == "running" and running["start_url"] == leaky
+    again = other.post("/admin/sites/demo/scan", start_data(leaky))
+    assert again.status_code == 409
+    assert "A scan of this site is running already" in again.text
+    assert [r["run"] for r in scan_rows(service.engine)] == [
+        scan_rows(service.engine)[0]["run"]
+    ]
+
+    # The page's script follows it and shows the report when it is done.
+    finished = wait_until_finished(other)
+    assert finished["state"] == "done", finished
+    assert (finished["pages_done"], finished["pages_planned"]) == (1, 1)
+    assert finished["visits_done"] == 3
+    wait_for(
+        driver,
+        "document.querySelector('#scan-report-heading') !== null",
+        timeout=15,
+    )
+    check("site with a report")
+    assert found == {k: [] for k in found}
+
+    # The same leaks as the scanner reports for that page, each with its fix.
+    expected = scan(
+        leaky, Chromium(CHROMIUM, CHROMEDRIVER, (RESOLVE,)), pages=0, site="demo"
+    )
+    assert expected.leaks
+    stored = json.loads(scan_rows(service.engine)[0]["report"])
+    assert [(i["kind"], i["name"], i["leaked_on"]) for i in stored["leaks"]] == [
+        (i.kind, i.name, i.leaked_on) for i in expected.leaks
+    ]
+    page = other.client.get("/admin/sites/demo/").text
+    leaks = page[page.index('id="scan-leaks"') : page.index('id="scan-undeclared"')]
+    assert "<script" not in leaks  # the fixes' markup is shown as text
+    leaks = html.unescape(leaks)
+    for item in expected.leaks:
+        assert item.name in leaks and fix(item) in leaks
+    assert f"<code>{leaky}</code>" in leaks
+    assert "https://www.googletagmanager.com/gtag/js?id=G-LEAK" in leaks
+    assert "an inline script of" in leaks  # where the _ga cookie came from
+    # Leaks first; then what is undeclared and unused.
+    assert page.index('id="scan-leaks"') < page.index('id="scan-undeclared"')
+    assert page.index('id="scan-undeclared"') < page.index('id="scan-unused"')
+    assert "recorded in the consent log as ordinary consents" in page
+
+    # An auditor reads the report, and cannot start a scan or use it.
+    report = auditor.client.get("/admin/scans/demo/")
+    assert report.status_code == 200 and 'id="scan-leaks"' in report.text
+    assert 'id="scan-form"' not in report.text
+    assert 'id="use-proposed"' not in report.text
+    assert auditor.post("/admin/sites/demo/scan", start_data(leaky)).status_code == 403
+    assert auditor.post("/admin/sites/demo/scan/propose").status_code == 403
+
+    # The proposed services become the draft's, beside the declared ones;
+    # nothing is published.
+    before = other.client.get("/v1/sites/demo/config").get_json()
+    assert other.post("/admin/sites/demo/scan/propose").status_code == 302
+    with service.app.app_context():
+        draft = drafts.get_draft(get_db(), "demo")
+    assert draft is not None
+    proposed = stored["proposed"]["services"]
+    services = [plain(s) for s in draft.document["services"]]
+    assert services[:2] == [plain(s) for s in before["services"]]
+    assert services[:2] == test_scan.DECLARED
+    assert services == [plain(s) for s in proposed]
+    assert "Google Analytics" in [s["name"] for s in services]
+    assert other.client.get("/v1/sites/demo/config").get_json() == before
+    # Used once, there is nothing more to add.
+    assert 'id="use-proposed"' not in other.client.get("/admin/sites/demo/").text
+
+
+@pytest.mark.parametrize(
+    "url",
+    (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "https://evil.example/",
+        "http://localhost:5000@evil.example/",
+        "http://localhost:5000\\@evil.example/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "localhost:5000/",
+        "",
+    ),
+)
+def test_an_address_outside_the_allowed_origins_is_refused(app, editor, url):
+    answer = editor.post("/admin/sites/demo/scan", start_data(url))
+    assert answer.status_code == 400
+    assert 'id="scan-start_url-error"' in answer.text
+    assert scan_rows(app.extensions["consent_db"]) == []
+
+
+def test_the_number_of_pages_is_bounded(app, editor):
+    for pages in ("0", "21", "many"):
+        answer = editor.post("/admin/sites/demo/scan", start_data(SHOP, pages))
+        assert answer.status_code == 400
+        assert 'id="scan-pages-error"' in answer.text
+    assert scan_rows(app.extensions["consent_db"]) == []
+
+
+def test_a_second_start_while_a_scan_runs_is_refused(app, editor):
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists():
+            missing(path, "install chromium and chromium-driver")
+    with app.app_context():
+        run = scans.start(get_db(), "demo", SHOP + "/", 5, "anna@shop.example", 600)
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/other"))
+    assert answer.status_code == 409
+    assert 'id="scan-message"' in answer.text
+    assert "started by anna@shop.example" in answer.text
+    [row] = scan_rows(app.extensions["consent_db"])
+    assert (row["run"], row["start_url"]) == (run, SHOP + "/")
+    # The page shows it running, with a progress bar the script can follow.
+    page = editor.client.get("/admin/sites/demo/").text
+    assert 'data-status-url="/admin/sites/demo/scan/status"' in page
+    assert 'id="scan-form"' not in page
+
+
+def test_a_scan_past_its_time_bound_no_longer_holds_the_site(app):
+    with app.app_context():
+        conn = get_db()
+        old = scans.start(conn, "demo", SHOP + "/", 5, "anna@shop.example", 600)
+        # Its process died: the row is still "running", with its bound behind it.
+        conn.execute(
+            schema.site_scans.update().values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        )
+        conn.commit()
+        gone = scans.latest(conn, "demo")
+        assert (gone.state, gone.error) == ("failed", scans.OVERDUE)
+        new = scans.start(conn, "demo", SHOP + "/", 5, "ed@shop.example", 600)
+        assert new != old
+        # The old worker, were it still going, can no longer write.
+        assert not scans.finish(conn, "demo", old, "{}")
+        assert scans.latest(conn, "demo").state == "running"
+        with pytest.raises(scans.ScanRunning):
+            scans.start(conn, "demo", SHOP + "/", 5, "ed@shop.example", 600)
+
+
+def test_a_missing_chromium_is_said_inline(app, editor, tmp_path):
+    app.config["SCAN_CHROMIUM"] = str(tmp_path / "no-chromium")
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 503
+    assert 'id="scan-message"' in answer.text
+    assert (
+        f"The scan cannot run on this server: Chromium is not at"
+        f" {tmp_path / 'no-chromium'}: install it (Debian: apt-get install"
+        " chromium) or set CONSENT_SCAN_CHROMIUM."
+    ) in html.unescape(answer.text)
+    assert scan_rows(app.extensions["consent_db"]) == []
+
+
+def test_an_auditor_cannot_start_a_scan(app):
+    auditor = logged_in(app, "audit@shop.example", "auditor")
+    answer = auditor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 403
+    assert scan_rows(app.extensions["consent_db"]) == []
+    assert status(auditor) == {"state": "none"}
+    page = auditor.client.get("/admin/scans/demo/")
+    assert page.status_code == 200 and "not been scanned yet" in page.text
+    assert 'id="scan-form"' not in page.text
+    assert "/admin/scans/demo/" in auditor.client.get("/admin/scans/").text
+
+
+def test_the_status_endpoint_needs_login(client):
+    answer = client.get("/admin/sites/demo/scan/status")
+    assert answer.status_code == 401
+    assert "state" not in answer.get_json()
+
+
+def test_a_site_never_published_cannot_be_scanned(app, editor):
+    made = editor.post(
+        "/admin/sites/",
+        {
+            "site": "newshop",
+            "default_language": "en",
+            "policy_url": "https://new.example/privacy",
+            "origin": "https://new.example",
+        },
+    )
+    assert made.status_code == 302
+    page = editor.client.get("/admin/sites/newshop/").text
+    assert 'id="scan-unpublished"' in page and 'id="scan-form"' not in page
+    answer = editor.post(
+        "/admin/sites/newshop/scan", start_data("https://new.example/")
+    )
+    assert answer.status_code == 400
+    assert "Publish the site first" in answer.text
+    assert scan_rows(app.extensions["consent_db"]) == []
+
+
+def test_proposed_services_without_a_finished_scan_change_nothing(app, editor):
+    assert editor.post("/admin/sites/demo/scan/propose").status_code == 302
+    with app.app_context():
+        assert drafts.get_draft(get_db(), "demo") is None
