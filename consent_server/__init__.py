@@ -25,6 +25,7 @@ from .web import (
     consent,
     cors,
     errors,
+    fast,
     files,
     headers,
     home,
@@ -186,6 +187,8 @@ def create_app(
         )
     _configure_secret(app, require_secret)
     transparency.init_app(app)
+    # Inside the proxy fix, so that it sees the client's address.
+    fast.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from ..domain import merkle
 from ..domain.entry import FIELDS_V1, VERSION, entry_bytes, fast_entry
 from ..domain.note import Checkpoint, Signer
-from . import erasure
+from . import erasure, raw
 from .events import BOOLEANS, STREAM, sqlite_cell
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
 
@@ -94,11 +94,9 @@ def integrate(
         _Edge(dict(zip(keys, known, strict=True))) if known else DbHashes(conn)
     )
     nodes = merkle.append_leaves(source, tree_size, leaves)
-    if nodes:
-        conn.execute(
-            _INSERT_NODES,
-            [{"level": n.level, "position": n.index, "hash": n.hash} for n in nodes],
-        )
+    _RAW_INSERT_NODES.many(
+        conn, [{"level": n.level, "position": n.index, "hash": n.hash} for n in nodes]
+    )
     new_size = tree_size + len(rows)
     # The new right edge: nodes just made, or kept from the old edge, or
     # (without a kept edge) read.
@@ -111,6 +109,7 @@ def integrate(
 
 
 _INSERT_NODES = tree_nodes.insert()
+_RAW_INSERT_NODES = raw.Statement(_INSERT_NODES)
 
 
 def edge_of(size: int, hashes: Sequence[bytes]) -> bytes:

@@ -26,7 +26,16 @@ def json_body() -> Any:
         )
     if (request.content_length or 0) > MAX_BODY:
         raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
-    raw = request.stream.read(MAX_BODY + 1)
+    return decode_json(request.stream.read(MAX_BODY + 1))
+
+
+def decode_json(raw: bytes) -> Any:
+    """Decode and check a JSON body already read (at most one byte over the
+    limit): the rules of :func:`json_body` after the media type.
+
+    :raise ApiError: 413 if over the limit, 400 if it is not UTF-8 or not JSON.
+    :raise InvalidInput: for a NUL character or lone surrogate in any string.
+    """
     if len(raw) > MAX_BODY:
         raise ApiError(413, "too_large", f"the body must be at most {MAX_BODY} bytes")
     try:

@@ -21,13 +21,17 @@ from ..domain.site_config import PublishedConfig
 from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
-from . import replay
+from . import fast, replay
 from .body import json_body
 from .files import cached_json, published
 from .limits import limiter, setting
 from .transparency import after_append
 
 bp = Blueprint("consent", __name__)
+
+# The endpoints the fast path answers (see :mod:`.fast`).
+RECORDED = "consent.record_consent"
+VERIFIED = "consent.verify_consent"
 
 
 class VerifyRequest(BaseModel):
@@ -62,7 +66,7 @@ def site_config(site: str) -> Response:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Store(sites.SqlConsentStore):
+class CachedStore(sites.SqlConsentStore):
     """Recording's storage, with the newest config from this process's cache,
     so that a first choice makes no database round trip but its commit."""
 
@@ -78,44 +82,58 @@ class _Store(sites.SqlConsentStore):
 
 
 @bp.post("/v1/consent")
-@limiter.limit(lambda: setting("RATELIMIT_CONSENT"))
+@limiter.limit(lambda: setting("RATELIMIT_CONSENT"), exempt_when=fast.counted)
 def record_consent() -> tuple[Response, int]:
     """Record a visitor's choice; 201 only once the log row is committed."""
+    fast.raise_held()
     visitor = Visitor(
         origin=request.headers.get("Origin"),
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         gpc_header=request.headers.get("Sec-GPC") == "1",
     )
-    receipt = record(
-        _Store(get_db()),
-        json_body(),
-        visitor,
-        current_app.config["CONSENT_KEYS"],
-    )
-    # A checkpoint, if this process is due to sign one (once a second at most).
-    after_append()
-    response = jsonify(
-        id=receipt.consent_id,
-        event_id=receipt.event_id,
-        token=receipt.token,
-        recorded_at=receipt.recorded_at.isoformat(),
-        expires_at=receipt.expires_at.isoformat(),
-    )
+    response = jsonify(recorded(CachedStore(get_db()), json_body(), visitor))
     response.headers["Cache-Control"] = "no-store"
+    fast.learn(RECORDED)
     return response, 201
 
 
+def recorded(store: CachedStore, body: Any, visitor: Visitor) -> dict[str, Any]:
+    """Record the choice in ``body``; the answer's JSON once it is committed.
+
+    The view and the fast path (:mod:`.fast`) both answer through this.
+    """
+    receipt = record(store, body, visitor, current_app.config["CONSENT_KEYS"])
+    # A checkpoint, if this process is due to sign one (once a second at most).
+    after_append()
+    return {
+        "id": receipt.consent_id,
+        "event_id": receipt.event_id,
+        "token": receipt.token,
+        "recorded_at": receipt.recorded_at.isoformat(),
+        "expires_at": receipt.expires_at.isoformat(),
+    }
+
+
 @bp.post("/v1/consent/verify")
-@limiter.limit(lambda: setting("RATELIMIT_VERIFY"))
+@limiter.limit(lambda: setting("RATELIMIT_VERIFY"), exempt_when=fast.counted)
 def verify_consent() -> Response:
     """Tell a storefront backend whether a consent token is genuine and current."""
+    fast.raise_held()
+    response = jsonify(verified(json_body()))
+    response.headers["Cache-Control"] = "no-store"
+    fast.learn(VERIFIED)
+    return response
+
+
+def verified(body: Any) -> dict[str, Any]:
+    """The verify answer for ``body``; the view and the fast path share it."""
     try:
-        body = VerifyRequest.model_validate(json_body())
+        checked = VerifyRequest.model_validate(body)
     except ValidationError as exc:
         raise input_error(exc) from None
     keys = current_app.config["CONSENT_KEYS"]
-    result = verify_token(body.token, keys, site=body.site)
+    result = verify_token(checked.token, keys, site=checked.site)
     if result.valid and result.site is not None:
         # The last check verify_token would make given the consent revision,
         # made here so the signatures are checked once; the config comes
@@ -134,6 +152,4 @@ def verify_consent() -> Response:
             result, latest["event_id"], latest["recorded_at"]
         ):
             result = dataclasses.replace(result, valid=False, reason="superseded")
-    response = jsonify(result.as_dict())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return result.as_dict()

@@ -16,11 +16,15 @@ from ..domain.privacy import truncate_ip
 def client_key() -> str:
     """Rate limits count per client: an IPv4 address, or an IPv6 /64 (one
     household or server has a whole /64 to pick addresses from)."""
-    return _pseudonym(_client())
+    return key_for(get_remote_address())
 
 
-def _client() -> str:
-    address = get_remote_address()
+def key_for(address: str) -> str:
+    """:func:`client_key` for a request from ``address``."""
+    return _pseudonym(_client(address))
+
+
+def _client(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
