@@ -21,7 +21,7 @@ from ..domain.site_config import PublishedConfig
 from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
-from . import replay
+from . import replay, scan_auth
 from .body import json_body
 from .files import cached_json, published
 from .limits import limiter, setting
@@ -81,6 +81,10 @@ class _Store(sites.SqlConsentStore):
 @limiter.limit(lambda: setting("RATELIMIT_CONSENT"))
 def record_consent() -> tuple[Response, int]:
     """Record a visitor's choice; 201 only once the log row is committed."""
+    # Only a request with the header costs a look at the tokens: the
+    # cookie scanner's (see scan_auth), or a 401/403 before anything is written.
+    authorization = request.headers.get("Authorization")
+    scan = authorization is not None and scan_auth.is_scan(authorization)
     visitor = Visitor(
         origin=request.headers.get("Origin"),
         ip=request.remote_addr,
@@ -92,6 +96,7 @@ def record_consent() -> tuple[Response, int]:
         json_body(),
         visitor,
         current_app.config["CONSENT_KEYS"],
+        scan=scan,
     )
     # A checkpoint, if this process is due to sign one (once a second at most).
     after_append()
@@ -129,6 +134,7 @@ def verify_consent() -> Response:
     if result.id is not None and result.reason in (None, "expired", "old_revision"):
         # Superseded wins over expired and old_revision: the visitor has
         # since made a newer choice, which is what the backend must act on.
+        # Not over scan: the cookie scanner's token is nobody's consent.
         latest = log.latest_event(get_db(), result.id)
         if latest is not None and superseded(
             result, latest["event_id"], latest["recorded_at"]
