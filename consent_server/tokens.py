@@ -111,11 +111,14 @@ def sign_token(
     choices: Mapping[str, bool],
     expires_at: int,
     event_id: str | None = None,
+    scan: bool = False,
 ) -> str:
     """Sign a consent token with the first (newest) key.
 
     ``event_id`` is the logged event the token stands for: the verify
-    endpoint compares it with the visitor's latest event.
+    endpoint compares it with the visitor's latest event. ``scan`` marks
+    the token of a choice the cookie scanner made, which verifies as
+    ``scan``, never as a visitor's consent.
     """
     payload: dict[str, Any] = {
         "id": consent_id,
@@ -126,6 +129,9 @@ def sign_token(
     }
     if event_id is not None:
         payload["eid"] = event_id
+    if scan:
+        # Only when set: every other token is written as before.
+        payload["scan"] = True
     encoded = base64_encode(json.dumps(payload, separators=(",", ":")))
     newest = split_keys(keys)[0]
     public = base64_encode(_signing_key(newest).sign(encoded))
@@ -174,6 +180,7 @@ def _well_formed(payload: Any) -> bool:
         and isinstance(choices, dict)
         and all(type(choices.get(k)) is bool for k in OPTIONAL)
         and isinstance(payload.get("eid", ""), str)
+        and type(payload.get("scan", False)) is bool
     )
 
 
@@ -195,9 +202,10 @@ def verify_token(
     """Check a token's signature, expiry, site and consent revision.
 
     Reasons, in the order they are checked: ``malformed``, ``bad_signature``,
-    ``expired``, ``other_site`` (when ``site`` is given) and ``old_revision``
-    (when ``consent_revision`` is given). A token that fails only the last
-    three still names its consent id, site and choices.
+    ``scan`` (the token of a choice the cookie scanner made, not a
+    visitor's), ``expired``, ``other_site`` (when ``site`` is given) and
+    ``old_revision`` (when ``consent_revision`` is given). A token that fails
+    only the last four still names its consent id, site and choices.
     """
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_READ:
         return Verification(False, reason="malformed")
@@ -233,6 +241,10 @@ def verify_token(
         event_id=payload.get("eid"),
         signed_at=int(signed.timestamp()),
     )
+    if payload.get("scan") is True:
+        # Before expiry: a scan token is never a visitor's consent, however
+        # old it is, and the reader should know why.
+        return dataclasses.replace(found, valid=False, reason="scan")
     current = time.time() if now is None else now
     if payload["exp"] <= current:
         return dataclasses.replace(found, valid=False, reason="expired")

@@ -13,14 +13,14 @@ from consent_server.store.schema import consent_events, metadata
 from tests.fuzzing import PROPERTY
 
 BOOLEAN = {"authentication", "security", "preferences", "analytics"}
-BOOLEAN |= {"advertising", "gpc"}
+BOOLEAN |= {"advertising", "gpc", "scan"}
 NUMBER = {"seq", "consent_revision", "config_revision"}
 
 
 def row(text):
     # Step: an event as the export gets it, every text field holding `text`.
     out = {}
-    for i, key in enumerate(export.EXPORT_FIELDS):
+    for i, key in enumerate(export.CSV_FIELDS):
         if key in BOOLEAN:
             out[key] = i % 2 == 0
         elif key in NUMBER:
@@ -35,8 +35,8 @@ def row(text):
 def as_csv_writer_writes(event):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(export.EXPORT_FIELDS)
-    writer.writerow(export._cell(event[k]) for k in export.EXPORT_FIELDS)
+    writer.writerow(export.CSV_FIELDS)
+    writer.writerow(export._cell(event[k]) for k in export.CSV_FIELDS)
     return buffer.getvalue()
 
 
@@ -97,6 +97,9 @@ def test_a_csv_export_in_batches_has_every_row_once(rows):
         ("path", b"/bytes"),
         ("continues", "0c1d"),
         ("continues", 7),
+        ("scan", 1),
+        ("scan", 0),
+        ("scan", 2),
     ),
 )
 def test_the_csv_text_sqlite_writes_is_the_line_of_the_typed_row(

@@ -22,6 +22,8 @@ from consent_server.scan.classify import Classifier
 from consent_server.scan.crawl import Crawl, Request, Visit
 from consent_server.scan.formats import as_html, as_json, as_text
 from consent_server.scan.report import build_report
+from consent_server.store import accounts, stats
+from consent_server.store.engine import get_db
 from tests.browser import CHROMEDRIVER, CHROMIUM, missing, publish, serve, wait_for_rows
 
 PAGES = Path(__file__).resolve().parent / "pages" / "scan"
@@ -190,7 +192,9 @@ def heard(app):
 @pytest.mark.browser
 def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     to_service = heard(service.app)
-    result = scan(f"{shop}/scan/clean", "--pages", "0", "--token", "scan-token-42")
+    with service.app.app_context():
+        token = accounts.create_token(get_db(), "ci scan", "scan")
+    result = scan(f"{shop}/scan/clean", "--pages", "0", "--token", token)
     assert result.exit_code == 0, result.output
     assert "No leaks" in result.output and "LEAKS" not in result.output
     # The tags did run once accepted, so the scan saw them.
@@ -199,11 +203,15 @@ def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     # The token went with the banner's requests to the consent service, and
     # only with those: the visit without a choice has none.
     choices = [auth for path, auth in to_service if path == "POST /v1/consent"]
-    assert choices == ["Bearer scan-token-42"] * 2
-    wait_for_rows(service, 2)
+    assert choices == [f"Bearer {token}"] * 2
+    # The consent service recorded both as scan events: out of the stats.
+    rows = wait_for_rows(service, 2)
+    assert [r["scan"] for r in rows] == [True, True]
+    with service.app.app_context():
+        assert stats.daily(get_db()) == []
     assert "Note: the scan's choices were sent with its scan token" in result.output
     scripts = [auth for path, auth in to_service if path.endswith("/consent.js")]
-    assert scripts.count(None) >= 1 and "Bearer scan-token-42" in scripts
+    assert scripts.count(None) >= 1 and f"Bearer {token}" in scripts
 
 
 @pytest.mark.browser

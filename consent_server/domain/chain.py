@@ -71,6 +71,10 @@ class NewEvent:
     path: str
     ip: str
     user_agent: str
+    # Made by the cookie scanner (a bearer token of scope scan), not a
+    # visitor: kept out of statistics and visitors' histories. Not in the
+    # chain's hash (a stored format); the event's Merkle leaf covers it.
+    scan: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,9 @@ from .chain import GENESIS_HASH, HASHED_FIELDS
 from .vocabulary import CATEGORIES
 
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
+# The CSV export's columns: the event's, then whether the cookie scanner made
+# it (added last, so that columns read by position stay where they were).
+CSV_FIELDS = (*EXPORT_FIELDS, "scan")
 
 # Characters a terminal or a spreadsheet would act on instead of showing: C0
 # controls (tab and newline included), DEL, C1 controls, and the bidi
@@ -32,21 +35,26 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     """An event as the API and exports show it."""
     out = {k: row[k] for k in EXPORT_FIELDS}
     out["recorded_at"] = row["recorded_at"].isoformat()
+    # Not a chain field (the event's Merkle leaf covers it): a choice the
+    # cookie scanner made, not a visitor.
+    out["scan"] = row.get("scan") in (True, 1)
     return out
 
 
 def cells_of(shown: dict[str, Any]) -> list[Any]:
     """An event as exports take it: the values of :func:`as_json`'s dict in
-    EXPORT_FIELDS order.
+    CSV_FIELDS order.
 
     Exports work on such lists (``store.events.raw_rows`` reads them from the
     database directly), not on dicts: a million of them are written in
     seconds.
     """
-    return [shown[k] for k in EXPORT_FIELDS]
+    return [shown[k] for k in CSV_FIELDS]
 
 
 _HASH = EXPORT_FIELDS.index("hash")
+# How many cells follow the hash in a row.
+_AFTER_HASH = len(CSV_FIELDS) - 1 - _HASH
 
 
 class Tally:
@@ -77,7 +85,9 @@ class Tally:
             self.rows += rows
             if rows:
                 self.hash = (
-                    row.rpartition(JOINED)[2] if type(row) is str else row[_HASH]
+                    row.rsplit(JOINED, _AFTER_HASH + 1)[1]
+                    if type(row) is str
+                    else row[_HASH]
                 )
 
     def end(self) -> dict[str, Any]:
@@ -118,19 +128,21 @@ CSV_BATCH = 500
 _JOIN = "\ufffe"
 # A formula's first character at the start of a cell of a joined row.
 _CSV_FORMULA = re.compile(f"{_JOIN}[=+\\-@]")
-_BOOLEANS = tuple(i for i, k in enumerate(EXPORT_FIELDS) if k in (*CATEGORIES, "gpc"))
+_BOOLEANS = tuple(
+    i for i, k in enumerate(CSV_FIELDS) if k in (*CATEGORIES, "gpc", "scan")
+)
 
 
-_CONTINUES = EXPORT_FIELDS.index("continues")
-_CSV_TEMPLATE = ",".join(["%s"] * len(EXPORT_FIELDS))
-_COMMAS = len(EXPORT_FIELDS) - 1
+_CONTINUES = CSV_FIELDS.index("continues")
+_CSV_TEMPLATE = ",".join(["%s"] * len(CSV_FIELDS))
+_COMMAS = len(CSV_FIELDS) - 1
 # The types of a row's cells once its booleans are words and a missing
 # ``continues`` is empty: numbers where the log has them, text elsewhere.
 _PLAIN_CELLS = frozenset(
     {
         tuple(
             int if k in ("seq", "consent_revision", "config_revision") else str
-            for k in EXPORT_FIELDS
+            for k in CSV_FIELDS
         )
     }
 )
@@ -259,7 +271,7 @@ def csv_lines(
     text lacks its end line.
     """
     tally = Tally(rows)
-    yield ",".join(EXPORT_FIELDS) + "\n"
+    yield ",".join(CSV_FIELDS) + "\n"
     batch: list[str] = []
     try:
         for row in tally:
@@ -292,7 +304,7 @@ def ndjson_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """
     tally = Tally(rows)
     for row in tally:
-        yield _json_line(dict(zip(EXPORT_FIELDS, row, strict=True)))
+        yield _json_line(dict(zip(CSV_FIELDS, row, strict=True)))
     yield _json_line({"end": tally.end()})
 
 

@@ -23,7 +23,7 @@ from .languages import texts_hash
 from .origins import origin_allowed
 from .privacy import truncate_ip
 from .site_config import PublishedConfig
-from .vocabulary import MAX_ORIGIN, MAX_USER_AGENT
+from .vocabulary import MAX_ORIGIN, MAX_USER_AGENT, SCAN_TOKEN_MINUTES
 
 
 class ConsentStore(Protocol):
@@ -76,9 +76,19 @@ class Receipt:
 
 
 def record(
-    store: ConsentStore, body: object, visitor: Visitor, keys: Sequence[str]
+    store: ConsentStore,
+    body: object,
+    visitor: Visitor,
+    keys: Sequence[str],
+    *,
+    scan: bool = False,
 ) -> Receipt:
     """Check a choice, append it to the log and sign the visitor's token.
+
+    With ``scan`` (the cookie scanner made the choice, as its bearer token
+    proved), the event is marked as a scan event and its token lasts
+    :data:`SCAN_TOKEN_MINUTES` and verifies as ``scan``. A scan never
+    continues a visitor's history, nor a visitor a scan's.
 
     :raise InvalidInput: the body breaks a rule; nothing is written.
     :raise StaleRevision: the visitor was shown an outdated banner.
@@ -121,12 +131,18 @@ def record(
         # for an older consent revision still proves who the visitor is, a
         # superseded one starts a new visitor. Whether it is superseded is
         # decided by the store under the log's write lock, so that two posts
-        # with the same token cannot both continue the history.
+        # with the same token cannot both continue the history. A scan's
+        # token (reason "scan") continues only a scan's, so that no visitor's
+        # history holds a scan event.
         found = verify_token(choice.previous, keys)
         if (
             found.id is not None
             and found.site == site
-            and (found.valid or found.reason == "expired")
+            and (
+                found.reason == "scan"
+                if scan
+                else found.valid or found.reason == "expired"
+            )
         ):
             claim = Claim(found.id, functools.partial(_current, found))
     user_agent = "".join(c for c in visitor.user_agent if c.isprintable())
@@ -145,11 +161,16 @@ def record(
             path=choice.path,
             ip=truncate_ip(visitor.ip),
             user_agent=user_agent[:MAX_USER_AGENT],
+            scan=scan,
         ),
         claim,
     )
     recorded_at: dt.datetime = row["recorded_at"]
-    expires_at = recorded_at + dt.timedelta(days=lifetime_days(config, choice.choices))
+    if scan:
+        lifetime = dt.timedelta(minutes=SCAN_TOKEN_MINUTES)
+    else:
+        lifetime = dt.timedelta(days=lifetime_days(config, choice.choices))
+    expires_at = recorded_at + lifetime
     token = sign_token(
         keys,
         consent_id=row["consent_id"],
@@ -158,6 +179,7 @@ def record(
         choices=choice.choices,
         expires_at=int(expires_at.timestamp()),
         event_id=row["event_id"],
+        scan=scan,
     )
     return Receipt(row["consent_id"], row["event_id"], token, recorded_at, expires_at)
 

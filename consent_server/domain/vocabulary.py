@@ -39,4 +39,9 @@ MAX_SITE_ID = 63
 
 # People on the config page and machines on the audit API.
 ROLES = ("admin", "editor", "auditor")
-SCOPES = ("audit", "stats")
+SCOPES = ("audit", "stats", "scan")
+
+# How long the token of a choice the cookie scanner made (a POST with a
+# bearer token of scope scan) lasts: long enough for the scan to load the
+# page again with the choice in place, too short to pass for a visitor's.
+SCAN_TOKEN_MINUTES = 10

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 CONFIG_SECONDS = 10
 SCAN_EVENTS = (
     "the scan's choices were sent with its scan token: the consent service"
-    " records them as scan events, kept out of stats"
+    " records them as scan events, kept out of stats and visitors' histories,"
+    " and their tokens expire within minutes"
+)
+# With a token and no choice recorded: the service answers 401 or 403, and
+# records nothing, for a token that is unknown, revoked or of another scope.
+TOKEN_REFUSED = (
+    "no choice was recorded: if the consent service refused the scan token,"
+    " check that it is live and of scope scan (consent-server list-tokens)"
 )
 ORDINARY_EVENTS = (
     "the scan's Reject all and Accept all were recorded as ordinary consents"
@@ -97,4 +104,6 @@ def scan(
             notes.append(f"the site's services could not be read: {exc}")
     if any(v.recorded for v in crawled.visits):
         notes.append(SCAN_EVENTS if token else ORDINARY_EVENTS)
+    elif token and any(v.banner for v in crawled.visits if v.phase != "before"):
+        notes.append(TOKEN_REFUSED)
     return build_report(crawled, declared, site, service, notes)

@@ -11,7 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from ..domain.export import EXPORT_FIELDS, JOINED, as_json, cells_of, plain_joined
+from ..domain.export import (
+    CSV_FIELDS,
+    EXPORT_FIELDS,
+    JOINED,
+    as_json,
+    cells_of,
+    plain_joined,
+)
 from ..domain.vocabulary import CATEGORIES
 from .schema import consent_events
 
@@ -201,16 +208,22 @@ def raw_columns() -> tuple[Any, ...]:
 OnStart = Callable[[Connection], int | None]
 
 
+_SCAN = sa.type_coerce(consent_events.c.scan, sa.types.NullType()).label("scan")
+
+
 def iter_export_rows(
     conn: Connection, where: EventFilter | None = None, on_start: OnStart | None = None
 ) -> Iterator[list[Any]]:
-    """Stream events as export cells (see :func:`raw_rows`) in sequence order."""
-    query = (where or EventFilter()).select(*raw_columns())
+    """Stream events as export cells (see :func:`raw_rows`, and ``scan``
+    last: :data:`~consent_server.domain.export.CSV_FIELDS`) in sequence order."""
+    query = (where or EventFilter()).select(*raw_columns(), _SCAN)
     with conn.begin():
         size = on_start(conn) if on_start is not None else None
         if size is not None:
             query = query.where(consent_events.c.leaf_index < size)
-        yield from raw_rows(conn, query)
+        for values in raw_rows(conn, query):
+            values[-1] = values[-1] in (1, True)
+            yield values
 
 
 # What SQLAlchemy stores in SQLite for a UTC time: 2026-01-01 00:00:00.000331.
@@ -262,11 +275,17 @@ def sqlite_cell(name: str) -> tuple[list[str], str, list[str]]:
 def _sqlite_csv_text() -> str:
     # The export's cells as text, joined by export.JOINED, or NULL.
     guards, parts, args = [], [], []
-    for name in EXPORT_FIELDS:
+    for name in CSV_FIELDS:
         if name == "continues":
             guards.append("typeof(continues) IN ('null', 'text')")
             parts.append("%s")
             args.append("coalesce(continues, '')")
+            continue
+        if name == "scan":
+            # NULL (a visitor's, or a row from before scans were marked) is false.
+            guards.append("(scan IS NULL OR scan IN (0, 1))")
+            parts.append("%s")
+            args.append("CASE scan WHEN 1 THEN 'true' ELSE 'false' END")
             continue
         guard, conversion, values = sqlite_cell(name)
         guards += guard

@@ -180,6 +180,9 @@ def _row(
         "user_agent": event.user_agent,
         "recorded_at": dt.datetime.now(dt.UTC),
         "prev_hash": prev_hash,
+        # On every row, so that one INSERT takes a batch of both kinds; NULL,
+        # as on rows written before the column existed, for a visitor's.
+        "scan": True if event.scan else None,
     }
     if continues is not None:
         fields["continues"] = continues

@@ -1,4 +1,7 @@
-"""Opt-in statistics from the consent log: per day and site, split by method and GPC."""
+"""Opt-in statistics from the consent log: per day and site, split by method and GPC.
+
+Only visitors' choices count: the cookie scanner's (scan events) are left out.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ def _where(
     site: str | None, since: dt.date | None, until: dt.date | None
 ) -> list[sa.ColumnElement[bool]]:
     c = consent_events.c
-    where = []
+    # The cookie scanner's choices are no visitor's: never counted.
+    where: list[sa.ColumnElement[bool]] = [c.scan.is_not(True)]
     if site is not None:
         where.append(c.site == site)
     if since is not None:

@@ -81,6 +81,8 @@ def records(
                 rows += 1
                 next_gone = next(gone, None)
             shown = dict(zip(EXPORT_FIELDS, cells[:_N], strict=True))
+            # As the audit API shows an event: the cookie scanner's, or not.
+            shown["scan"] = cells[_N + 1] in (1, True)
             shown["leaf_index"] = leaf_index
             shown["leaf_hash"] = _b64(cells[_N + 2])
             shown["entry"] = _entry(shown, cells[_N + 1])

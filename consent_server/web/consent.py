@@ -21,7 +21,7 @@ from ..domain.site_config import PublishedConfig
 from ..store import log, sites
 from ..store.engine import get_db
 from ..tokens import verify_token
-from . import fast, replay
+from . import fast, replay, scan_auth
 from .body import json_body
 from .files import cached_json, published
 from .limits import limiter, setting
@@ -86,24 +86,32 @@ class CachedStore(sites.SqlConsentStore):
 def record_consent() -> tuple[Response, int]:
     """Record a visitor's choice; 201 only once the log row is committed."""
     fast.raise_held()
+    # Only a request with the header costs a look at the tokens: the
+    # cookie scanner's (see scan_auth), or a 401/403 before anything is written.
+    authorization = request.headers.get("Authorization")
+    scan = authorization is not None and scan_auth.is_scan(authorization)
     visitor = Visitor(
         origin=request.headers.get("Origin"),
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         gpc_header=request.headers.get("Sec-GPC") == "1",
     )
-    response = jsonify(recorded(CachedStore(get_db()), json_body(), visitor))
+    response = jsonify(recorded(CachedStore(get_db()), json_body(), visitor, scan=scan))
     response.headers["Cache-Control"] = "no-store"
     fast.learn(RECORDED)
     return response, 201
 
 
-def recorded(store: CachedStore, body: Any, visitor: Visitor) -> dict[str, Any]:
+def recorded(
+    store: CachedStore, body: Any, visitor: Visitor, scan: bool = False
+) -> dict[str, Any]:
     """Record the choice in ``body``; the answer's JSON once it is committed.
 
-    The view and the fast path (:mod:`.fast`) both answer through this.
+    The view and the fast path (:mod:`.fast`) both answer through this; only
+    the view sees a scan's bearer token (the fast path leaves those to it).
     """
-    receipt = record(store, body, visitor, current_app.config["CONSENT_KEYS"])
+    keys = current_app.config["CONSENT_KEYS"]
+    receipt = record(store, body, visitor, keys, scan=scan)
     # A checkpoint, if this process is due to sign one (once a second at most).
     after_append()
     return {
@@ -147,6 +155,7 @@ def verified(body: Any) -> dict[str, Any]:
     if result.id is not None and result.reason in (None, "expired", "old_revision"):
         # Superseded wins over expired and old_revision: the visitor has
         # since made a newer choice, which is what the backend must act on.
+        # Not over scan: the cookie scanner's token is nobody's consent.
         latest = log.latest_event(get_db(), result.id)
         if latest is not None and superseded(
             result, latest["event_id"], latest["recorded_at"]

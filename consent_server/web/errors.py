@@ -43,11 +43,19 @@ API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
 class ApiError(Exception):
     """An error of the HTTP exchange, answered with its status and a stable code."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        # Headers the answer needs besides (a 401's WWW-Authenticate).
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str) -> Response:
@@ -85,7 +93,9 @@ def seconds_to_reset() -> int:
 
 
 def _api_error(exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
+    response = error_response(exc.status, exc.code, exc.message)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _domain_error(exc: ConsentError) -> Response:

@@ -135,12 +135,22 @@ def _storefront(models: dict[type[BaseModel], Schema]) -> Schema:
             "post": {
                 "summary": "Record a visitor's choice",
                 "description": "201 only once the log row is committed. Only the site's"
-                " allowed origins may post (CORS); a missing Origin is refused.",
+                " allowed origins may post (CORS); a missing Origin is refused."
+                " The cookie scanner (consent-server scan --token) sends a bearer"
+                " token of scope scan: its choice is recorded as a scan event, kept"
+                " out of statistics and visitors' histories, and its token expires"
+                " within minutes and verifies as reason scan. Without an"
+                " Authorization header a choice is a visitor's.",
+                "security": [{}, {"bearer": []}],
                 "requestBody": json_body(models[ConsentRequest]),
                 "responses": {
                     "201": json_response(ref("ConsentRecorded"), "recorded"),
                     "400": error("bad input; nothing written"),
-                    "403": error("origin not allowed for the site"),
+                    "401": error("bearer token unknown or revoked; nothing written"),
+                    "403": error(
+                        "origin not allowed for the site, or a bearer token of"
+                        " another scope than scan; nothing written"
+                    ),
                     "404": error("unknown site"),
                     "409": error("revision is not the site's current consent revision"),
                     "413": TOO_LARGE,
@@ -254,7 +264,14 @@ RESPONSES: Schema = {
                     "other_site",
                     "old_revision",
                     "superseded",
-                ]  # fmt: skip
+                    "scan",
+                ],  # fmt: skip
+                "description": "why the token is not valid: malformed (not a"
+                " token), bad_signature (not signed by this service), expired,"
+                " other_site, old_revision (the site has since asked every"
+                " visitor again), superseded (the visitor made a newer choice),"
+                " scan (the token of a choice the cookie scanner made, never a"
+                " visitor's consent; it wins over expired and superseded)",
             },
         },
     },
@@ -293,7 +310,7 @@ def document() -> Schema:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "consent-server create-token NAME"
-                    " --scope audit|stats",
+                    " --scope audit|stats|scan",
                 }
             },
             "schemas": {

@@ -169,6 +169,11 @@ EVENT: Schema = {
             " continues; null for a first choice or a new visitor",
         },
         "hash": HEX64,
+        "scan": {
+            "type": "boolean",
+            "description": "true for a choice the cookie scanner made (a scan"
+            " event, kept out of statistics), not a visitor",
+        },
     },
     "additionalProperties": False,
 }

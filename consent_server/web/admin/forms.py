@@ -37,6 +37,7 @@ ROLE_CHOICES = [SelectChoice(r, f"{r}: {DESCRIPTIONS[r]}") for r in ROLES]
 SCOPE_CHOICES = [
     SelectChoice("audit", "audit: read the consent log and its proofs"),
     SelectChoice("stats", "stats: read the statistics only"),
+    SelectChoice("scan", "scan: mark the cookie scanner's choices as scan events"),
 ]
 assert [c.value for c in SCOPE_CHOICES] == list(SCOPES)
 
