@@ -430,7 +430,7 @@ def test_a_token_needs_a_name_and_a_known_scope(boss, engine):
     for data, message in (
         ({"name": "", "scope": "audit"}, "Give the token a name."),
         ({"name": "x" * 101, "scope": "audit"}, "Use at most 100 characters."),
-        ({"name": "ok", "scope": "scan"}, "Not a valid choice"),
+        ({"name": "ok", "scope": "owner"}, "Not a valid choice"),
     ):
         response = boss.post("/admin/tokens/", data, page="/admin/tokens/")
         assert response.status_code == 400 and message in response.text
