@@ -204,3 +204,6 @@ def test_texts_of_the_revision_a_cached_script_was_built_from(app, client):
     bad = client.get("/s/demo/texts/de.json?revision=x")
     assert (bad.status_code, bad.json["error"]["code"]) == (400, "bad_revision")
     assert client.get("/s/demo/texts/de.json?revision=99").status_code == 404
+    # Past what a database integer holds: still only a revision never published.
+    huge = client.get(f"/s/demo/texts/de.json?revision={2**63}")
+    assert (huge.status_code, huge.json["error"]["code"]) == (404, "unknown_site")

@@ -224,6 +224,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
     # so does the Merkle tree's, which checkpoints depend on).
     with engine.begin() as conn:
         for statement in (
+            "DROP TABLE site_scans",
             "DROP TABLE tree_nodes",
             "DROP TABLE log_checkpoints",
             "DROP TABLE log_erasures",

@@ -46,6 +46,11 @@ def _parse(document: str) -> SiteConfig:
     return SiteConfig.model_validate_json(document)
 
 
+# The largest number an INTEGER column holds on every backend: a revision
+# asked for past it was never published (and is not sent to the driver).
+MAX_REVISION = 2**31 - 1
+
+
 def current_config(
     conn: Connection, site: str, revision: int | None = None
 ) -> PublishedConfig:
@@ -54,7 +59,7 @@ def current_config(
 
     :raise UnknownSite: if the site (or that revision of it) was never published.
     """
-    if not SITE_ID.fullmatch(site):
+    if not SITE_ID.fullmatch(site) or not 0 < (revision or 1) <= MAX_REVISION:
         raise UnknownSite(site)
     query = sa.select(
         site_revisions.c.revision,
