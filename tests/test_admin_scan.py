@@ -18,8 +18,9 @@ from selenium.webdriver.common.by import By
 from consent_server.scan.crawl import Chromium
 from consent_server.scan.formats import fix
 from consent_server.scan.run import scan
-from consent_server.store import drafts, scans, schema
+from consent_server.store import accounts, changes, drafts, scans, schema
 from consent_server.store.engine import get_db
+from consent_server.web.admin import scan_job
 from tests import test_scan
 from tests.admin_helpers import AdminActions, make_user, rows
 from tests.browser import (
@@ -143,6 +144,26 @@ def test_an_editor_scans_the_site_and_sees_what_the_command_reports(
     check("site with a report")
     assert found == {k: [] for k in found}
 
+    # Its Reject all and Accept all are scan events, sent with a token made
+    # for this scan alone and revoked when it ended.
+    events = rows(service.engine, schema.consent_events)
+    assert sorted(e["method"] for e in events) == ["accept_all", "reject_all"]
+    assert all(e["scan"] is True for e in events)
+    tokens = rows(service.engine, schema.api_tokens)
+    assert [(t["name"], t["scope"]) for t in tokens] == [
+        ("config-page scan of demo", "scan")
+    ]
+    assert tokens[0]["revoked_at"] is not None
+    made = [
+        (c["actor"], c["action"])
+        for c in rows(service.engine, schema.account_changes)
+        if c["target"] == "config-page scan of demo"
+    ]
+    assert made == [
+        ("ed@shop.example", "token.create"),
+        ("ed@shop.example", "token.revoke"),
+    ]
+
     # The same leaks as the scanner reports for that page, each with its fix.
     expected = scan(
         leaky, Chromium(CHROMIUM, CHROMEDRIVER, (RESOLVE,)), pages=0, site="demo"
@@ -161,10 +182,10 @@ def test_an_editor_scans_the_site_and_sees_what_the_command_reports(
     assert f"<code>{leaky}</code>" in leaks
     assert "https://www.googletagmanager.com/gtag/js?id=G-LEAK" in leaks
     assert "an inline script of" in leaks  # where the _ga cookie came from
+    assert "recorded in the consent log as scan events" in page
     # Leaks first; then what is undeclared and unused.
     assert page.index('id="scan-leaks"') < page.index('id="scan-undeclared"')
     assert page.index('id="scan-undeclared"') < page.index('id="scan-unused"')
-    assert "recorded in the consent log as ordinary consents" in page
 
     # An auditor reads the report, and cannot start a scan or use it.
     report = auditor.client.get("/admin/scans/demo/")
@@ -259,6 +280,22 @@ def test_a_scan_past_its_time_bound_no_longer_holds_the_site(app):
         assert scans.latest(conn, "demo").state == "running"
         with pytest.raises(scans.ScanRunning):
             scans.start(conn, "demo", SHOP + "/", 5, "ed@shop.example", 600)
+
+
+def test_a_scan_token_left_live_by_a_stopped_scan_goes_with_the_next(app, consent):
+    ed = changes.Actor(None, "ed@shop.example")
+    with app.app_context():
+        conn = get_db()
+        # The first scan's process stopped: its token was never revoked.
+        left = scan_job.scan_token(conn, "demo", ed)
+        new = scan_job.scan_token(conn, "demo", ed)
+        assert accounts.find_token(conn, left) is None
+        assert accounts.find_token(conn, new).scope == "scan"
+    headers = {"Authorization": f"Bearer {left}"}
+    assert consent.post(headers=headers).status_code == 401
+    recorded = consent.post(headers={"Authorization": f"Bearer {new}"})
+    assert recorded.status_code == 201
+    assert consent.verify(recorded.get_json()["token"]).get_json()["reason"] == "scan"
 
 
 def test_a_missing_chromium_is_said_inline(app, editor, tmp_path):

@@ -9,18 +9,22 @@ request and no app context, only the engine and what it was given.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ...scan.crawl import Chromium, Progress, ScanError
 from ...scan.formats import as_json
 from ...scan.run import scan
-from ...store import scans
+from ...store import accounts, changes, scans
+from ...store.accounts import AuthError
+from ...store.changes import Actor
+from ..scan_auth import SCOPE
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +35,25 @@ GRACE_SECONDS = 120
 FAILED_UNEXPECTEDLY = "the scan failed unexpectedly; the server's log has the details"
 
 
-def scan_token(site: str) -> str | None:
-    """The bearer token of scope ``scan`` the scan's choices are sent with,
-    so that the consent service records them as scan events, kept out of
-    stats; None for now: the choices are then ordinary consents, and the
-    report says so.
+def token_name(site: str) -> str:
+    """The name the config page's scan token of ``site`` goes by."""
+    return f"config-page scan of {site}"
 
-    The one place the config page's scan gets its token.
+
+def scan_token(conn: Connection, site: str, actor: Actor) -> str:
+    """A new bearer token of scope ``scan`` for one scan of ``site`` from the
+    config page: the scan's choices are sent with it, so that the consent
+    service records them as scan events, kept out of stats and histories.
+
+    It lives while the scan runs (:func:`run_job` revokes it). A token an
+    earlier scan of the site left live (its process stopped mid-scan) is
+    revoked first: only one is ever live per site. Both are recorded as
+    ``actor``'s changes, beside the tokens made on the command line.
     """
-    return None
+    name = token_name(site)
+    with contextlib.suppress(AuthError):  # usually there is none left over
+        accounts.revoke_tokens_named(conn, name, actor)
+    return accounts.create_token(conn, name, SCOPE, actor)
 
 
 def chromium(config: Mapping[str, Any]) -> Chromium:
@@ -62,7 +76,8 @@ class Job:
     pages: int  # the start page included
     seconds: float
     chromium: Chromium
-    token: str | None = None
+    token: str | None = None  # of scope scan; revoked when the scan ends
+    actor: Actor = changes.COMMAND_LINE  # who started it, and so revokes the token
 
 
 def launch(job: Job) -> threading.Thread:
@@ -75,7 +90,8 @@ def launch(job: Job) -> threading.Thread:
 
 
 def run_job(job: Job) -> None:
-    """Run the scan and keep its progress and its report (or why it failed)."""
+    """Run the scan, revoke its token, then keep its report (or why it failed):
+    once the page shows the scan finished, its token is no longer live."""
     with job.engine.connect() as conn:
 
         def told(step: Progress) -> None:
@@ -88,6 +104,7 @@ def run_job(job: Job) -> None:
                 step.visits_done,
             )
 
+        report, error = None, None
         try:
             report = scan(
                 job.start_url,
@@ -99,12 +116,25 @@ def run_job(job: Job) -> None:
                 progress=told,
             )
         except ScanError as exc:
-            scans.fail(conn, job.site, job.run, str(exc))
-            return
+            error = str(exc)
         except Exception:
             # Nobody waits on this thread: unless the row says so, the page
             # would show the scan running until its time bound.
             log.exception("the scan of %s failed", job.site)
-            scans.fail(conn, job.site, job.run, FAILED_UNEXPECTEDLY)
-            return
-        scans.finish(conn, job.site, job.run, as_json(report))
+            error = FAILED_UNEXPECTEDLY
+        try:
+            _revoke(conn, job)
+        except Exception:
+            log.exception("the scan token of %s could not be revoked", job.site)
+        if report is None:
+            scans.fail(conn, job.site, job.run, error or FAILED_UNEXPECTEDLY)
+        else:
+            scans.finish(conn, job.site, job.run, as_json(report))
+
+
+def _revoke(conn: Connection, job: Job) -> None:
+    live = accounts.find_token(conn, job.token) if job.token else None
+    if live is None:
+        return  # none, or a newer scan of the site revoked it
+    with contextlib.suppress(AuthError):  # unless revoked in between
+        accounts.revoke_token_id(conn, live.id, job.actor)

@@ -15,17 +15,20 @@ from flask import url_for
 from ...domain.vocabulary import OPTIONAL
 from ...scan.crawl import PHASE_TEXT, PHASES
 from ...scan.formats import SOURCES
-from ...scan.run import ORDINARY_EVENTS
+from ...scan.run import ORDINARY_EVENTS, SCAN_EVENTS
 from ...store import scans
 from ...store.engine import get_db
 from .forms import ScanForm
 
-# The report's note for a scan without a scan token, in the page's words
-# (the command line's note tells its reader about --token).
-ORDINARY_EVENTS_HERE = (
-    "The scan's Reject all and Accept all were recorded in the consent log as"
-    " ordinary consents: they count in this site's statistics."
-)
+# The report's notes on how the scan's choices were recorded, in the page's
+# words (the command line's tell their reader about --token).
+IN_PAGE_WORDS = {
+    SCAN_EVENTS: "The scan's Reject all and Accept all were recorded in the"
+    " consent log as scan events: they count in no statistics and in no"
+    " visitor's history, and their consent tokens expire within minutes.",
+    ORDINARY_EVENTS: "The scan's Reject all and Accept all were recorded in the"
+    " consent log as ordinary consents: they count in this site's statistics.",
+}
 
 
 def _what(item: dict[str, Any]) -> str:
@@ -129,9 +132,7 @@ def section(
             form.start_url.data = concrete[0] + "/"
     shown = None
     if report is not None:
-        notes = [
-            ORDINARY_EVENTS_HERE if n == ORDINARY_EVENTS else n for n in report["notes"]
-        ]
+        notes = [IN_PAGE_WORDS.get(n, n) for n in report["notes"]]
         shown = {
             "start": report["start"],
             "pages": report["pages"],

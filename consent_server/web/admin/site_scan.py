@@ -113,7 +113,8 @@ def start(site: str) -> ResponseReturnValue:
             pages=form.pages.data,
             seconds=seconds,
             chromium=chromium,
-            token=scan_job.scan_token(site),
+            token=scan_job.scan_token(get_db(), site, actor),
+            actor=actor,
         )
     )
     flash(
