@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask, Response, request
 from selenium.webdriver.common.by import By
 
 from consent_server.scan.crawl import Chromium
@@ -30,6 +31,7 @@ from tests.browser import (
     IN_CI,
     axe_source,
     missing,
+    serve,
     wait_for,
 )
 from tests.test_admin_browser import load, log_in, page_violations
@@ -211,6 +213,47 @@ def test_an_editor_scans_the_site_and_sees_what_the_command_reports(
     assert other.client.get("/v1/sites/demo/config").get_json() == before
     # Used once, there is nothing more to add.
     assert 'id="use-proposed"' not in other.client.get("/admin/sites/demo/").text
+
+
+@pytest.fixture
+def canary():
+    # A server on a name that is none of the site's origins; what reached it.
+    app = Flask(__name__)
+    hits = []
+
+    @app.get("/hit")
+    def hit():
+        hits.append(request.headers.get("User-Agent", ""))
+        return Response(status=204)
+
+    server = serve(app, host_name="canary.shop.test")
+    yield server.url.rsplit(":", 1)[1], hits
+    server.stop()
+
+
+@pytest.mark.browser
+def test_the_config_page_scan_sends_nothing_outside_the_site_origins(
+    shop, scanning, canary
+):
+    service = scanning
+    editor = logged_in(service.app, "ed@shop.example", "editor")
+    port, hits = canary
+    resolve = RESOLVE.replace("MAP *", "MAP canary.shop.test 127.0.0.1, MAP *")
+    service.app.config.update(SCAN_CHROMIUM_ARGS=[resolve])
+    page = f"{shop}/scan/reach?canary={port}"
+    started = editor.post("/admin/sites/demo/scan", start_data(page))
+    assert started.status_code == 302, started.text
+    assert wait_until_finished(editor)["state"] == "done"
+    # The canary heard nothing; the request is still in the report, counted
+    # from the browser's log, before any choice as after each.
+    assert hits == []
+    report = json.loads(scan_rows(service.engine)[0]["report"])
+    [seen] = [i for i in report["undeclared"] if i["name"] == "canary.shop.test"]
+    assert set(seen["seen"]) == {"before", "rejected", "accepted"}
+    assert any("counted but never sent" in n for n in report["notes"])
+    # The command line's scan, run by the shop itself, follows it.
+    scan(page, Chromium(CHROMIUM, CHROMEDRIVER, (resolve,)), pages=0)
+    assert hits
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from ..domain.site_config import Service
-from .crawl import Chromium, Embed, Progress, crawl
+from .crawl import Chromium, Embed, Progress, ScanError, crawl, host_of
 from .report import Report, build_report
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ def scan(
     service: str | None = None,
     token: str | None = None,
     progress: Callable[[Progress], None] | None = None,
+    reaches: Callable[[str], bool] | None = None,
+    declared: list[Service] | None = None,
 ) -> Report:
     """Crawl ``start`` and report on it against the site's declared services.
 
@@ -74,18 +76,40 @@ def scan(
     browser's requests to the consent service, and only those, carry it.
     ``progress`` is told how far the crawl got after every visit.
 
+    A scan run by the server gives ``reaches`` (which addresses its browser
+    may send requests to: the others are counted and failed unsent) and the
+    site's ``declared`` services, so that nothing the page names is fetched
+    by the server itself.
+
     :raise ScanError: when the scan cannot run at all.
     """
     notes: list[str] = []
+    blocked: list[str] = []
     prepare: Callable[[WebDriver, Embed | None], Callable[[], None]] | None = None
-    if token:
-        from .token import carry_token
+    if token or reaches:
+        from .token import intercept
 
         def prepare(driver: WebDriver, embed: Embed | None) -> Callable[[], None]:
             where = service or (embed.service if embed else None)
-            return carry_token(driver, where, token) if where else (lambda: None)
+            return intercept(driver, where, token, reaches, blocked)
 
-    crawled = crawl(start, chromium, pages, seconds, prepare, progress)
+    try:
+        crawled = crawl(start, chromium, pages, seconds, prepare, progress)
+    except ScanError as exc:
+        if start in blocked or not blocked:
+            raise
+        raise ScanError(
+            f"{exc}; it led to {blocked[0]}, outside what this scan may reach"
+        ) from None
+    if blocked:
+        hosts = sorted({host_of(url) for url in blocked})
+        notes.append(
+            f"{len(set(blocked))} addresses on {len(hosts)} hosts outside the"
+            " site's allowed origins were counted but never sent, so that the"
+            f" server's browser reaches only the shop ({', '.join(hosts[:10])}"
+            f"{', …' if len(hosts) > 10 else ''}); consent-server scan on the"
+            " command line follows them"
+        )
     embed = crawled.embed
     if embed is None and not service:
         notes.append(
@@ -96,8 +120,8 @@ def scan(
     if site and embed and site != embed.site:
         notes.append(f"the page embeds site {embed.site}; the scan used {site}")
     site = site or (embed.site if embed else None)
-    declared: list[Service] = []
-    if service and site:
+    if declared is None and service and site:
+        declared = []
         try:
             declared = declared_services(service, site)
         except ValueError as exc:
@@ -106,4 +130,4 @@ def scan(
         notes.append(SCAN_EVENTS if token else ORDINARY_EVENTS)
     elif token and any(v.banner for v in crawled.visits if v.phase != "before"):
         notes.append(TOKEN_REFUSED)
-    return build_report(crawled, declared, site, service, notes)
+    return build_report(crawled, declared or [], site, service, notes)

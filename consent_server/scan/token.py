@@ -1,4 +1,5 @@
-"""Giving the scan's requests to the consent service, and only those, its token.
+"""Giving the scan's requests to the consent service, and only those, its token;
+and, for a scan run by the server, sending nothing outside the shop's origins.
 
 The banner's own requests (recording a choice, verifying a token) must say
 that they come from a scan, so that the consent service keeps them apart
@@ -7,6 +8,12 @@ page's scripts: it is added to the request on its way out, by the browser,
 through the DevTools protocol's ``Fetch`` domain, which pauses only the
 requests whose address matches a pattern (the consent service's origin) and
 lets us continue them with one more header.
+
+The config page's scan drives a browser on the server: the same interception
+pauses every request, and fails those to hosts outside what it may reach
+(the site's allowed origins and the consent service), before anything is
+sent. Chrome's performance log still shows each of them, which is what the
+report is made from: the storefront's tags are counted, never contacted.
 
 Selenium's own ``execute_cdp_cmd`` cannot receive the ``Fetch.requestPaused``
 events, so this opens a second DevTools connection to the page, with the
@@ -46,15 +53,36 @@ def _page_socket(driver: WebDriver) -> str:
 def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], None]:
     """Add ``Authorization: Bearer TOKEN`` to every request the browser sends
     to the origin of ``service`` from now on; return what stops it."""
+    return intercept(driver, service, token)
+
+
+def intercept(
+    driver: WebDriver,
+    service: str | None,
+    token: str | None,
+    reaches: Callable[[str], bool] | None = None,
+    blocked: list[str] | None = None,
+) -> Callable[[], None]:
+    """From now on, add the bearer ``token`` to the browser's requests to the
+    origin of ``service``; and, given ``reaches``, fail every request to an
+    address it refuses (each one's address is added to ``blocked``). Return
+    what stops it.
+    """
     import websocket  # a dependency of Selenium's
 
-    origin = origin_of(service)
+    origin = origin_of(service) if service else None
+    if reaches is not None:
+        patterns = [{"urlPattern": "*", "requestStage": "Request"}]
+    elif origin and token:
+        patterns = [{"urlPattern": f"{origin}/*", "requestStage": "Request"}]
+    else:
+        return lambda: None
     try:
         socket = websocket.create_connection(
             _page_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
         )
     except (websocket.WebSocketException, OSError, ValueError) as exc:
-        raise ScanError(f"the scan token cannot be added: {exc}") from None
+        raise ScanError(f"the scan's browser cannot be prepared: {exc}") from None
     lock = threading.Lock()
     ids = iter(range(1, 1 << 62))
 
@@ -64,24 +92,30 @@ def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], Non
             socket.send(json.dumps({"id": number, "method": method, "params": params}))
             return number
 
-    enabled = send(
-        "Fetch.enable",
-        {"patterns": [{"urlPattern": f"{origin}/*", "requestStage": "Request"}]},
-    )
+    enabled = send("Fetch.enable", {"patterns": patterns})
     # The first page must not load before the interception is in place.
     try:
         while json.loads(socket.recv()).get("id") != enabled:
             pass
     except (websocket.WebSocketException, OSError, ValueError) as exc:
         socket.close()
-        raise ScanError(f"the scan token cannot be added: {exc}") from None
+        raise ScanError(f"the scan's browser cannot be prepared: {exc}") from None
     socket.settimeout(None)
 
     def paused(params: dict[str, Any]) -> None:
         request = params["request"]
+        url = request["url"]
+        if reaches is not None and not reaches(url):
+            if blocked is not None:
+                blocked.append(url)
+            send(
+                "Fetch.failRequest",
+                {"requestId": params["requestId"], "errorReason": "BlockedByClient"},
+            )
+            return
         continued: dict[str, Any] = {"requestId": params["requestId"]}
-        # The pattern is the origin and a path; this makes sure of it.
-        if origin_of(request["url"]) == origin:
+        # The pattern may be wider than the origin: this makes sure of it.
+        if token and origin and origin_of(url) == origin:
             headers = [
                 {"name": k, "value": v}
                 for k, v in request.get("headers", {}).items()

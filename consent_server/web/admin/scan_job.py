@@ -13,12 +13,15 @@ import contextlib
 import dataclasses
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection, Engine
 
-from ...scan.crawl import Chromium, Progress, ScanError
+from ...domain.origins import origin_allowed
+from ...domain.site_config import Service
+from ...scan.crawl import Chromium, Progress, ScanError, origin_of
 from ...scan.formats import as_json
 from ...scan.run import scan
 from ...store import accounts, changes, scans
@@ -56,6 +59,33 @@ def scan_token(conn: Connection, site: str, actor: Actor) -> str:
     return accounts.create_token(conn, name, SCOPE, actor)
 
 
+# What the banner asks this service for: its script, texts and styles, and
+# the API it records and verifies choices with.
+SERVICE_PATHS = ("/s/", "/v1/")
+
+
+def reaches(origins: list[str], service: str) -> Callable[[str], bool]:
+    """Where the config page's scan of a site may send requests: the site's
+    allowed ``origins`` (its pages and what they load from there), and this
+    ``service``'s banner paths. Addresses that go to no network (``data:``,
+    ``blob:``) are the page's own."""
+    ours = origin_of(service)
+
+    def allowed(url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            origin = origin_of(url)
+        except ValueError:
+            return False
+        if parts.scheme.lower() not in ("http", "https", "ws", "wss"):
+            return parts.scheme.lower() in ("data", "blob")
+        if origin == ours:
+            return parts.path.startswith(SERVICE_PATHS)
+        return "@" not in parts.netloc and origin_allowed(origin, origins)
+
+    return allowed
+
+
 def chromium(config: Mapping[str, Any]) -> Chromium:
     """The browser the app's settings name (``CONSENT_SCAN_CHROMIUM`` ...)."""
     return Chromium(
@@ -78,6 +108,8 @@ class Job:
     chromium: Chromium
     token: str | None = None  # of scope scan; revoked when the scan ends
     actor: Actor = changes.COMMAND_LINE  # who started it, and so revokes the token
+    reaches: Callable[[str], bool] | None = None  # where its browser may send
+    declared: list[Service] | None = None  # the site's published services
 
 
 def launch(job: Job) -> threading.Thread:
@@ -114,6 +146,8 @@ def run_job(job: Job) -> None:
                 site=job.site,
                 token=job.token,
                 progress=told,
+                reaches=job.reaches,
+                declared=job.declared,
             )
         except ScanError as exc:
             error = str(exc)

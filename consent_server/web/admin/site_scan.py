@@ -16,11 +16,13 @@ from flask import (
     flash,
     jsonify,
     render_template,
+    request,
 )
 from flask.typing import ResponseReturnValue
 
 from ...domain.errors import ConfigError, UnknownSite
 from ...domain.origins import page_on
+from ...domain.site_config import PublishedConfig
 from ...scan.crawl import ScanError
 from ...store import drafts, scans, sites
 from ...store.engine import get_db, get_engine
@@ -39,8 +41,13 @@ NOT_PUBLISHED = (
 
 
 def _published_origins(site: str) -> list[str] | None:
+    published = _published(site)
+    return list(published.origins) if published else None
+
+
+def _published(site: str) -> PublishedConfig | None:
     try:
-        return list(sites.current_config(get_db(), site).origins)
+        return sites.current_config(get_db(), site)
     except UnknownSite:
         return None
 
@@ -66,8 +73,9 @@ def start(site: str) -> ResponseReturnValue:
     working(site)  # 404 for a site that does not exist
     form = ScanForm(prefix="scan")
     form.validate()
-    origins = _published_origins(site)
-    if origins is None:
+    published = _published(site)
+    origins = list(published.origins) if published else None
+    if published is None or origins is None:
         return _site_page(site, 400, scan_form=form, scan_message=NOT_PUBLISHED)
     url = ""
     if not form.start_url.errors:
@@ -115,6 +123,8 @@ def start(site: str) -> ResponseReturnValue:
             chromium=chromium,
             token=scan_job.scan_token(get_db(), site, actor),
             actor=actor,
+            reaches=scan_job.reaches(origins, request.host_url),
+            declared=list(published.services),
         )
     )
     flash(
