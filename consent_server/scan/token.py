@@ -15,8 +15,10 @@ pauses every request, and fails those to hosts outside what it may reach
 sent. Chrome's performance log still shows each of them, which is what the
 report is made from: the storefront's tags are counted, never contacted.
 
-Selenium's own ``execute_cdp_cmd`` cannot receive the ``Fetch.requestPaused``
-events, so this opens a second DevTools connection to the page, with the
+The interception is the browser's, not one page's: a popup the page opens,
+a worker it starts, and their requests pass through it too. Selenium's own
+``execute_cdp_cmd`` cannot receive the ``Fetch.requestPaused`` events, so
+this opens a second DevTools connection, to the browser, with the
 ``websocket-client`` library that Selenium itself depends on.
 """
 
@@ -37,17 +39,16 @@ HEADER = "Authorization"
 CONNECT_SECONDS = 10
 
 
-def _page_socket(driver: WebDriver) -> str:
+def _browser_socket(driver: WebDriver) -> str:
     address = driver.capabilities.get("goog:chromeOptions", {}).get("debuggerAddress")
     if not address:
         raise ScanError("this chromedriver does not say where Chromium's DevTools are")
-    url = f"http://{address}/json/list"
+    url = f"http://{address}/json/version"
     with urllib.request.urlopen(url, timeout=CONNECT_SECONDS) as answer:
-        targets = json.loads(answer.read())
-    for target in targets:
-        if target.get("type") == "page" and target.get("webSocketDebuggerUrl"):
-            return str(target["webSocketDebuggerUrl"])
-    raise ScanError("Chromium shows no page to scan through its DevTools")
+        found = json.loads(answer.read()).get("webSocketDebuggerUrl")
+    if not found:
+        raise ScanError("Chromium does not say where its DevTools connection is")
+    return str(found)
 
 
 def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], None]:
@@ -79,7 +80,7 @@ def intercept(
         return lambda: None
     try:
         socket = websocket.create_connection(
-            _page_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
+            _browser_socket(driver), timeout=CONNECT_SECONDS, suppress_origin=True
         )
     except (websocket.WebSocketException, OSError, ValueError) as exc:
         raise ScanError(f"the scan's browser cannot be prepared: {exc}") from None
