@@ -171,6 +171,36 @@ def test_scan_finds_the_ungated_tag_and_only_it(shop, service):
     assert sorted(r["method"] for r in rows) == ["accept_all"] * 2 + ["reject_all"] * 2
 
 
+@pytest.mark.browser
+def test_scan_reports_the_storage_keys_an_ungated_script_writes(shop):
+    page = f"{shop}/scan/storage"
+    result = scan(page, "--pages", "0", "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    # Hotjar's keys, written before any choice and after Reject all, known
+    # from the Open Cookie Database.
+    leaks = by_name(report["leaks"])
+    assert set(leaks) == {
+        ("local storage", "_hjid"),
+        ("session storage", "_hjIncludedInSample"),
+    }
+    for leak in leaks.values():
+        assert leak["leaked"] == ["before", "rejected"]
+        assert leak["seen"] == ["before", "rejected", "accepted"]
+        assert leak["leaked_on"] == [page]
+        assert (leak["category"], leak["service"]) == ("analytics", "Hotjar")
+        assert leak["classified_by"] == "database"
+        assert 'data-consent="analytics"' in leak["fix"]
+    # The gated Mixpanel key was written after Accept all only: seen, not a
+    # leak, and known by the database's wildcard.
+    mixpanel = by_name(report["seen"])[("local storage", "mp_0ab1c2_mixpanel")]
+    assert mixpanel["seen"] == ["accepted"] and mixpanel["leaked"] == []
+    assert (mixpanel["category"], mixpanel["service"]) == ("analytics", "Mixpanel")
+    assert "leaked_on" not in mixpanel
+    # A storage key is no cookie a service could declare: none is proposed.
+    assert not [s for s in report["proposed"]["services"] if s["name"] == "Hotjar"]
+
+
 def heard(app):
     """Record the Authorization header of each request ``app`` gets."""
     got = []
