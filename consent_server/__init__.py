@@ -84,6 +84,14 @@ DEFAULTS: dict[str, Any] = {
     "SCAN_CHROMEDRIVER": "/usr/bin/chromedriver",
     "SCAN_CHROMIUM_ARGS": [],
     "SCAN_SECONDS": 180,
+    # Networks (JSON list: ["10.1.2.0/24"]) the config page's scan may reach
+    # besides public addresses: none, so that an editor cannot point the
+    # server's browser at its loopback or its private network.
+    "SCAN_NETWORKS": [],
+    # This service's address as visitors reach it (https://consent.example):
+    # the embed snippet, the home page and the config page's scan use it.
+    # Without it, the address each request came to.
+    "PUBLIC_URL": None,
 }
 MIN_SECRET_LENGTH = 16
 

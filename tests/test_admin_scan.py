@@ -9,13 +9,15 @@ host but the loopback ones fails at once.
 import datetime as dt
 import html
 import json
+import socketserver
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from flask import Flask, Response, request
 from selenium.webdriver.common.by import By
 
+from consent_server.scan import egress
 from consent_server.scan.crawl import Chromium
 from consent_server.scan.formats import fix
 from consent_server.scan.run import scan
@@ -31,7 +33,6 @@ from tests.browser import (
     IN_CI,
     axe_source,
     missing,
-    serve,
     wait_for,
 )
 from tests.test_admin_browser import load, log_in, page_violations
@@ -41,6 +42,7 @@ shop = test_scan.shop
 RESOLVE = test_scan.RESOLVE_LOOPBACK_ONLY
 SHOP = "http://localhost:5000"  # on the demo site's origins (loopback, any port)
 SCAN_WAIT_SECONDS = 120
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
 
 
 def start_data(url, pages="1"):
@@ -75,7 +77,10 @@ def scan_rows(engine):
 @pytest.fixture
 def scanning(service):
     # The service's scans resolve only loopback names, as the command's tests.
-    service.app.config.update(SCAN_CHROMIUM_ARGS=[RESOLVE], SCAN_SECONDS=90)
+    # The storefront is on loopback, which a scan may not reach unless allowed.
+    service.app.config.update(
+        SCAN_CHROMIUM_ARGS=[RESOLVE], SCAN_SECONDS=90, SCAN_NETWORKS=LOOPBACK
+    )
     return service
 
 
@@ -215,20 +220,42 @@ def test_an_editor_scans_the_site_and_sees_what_the_command_reports(
     assert 'id="use-proposed"' not in other.client.get("/admin/sites/demo/").text
 
 
+class _Heard(socketserver.BaseRequestHandler):
+    # One connection: what it asked for ("/hit?popup"), "tls" or "other" for
+    # bytes that are not plain http, "connect" for none (a preconnect).
+    def handle(self):
+        self.request.settimeout(3)
+        try:
+            data = self.request.recv(65536)
+        except OSError:
+            data = b""
+        words = data.split(b"\r\n", 1)[0].split(b" ")
+        if len(words) == 3 and words[2].startswith(b"HTTP/"):
+            self.server.heard.append(words[1].decode("latin-1"))
+            self.request.sendall(
+                b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+            )
+        else:
+            self.server.heard.append("connect" if not data else "other")
+
+
 @pytest.fixture
 def canary():
-    # A server on a name that is none of the site's origins; what reached it.
-    app = Flask(__name__)
-    hits = []
-
-    @app.get("/hit")
-    def hit():
-        hits.append(request.query_string.decode() or "page")
-        return Response(status=204)
-
-    server = serve(app, host_name="canary.shop.test")
-    yield server.url.rsplit(":", 1)[1], hits
-    server.stop()
+    # Two servers on a name that is none of the site's origins, and every
+    # connection made to them: one answers requests, the other is only ever
+    # preconnected to.
+    heard = []
+    servers = []
+    for _ in range(2):
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Heard)
+        server.daemon_threads = True
+        server.heard = heard
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    yield [s.server_address[1] for s in servers], heard
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.browser
@@ -237,23 +264,34 @@ def test_the_config_page_scan_sends_nothing_outside_the_site_origins(
 ):
     service = scanning
     editor = logged_in(service.app, "ed@shop.example", "editor")
-    port, hits = canary
+    (port, quiet), heard = canary
     resolve = RESOLVE.replace("MAP *", "MAP canary.shop.test 127.0.0.1, MAP *")
     service.app.config.update(SCAN_CHROMIUM_ARGS=[resolve])
-    page = f"{shop}/scan/reach?canary={port}"
+    page = f"{shop}/scan/reach?canary={port}&quiet={quiet}"
     started = editor.post("/admin/sites/demo/scan", start_data(page))
     assert started.status_code == 302, started.text
     assert wait_until_finished(editor)["state"] == "done"
-    # The canary heard nothing; the request is still in the report, counted
-    # from the browser's log, before any choice as after each.
-    assert hits == []
+    # The canary heard nothing, not even a connection; the request is still
+    # in the report, counted from the browser's log, before any choice as
+    # after each.
+    assert heard == []
     report = json.loads(scan_rows(service.engine)[0]["report"])
     [seen] = [i for i in report["undeclared"] if i["name"] == "canary.shop.test"]
     assert set(seen["seen"]) == {"before", "rejected", "accepted"}
     assert any("counted but never sent" in n for n in report["notes"])
-    # The command line's scan, run by the shop itself, follows it.
+    # The command line's scan, run by the shop itself, follows them all.
     scan(page, Chromium(CHROMIUM, CHROMEDRIVER, (resolve,)), pages=0)
-    assert {"page", "popup", "worker"} <= set(hits)
+    assert set(heard) >= {
+        "/hit",
+        "/hit?popup",
+        "/hit?worker",
+        "/hit?sharedworker",
+        "/hit?serviceworker",
+        "/hit?frame",
+        "/hit?socket",
+        "/hit?form",
+        "connect",
+    }, heard
 
 
 @pytest.mark.parametrize(
@@ -397,3 +435,107 @@ def test_proposed_services_without_a_finished_scan_change_nothing(app, editor):
     assert editor.post("/admin/sites/demo/scan/propose").status_code == 302
     with app.app_context():
         assert drafts.get_draft(get_db(), "demo") is None
+
+
+@pytest.mark.browser
+def test_a_shop_on_a_network_the_scan_may_not_reach_is_not_scanned(shop, scanning):
+    # The demo site allows loopback origins, as a site may list an internal
+    # host; the server's browser still reaches none unless the operator
+    # allowed that network.
+    service = scanning
+    service.app.config["SCAN_NETWORKS"] = []
+    editor = logged_in(service.app, "ed@shop.example", "editor")
+    started = editor.post("/admin/sites/demo/scan", start_data(f"{shop}/scan/clean"))
+    assert started.status_code == 302, started.text
+    finished = wait_until_finished(editor)
+    assert finished["state"] == "failed"
+    port = shop.rsplit(":", 1)[1]
+    [row] = scan_rows(service.engine)
+    assert row["error"] == (
+        f"{shop}/scan/clean cannot be scanned: the scan's proxy refused to"
+        f" connect to localhost:{port}: 127.0.0.1 is on a network this server's"
+        " scans may not reach (the operator may allow it: CONSENT_SCAN_NETWORKS)"
+    )
+    page = editor.client.get("/admin/sites/demo/").text
+    assert "CONSENT_SCAN_NETWORKS" in html.unescape(page)
+
+
+@pytest.fixture
+def launched(app, monkeypatch):
+    # The scans the config page starts, kept instead of run.
+    jobs = []
+    monkeypatch.setattr(scan_job, "launch", jobs.append)
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists():
+            missing(path, "install chromium and chromium-driver")
+    return jobs
+
+
+def editor_on(app, host):
+    # An editor whose every request names ``host`` in its Host header.
+    client = app.test_client()
+    opened = client.open
+
+    def open_on_host(*args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{host}/")
+        return opened(*args, **kwargs)
+
+    client.open = open_on_host
+    actions = AdminActions(client)
+    make_user(app, "ed@shop.example", "editor")
+    assert actions.login("ed@shop.example").status_code == 302
+    return actions
+
+
+def test_a_made_up_host_header_gains_a_scan_nothing(app, launched):
+    # Without a configured address, the scan's service is the address the
+    # request came to: a Host header the client chose, so it is held to the
+    # rules of any other host (loopback, private networks refused).
+    editor = editor_on(app, "127.0.0.1:9999")
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 302, answer.text
+    [job] = launched
+    assert job.service == "http://127.0.0.1:9999"
+    assert job.policy.trusted == frozenset()
+    assert job.policy.reaches("http://127.0.0.1:9999/v1/consent")
+    with pytest.raises(egress.Refused, match="127.0.0.1 is on a network"):
+        job.policy.connect("127.0.0.1", 9999)
+
+
+def test_the_configured_public_address_is_the_scans_service(app, launched):
+    app.config["PUBLIC_URL"] = "https://consent.shop.example/"
+    editor = editor_on(app, "internal.example:8080")
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 302, answer.text
+    [job] = launched
+    # The token goes there only, and its address is the operator's choice.
+    assert job.service == "https://consent.shop.example"
+    assert job.policy.trusted == frozenset({("consent.shop.example", 443)})
+    assert job.policy.reaches("https://consent.shop.example/v1/consent")
+    assert not job.policy.reaches("http://internal.example:8080/v1/consent")
+    assert not job.policy.tunnels("internal.example", 8080)
+    # The embed snippet names it too, whatever the request's host.
+    page = editor.client.get("/admin/sites/demo/embed").text
+    assert "https://consent.shop.example/s/demo/consent.js" in page
+    assert "internal.example" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    (
+        ("SCAN_NETWORKS", "10.0.0.0/8", "must be a JSON list of networks"),
+        ("SCAN_NETWORKS", ["10.0.0.0/33"], "'10.0.0.0/33' is not a network"),
+        ("PUBLIC_URL", "consent.shop.example", "must be this service's address"),
+        ("PUBLIC_URL", "https://consent.shop.example/c", "(no path)"),
+        ("PUBLIC_URL", "https://u@consent.shop.example", "(no path)"),
+        ("PUBLIC_URL", 8080, "must be this service's address"),
+    ),
+)
+def test_a_bad_scan_setting_is_refused_at_start(tmp_path, name, value, said):
+    from consent_server import create_app
+    from consent_server.web.settings import BadSetting
+    from tests.conftest import SECRET
+
+    with pytest.raises(BadSetting, match=f"^CONSENT_{name}: ") as refused:
+        create_app({"SECRET_KEY": SECRET, name: value}, instance_path=str(tmp_path))
+    assert said in str(refused.value)

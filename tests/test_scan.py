@@ -69,6 +69,13 @@ def shop(service):
             f"{name}.html", consent_src=service.script_url, frame_src=frame
         )
 
+    @app.get("/scan/<name>.js")
+    def script(name):
+        if not (PAGES / f"{name}.js").is_file():
+            return Response("no such script", status=404)
+        body = (PAGES / f"{name}.js").read_text()
+        return Response(body, mimetype="text/javascript")
+
     to_shop = heard(app)
     server = serve(app, host_name="localhost")
     yield server.url
@@ -224,7 +231,9 @@ def test_scan_of_a_page_with_every_tag_gated_finds_no_leak(shop, service):
     to_service = heard(service.app)
     with service.app.app_context():
         token = accounts.create_token(get_db(), "ci scan", "scan")
-    result = scan(f"{shop}/scan/clean", "--pages", "0", "--token", token)
+    result = scan(
+        f"{shop}/scan/clean", "--pages", "0", "--token", token, "--service", service.url
+    )
     assert result.exit_code == 0, result.output
     assert "No leaks" in result.output and "LEAKS" not in result.output
     # The tags did run once accepted, so the scan saw them.
@@ -262,6 +271,16 @@ def test_scan_says_in_one_line_when_chromium_is_missing(tmp_path):
         f"Error: Chromium is not at {tmp_path / 'none'}: install it (Debian:"
         " apt-get install chromium) or name it with --chromium"
     ]
+
+
+def test_a_token_goes_only_to_a_consent_service_named_on_the_command_line():
+    # Not to wherever the page's script tag points: the page decides that.
+    result = CliRunner().invoke(main, ["scan", "http://localhost:1/", "--token", "t"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --token needs --service URL: the token is sent to that consent"
+        " service only\n"
+    )
 
 
 def test_scan_says_in_one_line_when_selenium_is_missing(monkeypatch):

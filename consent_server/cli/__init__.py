@@ -124,7 +124,14 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     from ..web.demo import create_storefront
 
     shop_port = storefront_port or port + 1
-    app = build_app({"DEMO": True, "DEMO_STOREFRONT_PORT": shop_port})
+    app = build_app(
+        {
+            "DEMO": True,
+            "DEMO_STOREFRONT_PORT": shop_port,
+            # The demo storefront is on loopback: its scan may go there.
+            "SCAN_NETWORKS": ["127.0.0.0/8", "::1/128"],
+        }
+    )
     with app.app_context():
         init_database()
         accounts_made = demo_accounts()

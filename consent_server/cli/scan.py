@@ -50,7 +50,7 @@ class CannotScan(click.ClickException):
     metavar="TOKEN",
     envvar="CONSENT_SCAN_TOKEN",
     help="A token of scope scan (create-token NAME --scope scan); only"
-    " requests to the consent service carry it [env: CONSENT_SCAN_TOKEN].",
+    " requests to --service carry it, which it needs [env: CONSENT_SCAN_TOKEN].",
 )
 @click.option(
     "--strict",
@@ -111,6 +111,13 @@ def scan_command(
             raise CannotScan(f"{printable(address)} is not an http or https address")
     if site is not None and not SITE_ID.fullmatch(site):
         raise CannotScan(f"{printable(site)} is not a site id")
+    if token and not service:
+        # Else the token would go wherever the page's script tag points,
+        # which the page, not the shop's operator, decides.
+        raise CannotScan(
+            "--token needs --service URL: the token is sent to that consent"
+            " service only"
+        )
     try:
         report = scan(
             url,

@@ -520,9 +520,11 @@ def visit_page(
             visit.problem = f"the browser failed: {' '.join(first)}"
             return visit
         finally:
+            # The browser goes first: until it has, the page could still
+            # send requests that ``finish`` would no longer see.
+            driver.quit()
             if finish is not None:
                 finish()
-            driver.quit()
 
 
 @dataclasses.dataclass(frozen=True)

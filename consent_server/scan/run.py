@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from ..domain.site_config import Service
 from .crawl import Chromium, Embed, Progress, ScanError, crawl, host_of
+from .egress import where
 from .report import Report, build_report
 
 if TYPE_CHECKING:
@@ -57,6 +59,12 @@ def declared_services(service: str, site: str) -> list[Service]:
         ) from None
 
 
+def _place(url: str) -> str:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return where(parts.hostname or "", parts.port or default)
+
+
 def scan(
     start: str,
     chromium: Chromium,
@@ -68,6 +76,7 @@ def scan(
     progress: Callable[[Progress], None] | None = None,
     reaches: Callable[[str], bool] | None = None,
     declared: list[Service] | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> Report:
     """Crawl ``start`` and report on it against the site's declared services.
 
@@ -79,7 +88,8 @@ def scan(
     A scan run by the server gives ``reaches`` (which addresses its browser
     may send requests to: the others are counted and failed unsent) and the
     site's ``declared`` services, so that nothing the page names is fetched
-    by the server itself.
+    by the server itself; its browser goes out through a proxy
+    (:mod:`.egress`), whose ``refused`` connections the report counts.
 
     :raise ScanError: when the scan cannot run at all.
     """
@@ -96,6 +106,12 @@ def scan(
     try:
         crawled = crawl(start, chromium, pages, seconds, prepare, progress)
     except ScanError as exc:
+        place = _place(start)
+        if refused and place in refused:
+            raise ScanError(
+                f"{start} cannot be scanned: the scan's proxy refused to connect"
+                f" to {refused[place]}"
+            ) from None
         if start in blocked or not blocked:
             raise
         raise ScanError(
@@ -109,6 +125,14 @@ def scan(
             f" server's browser reaches only the shop ({', '.join(hosts[:10])}"
             f"{', …' if len(hosts) > 10 else ''}); consent-server scan on the"
             " command line follows them"
+        )
+    if refused:
+        places = sorted(refused)
+        notes.append(
+            f"connections to {len(places)} places were refused by the scan's proxy, the"
+            " server's browser's only way out (a WebSocket, a preconnect or a"
+            " worker outside the site, or a host on a network the scan may not"
+            f" reach): {', '.join(places[:10])}{', …' if len(places) > 10 else ''}"
         )
     embed = crawled.embed
     if embed is None and not service:

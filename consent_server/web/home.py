@@ -7,6 +7,8 @@ from importlib import metadata
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from . import public
+
 bp = Blueprint("home", __name__)
 
 # Our pages load nothing but our own files and run no script at all.
@@ -48,7 +50,7 @@ def index() -> Response:
         storefront_url=_storefront_url(),
         # The config page is linked once it exists; until then the page says so.
         admin_ready=_has_page("/admin/"),
-        service_url=request.host_url.rstrip("/"),
+        service_url=public.service_url(),
     )
     response = Response(body, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_POLICY

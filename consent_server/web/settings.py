@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import limits
 from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
+
+from ..scan.egress import networks
 
 RATE_LIMITS = (
     "RATELIMIT_CONSENT",
@@ -80,6 +83,8 @@ def check(config: Mapping[str, Any]) -> None:
         raise BadSetting(
             "SCAN_SECONDS", "must be a whole number of seconds, 10 to 3600"
         )
+    _check_networks(config["SCAN_NETWORKS"])
+    _check_public_url(config["PUBLIC_URL"])
     for name in ("LOG_KEY", "LOG_KEY_FILE"):
         if config[name] is not None and not isinstance(config[name], str):
             raise BadSetting(name, "must be text")
@@ -96,3 +101,37 @@ def check(config: Mapping[str, Any]) -> None:
             storage_from_string(str(config["RATELIMIT_STORAGE_URI"]))
         except ConfigurationError as exc:
             raise BadSetting("RATELIMIT_STORAGE_URI", str(exc)) from None
+
+
+def _check_networks(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadSetting(
+            "SCAN_NETWORKS", 'must be a JSON list of networks, such as ["10.0.0.0/8"]'
+        )
+    try:
+        networks(value)
+    except ValueError as exc:
+        raise BadSetting("SCAN_NETWORKS", str(exc)) from None
+
+
+def _check_public_url(value: object) -> None:
+    if value is None:
+        return
+    problem = "must be this service's address, such as https://consent.shop.example"
+    if not isinstance(value, str):
+        raise BadSetting("PUBLIC_URL", problem)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        raise BadSetting("PUBLIC_URL", problem) from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or parts.password is not None
+    ):
+        raise BadSetting("PUBLIC_URL", problem + " (no path)")

@@ -16,6 +16,7 @@ from ...domain.errors import UnknownSite
 from ...domain.site_config import PublishedConfig
 from ...store import sites
 from ...store.engine import get_db
+from .. import public
 from ..demo import LANGUAGES
 from .session import me, require
 
@@ -85,9 +86,9 @@ def page(site: str) -> ResponseReturnValue:
         form=form,
         language=language,
         script_tag=embed.script_tag(
-            url_for("files.banner_script", site=config.site, _external=True)
+            public.service_url() + url_for("files.banner_script", site=config.site)
         ),
-        service_origin=request.host_url.rstrip("/"),
+        service_origin=public.service_url(),
         examples=embed.examples(config),
         settings_link=embed.settings_link(texts),
         rows=rows,

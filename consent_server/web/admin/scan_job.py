@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from ...domain.origins import origin_allowed
 from ...domain.site_config import Service
 from ...scan.crawl import Chromium, Progress, ScanError, origin_of
+from ...scan.egress import Policy, networks, proxy, where
 from ...scan.formats import as_json
 from ...scan.run import scan
 from ...store import accounts, changes, scans
@@ -86,6 +87,46 @@ def reaches(origins: list[str], service: str) -> Callable[[str], bool]:
     return allowed
 
 
+def tunnels(origins: list[str], service: str) -> Callable[[str, int], bool]:
+    """Which hosts and ports the config page's scan may open a tunnel to
+    (https, WebSockets): those of the site's allowed ``origins`` and of this
+    ``service``. A tunnel's path is not seen: that host, all of it."""
+    ours = origin_of(service)
+
+    def allowed(host: str, port: int) -> bool:
+        name = where(host.lower(), port).rsplit(":", 1)[0]
+        for scheme, default in (("https", 443), ("http", 80)):
+            origin = f"{scheme}://{name}" + ("" if port == default else f":{port}")
+            if origin == ours or origin_allowed(origin, origins):
+                return True
+        return False
+
+    return allowed
+
+
+def policy(origins: list[str], service: str, config: Mapping[str, Any]) -> Policy:
+    """What the config page's scan of a site with ``origins`` may reach
+    through its proxy, this ``service`` being the address it was asked on.
+
+    Only public addresses, and the networks the operator allows; this
+    service's configured public address (``CONSENT_PUBLIC_URL``) is the
+    operator's own and may be anywhere, but the address a request came to
+    is no more trusted than the Host header that named it.
+    """
+    trusted: frozenset[tuple[str, int]] = frozenset()
+    if config["PUBLIC_URL"] and origin_of(config["PUBLIC_URL"]) == origin_of(service):
+        parts = urlsplit(service)
+        if parts.hostname:
+            default = 443 if parts.scheme == "https" else 80
+            trusted = frozenset({(parts.hostname, parts.port or default)})
+    return Policy(
+        reaches=reaches(origins, service),
+        tunnels=tunnels(origins, service),
+        allowed_networks=networks(config["SCAN_NETWORKS"]),
+        trusted=trusted,
+    )
+
+
 def chromium(config: Mapping[str, Any]) -> Chromium:
     """The browser the app's settings name (``CONSENT_SCAN_CHROMIUM`` ...)."""
     return Chromium(
@@ -108,7 +149,8 @@ class Job:
     chromium: Chromium
     token: str | None = None  # of scope scan; revoked when the scan ends
     actor: Actor = changes.COMMAND_LINE  # who started it, and so revokes the token
-    reaches: Callable[[str], bool] | None = None  # where its browser may send
+    service: str | None = None  # this service's address: the token goes there only
+    policy: Policy | None = None  # where its browser may send, through its proxy
     declared: list[Service] | None = None  # the site's published services
 
 
@@ -138,17 +180,24 @@ def run_job(job: Job) -> None:
 
         report, error = None, None
         try:
-            report = scan(
-                job.start_url,
-                job.chromium,
-                job.pages - 1,  # the crawl counts the pages besides the start
-                job.seconds,
-                site=job.site,
-                token=job.token,
-                progress=told,
-                reaches=job.reaches,
-                declared=job.declared,
-            )
+            with contextlib.ExitStack() as stack:
+                browser, refused = job.chromium, None
+                if job.policy is not None:
+                    egress = stack.enter_context(proxy(job.policy))
+                    browser, refused = egress.browser(browser), egress.refused
+                report = scan(
+                    job.start_url,
+                    browser,
+                    job.pages - 1,  # the crawl counts the pages besides the start
+                    job.seconds,
+                    site=job.site,
+                    service=job.service,
+                    token=job.token,
+                    progress=told,
+                    reaches=job.policy.reaches if job.policy else None,
+                    declared=job.declared,
+                    refused=refused,
+                )
         except ScanError as exc:
             error = str(exc)
         except Exception:

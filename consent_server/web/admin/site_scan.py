@@ -16,7 +16,6 @@ from flask import (
     flash,
     jsonify,
     render_template,
-    request,
 )
 from flask.typing import ResponseReturnValue
 
@@ -26,6 +25,7 @@ from ...domain.site_config import PublishedConfig
 from ...scan.crawl import ScanError
 from ...store import drafts, scans, sites
 from ...store.engine import get_db, get_engine
+from .. import public
 from . import scan_job, scan_section
 from .forms import ScanForm
 from .session import me, require
@@ -123,7 +123,8 @@ def start(site: str) -> ResponseReturnValue:
             chromium=chromium,
             token=scan_job.scan_token(get_db(), site, actor),
             actor=actor,
-            reaches=scan_job.reaches(origins, request.host_url),
+            service=public.service_url(),
+            policy=scan_job.policy(origins, public.service_url(), current_app.config),
             declared=list(published.services),
         )
     )

@@ -1,0 +1,247 @@
+"""The config page's scan proxy: the only way out of the server's browser, which
+connects only where the scan may reach, to addresses checked before use.
+
+Driven with plain sockets, as a browser speaks to a proxy, against servers
+of the test's on loopback that note every connection they get.
+"""
+
+import ipaddress
+import socket
+import socketserver
+import threading
+
+import pytest
+
+from consent_server.scan import egress
+from consent_server.scan.egress import Policy, networks, proxy
+
+LOOPBACK = networks(["127.0.0.0/8", "::1/128"])
+
+
+class _Upstream(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(3)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            pass
+        self.server.heard.append(data)
+        if data.startswith(b"TUNNEL"):
+            self.request.sendall(b"tunnel ok")
+            return
+        # Keeps the connection open after answering, as a keep-alive server
+        # would: the proxy must end it for the browser all the same.
+        self.request.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+        )
+
+
+@pytest.fixture
+def upstream():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Upstream)
+    server.daemon_threads = True
+    server.heard = []
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server.server_address[1], server.heard
+    server.shutdown()
+    server.server_close()
+
+
+def only_ok(url):
+    return url.split("?")[0].endswith("/ok")
+
+
+def policy(**given):
+    values = {
+        "reaches": only_ok,
+        "tunnels": lambda host, port: host == "localhost",
+        "allowed_networks": LOOPBACK,
+    }
+    values.update(given)
+    return Policy(**values)
+
+
+def ask(way, message):
+    """Send ``message`` to the proxy; everything it answers until it closes."""
+    with socket.create_connection(way.server.server_address, timeout=5) as sock:
+        sock.sendall(message)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def get(port, path, host="localhost", extra=b""):
+    return (
+        f"GET http://{host}:{port}{path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        "Proxy-Connection: keep-alive\r\n\r\n"
+    ).encode() + extra
+
+
+def test_a_request_the_scan_may_send_goes_through_and_its_connection_ends(upstream):
+    port, heard = upstream
+    with proxy(policy()) as way:
+        answer = ask(way, get(port, "/ok?x=1"))
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert answer.endswith(b"\r\n\r\nok")
+    assert b"Connection: close" in answer and b"keep-alive" not in answer
+    [request] = heard
+    assert request.startswith(b"GET /ok?x=1 HTTP/1.1\r\n")
+    assert b"Connection: close" in request
+    assert b"Proxy-Connection" not in request
+    assert way.refused == {}
+
+
+def test_a_request_to_an_address_the_scan_may_not_reach_is_refused_unsent(upstream):
+    port, heard = upstream
+    with proxy(policy()) as way:
+        answer = ask(way, get(port, "/admin/"))
+    assert answer.startswith(b"HTTP/1.1 403")
+    assert heard == []
+    assert list(way.refused) == [f"localhost:{port}"]
+
+
+def test_a_second_request_on_the_same_connection_is_never_sent(upstream):
+    # After the first answer, the proxy reads nothing more from the browser:
+    # a second request there would be to a host nobody checked.
+    port, heard = upstream
+    with proxy(policy()) as way:
+        answer = ask(way, get(port, "/ok", extra=get(port, "/secret")))
+    assert answer.count(b"HTTP/1.1") == 1
+    assert len(heard) == 1 and b"/secret" not in heard[0]
+
+
+def test_loopback_and_private_networks_are_refused_unless_allowed(upstream):
+    port, heard = upstream
+    with proxy(policy(allowed_networks=())) as way:
+        answer = ask(way, get(port, "/ok"))
+    assert answer.startswith(b"HTTP/1.1 403")
+    assert heard == []
+    assert "127.0.0.1 is on a network" in way.refused[f"localhost:{port}"]
+
+
+def test_the_configured_service_address_may_be_anywhere(upstream):
+    port, heard = upstream
+    trusted = frozenset({("localhost", port)})
+    with proxy(policy(allowed_networks=(), trusted=trusted)) as way:
+        answer = ask(way, get(port, "/ok"))
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert len(heard) == 1
+
+
+def test_tunnels_go_only_to_the_hosts_the_scan_may_reach(upstream):
+    port, heard = upstream
+    with proxy(policy()) as way:
+        opened = ask(
+            way, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\nTUNNEL\r\n\r\n".encode()
+        )
+        refused = ask(
+            way, f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\nTUNNEL\r\n\r\n".encode()
+        )
+    assert opened.startswith(b"HTTP/1.1 200") and opened.endswith(b"tunnel ok")
+    assert refused.startswith(b"HTTP/1.1 403")
+    assert heard == [b"TUNNEL\r\n\r\n"]
+    assert list(way.refused) == [f"127.0.0.1:{port}"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    (
+        b"nonsense\r\n\r\n",
+        b"GET ftp://localhost/ok HTTP/1.1\r\n\r\n",
+        b"GET http://user@localhost/ok HTTP/1.1\r\n\r\n",
+        b"CONNECT localhost:notaport HTTP/1.1\r\n\r\n",
+        b"GET http://localhost/ok HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+    ),
+)
+def test_what_is_not_a_proxy_request_is_refused(upstream, message):
+    port, heard = upstream
+    with proxy(policy()) as way:
+        answer = ask(way, message)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert heard == []
+
+
+def test_a_chunked_body_is_refused_unsent(upstream):
+    port, heard = upstream
+    request = get(port, "/ok").replace(
+        b"\r\n\r\n", b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    with proxy(policy()) as way:
+        answer = ask(way, request)
+    assert answer.startswith(b"HTTP/1.1 411")
+    assert heard == []
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    (
+        ("127.0.0.1", False),
+        ("::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # a cloud's metadata service
+        ("100.64.0.1", False),
+        ("fd00::1", False),
+        ("fe80::1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+    ),
+)
+def test_which_addresses_a_scan_may_reach(address, allowed):
+    assert (
+        policy(allowed_networks=()).address_allowed(ipaddress.ip_address(address))
+        is allowed
+    )
+
+
+def test_an_allowed_network_opens_only_itself():
+    allowed = policy(allowed_networks=networks(["10.1.0.0/16"]))
+    assert allowed.address_allowed(ipaddress.ip_address("10.1.2.3"))
+    assert not allowed.address_allowed(ipaddress.ip_address("10.2.0.1"))
+
+
+def test_a_name_with_any_address_the_scan_may_not_reach_is_refused(monkeypatch):
+    # One public and one private address: the browser's next lookup could
+    # pick either (DNS rebinding), so neither is used.
+    tried = []
+
+    def lookup(host, port, type=0):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(egress.socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(egress.socket.socket, "connect", lambda s, a: tried.append(a))
+    with pytest.raises(egress.Refused, match="10.0.0.1 is on a network"):
+        policy(allowed_networks=()).connect("shop.example", 443)
+    assert tried == []
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    answers = iter(["93.184.215.14", "127.0.0.1"])  # a second lookup would differ
+    tried = []
+
+    def lookup(host, port, type=0):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(egress.socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(egress.socket.socket, "connect", lambda s, a: tried.append(a))
+    policy(allowed_networks=()).connect("shop.example", 443).close()
+    assert tried == [("93.184.215.14", 443)]
+
+
+@pytest.mark.parametrize("value", ("10.0.0.0/33", "shop.example", ""))
+def test_a_network_that_is_not_one_is_named(value):
+    with pytest.raises(ValueError, match="is not a network"):
+        networks([value])
