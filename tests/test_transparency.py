@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from consent_server.domain import merkle, note
 from consent_server.domain.receipt import check as check_receipt
-from consent_server.store import accounts
+from consent_server.store import accounts, schema
 from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
 from consent_server.store.schema import site_revisions
@@ -434,6 +434,30 @@ def test_erase_removes_one_visitors_events_and_keeps_every_proof(
     assert (
         unknown.output == "Error: the log holds no events of consent no-such-visitor\n"
     )
+
+
+def test_erase_takes_the_visitors_ids_out_of_the_audit_access_records(
+    app, consent, engine, auditor
+):
+    first, other = post(consent, 2)
+    assert auditor(f"/v1/audit/consents/{first['id']}").status_code == 200
+    assert auditor(f"/v1/audit/events/{first['event_id']}/proof").status_code in (
+        200,
+        202,
+    )
+    assert auditor(f"/v1/audit/consents/{other['id']}").status_code == 200
+
+    out = app.test_cli_runner().invoke(args=["erase", first["id"]])
+
+    assert out.exit_code == 0, out.output
+    assert "Took its ids out of 2 audit access records" in out.output
+    with engine.connect() as conn:
+        paths = conn.execute(sa.select(schema.audit_access.c.path)).scalars().all()
+    assert "/v1/audit/consents/[erased]" in paths
+    assert "/v1/audit/events/[erased]/proof" in paths
+    assert not [p for p in paths if first["id"] in p or first["event_id"] in p]
+    # Another visitor's stay as they were.
+    assert f"/v1/audit/consents/{other['id']}" in paths
 
 
 def test_a_storefront_page_may_ask_for_its_visitors_receipt(client, consent):

@@ -288,6 +288,12 @@ def erase_command(consent_id: str) -> None:
             f"Erased {done.events} events of consent {shown}; the log's checkpoints"
             " and the other visitors' receipts still verify."
         )
+    if done.access_records:
+        click.echo(
+            f"Took its ids out of {done.access_records} audit access records"
+            " that named them."
+        )
+    if done.events:
         return
     when = erasure.erased_on(conn, consent_id)
     if when is not None:

@@ -6,7 +6,9 @@ its leaf (the leaf hash stays in ``tree_nodes``). The hash chain then steps
 over the erased rows by their kept hashes, the Merkle tree keeps its leaves,
 and every checkpoint and the other visitors' receipts still verify. What
 was erased, and when, is kept in ``log_erasures``; the consent id only as
-its SHA-256.
+its SHA-256. The audit API's access records (``audit_access``) keep the
+paths auditors asked for, which name consent and event ids: in those, the
+erased visitor's ids become ``[erased]``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .schema import consent_events, log_erasures, log_head
+from .schema import audit_access, consent_events, log_erasures, log_head
+
+# What an erased id becomes in the access records' paths.
+ERASED = "[erased]"
 
 
 def consent_hash(consent_id: str) -> str:
@@ -33,6 +38,8 @@ class Erased:
     events: int
     # Sequence numbers of the events removed.
     seqs: tuple[int, ...]
+    # Access records whose paths named the visitor, now without their ids.
+    access_records: int = 0
 
 
 def erase(
@@ -47,10 +54,11 @@ def erase(
             log_head.update().where(log_head.c.id == 1).values(seq=log_head.c.seq)
         )
         rows = conn.execute(
-            sa.select(c.seq, c.leaf_index, c.prev_hash, c.hash)
+            sa.select(c.seq, c.leaf_index, c.prev_hash, c.hash, c.event_id)
             .where(c.consent_id == consent_id)
             .order_by(c.seq)
         ).all()
+        scrubbed = _scrub_access(conn, [consent_id, *(r.event_id for r in rows)])
         if rows:
             conn.execute(
                 log_erasures.insert(),
@@ -67,7 +75,25 @@ def erase(
                 ],
             )
             conn.execute(consent_events.delete().where(c.consent_id == consent_id))
-    return Erased(len(rows), tuple(r.seq for r in rows))
+    return Erased(len(rows), tuple(r.seq for r in rows), scrubbed)
+
+
+def _scrub_access(conn: Connection, ids: list[str]) -> int:
+    """Put :data:`ERASED` for each of ``ids`` in the access records' paths;
+    how many records named one."""
+    path = audit_access.c.path
+    named: set[int] = set()
+    for value in ids:
+        if not value:
+            continue
+        found = conn.execute(
+            audit_access.update()
+            .where(path.contains(value, autoescape=True))
+            .values(path=sa.func.replace(path, value, ERASED))
+            .returning(audit_access.c.id)
+        ).scalars()
+        named.update(found)
+    return len(named)
 
 
 def erased_leaves(conn: Connection) -> set[int]:
