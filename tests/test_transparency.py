@@ -129,6 +129,25 @@ def test_the_checkpoint_verifies_with_the_verifier_key_alone(client, consent, ap
         note.open_checkpoint(changed, note.Verifier.from_key(published))
 
 
+def test_after_a_key_change_the_checkpoint_is_signed_again_at_once(
+    client, consent, app
+):
+    post(consent, 3)
+    old = app.extensions["consent_log_signer"]
+    before = client.get("/v1/log/checkpoint").get_data()
+    assert note.open_checkpoint(before, old.verifier).size == 3
+    # The operator changes the key (a restart with another CONSENT_LOG_KEY);
+    # no consent arrives after it.
+    new = note.Signer.generate(old.name)
+    app.extensions["consent_log_signer"] = new
+    app.extensions.pop("consent_checkpointer", None)  # a new process
+    text = client.get("/v1/log/checkpoint").get_data()
+    signed = note.open_checkpoint(text, new.verifier)
+    assert signed.size == 3
+    with pytest.raises(note.NoteError):
+        note.open_checkpoint(text, old.verifier)
+
+
 def test_inclusion_proofs_match_the_rfc(client, consent, engine, verifier, auditor):
     post(consent, 9)
     signed = checkpoint(client, verifier)

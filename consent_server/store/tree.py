@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain import merkle
 from ..domain.entry import FIELDS_V1, VERSION, entry_bytes, fast_entry
-from ..domain.note import Checkpoint, Signer
+from ..domain.note import Checkpoint, NoteError, Signer, open_checkpoint
 from . import erasure, raw
 from .events import BOOLEANS, STREAM, sqlite_cell
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
@@ -312,7 +312,8 @@ def sign_checkpoint(
     with conn.begin():
         size = _lock_head(conn)
         latest = latest_checkpoint(conn)
-        if latest is not None and latest.tree_size == size:
+        resign = latest is not None and latest.tree_size == size
+        if latest is not None and resign and signed_by(latest, signer):
             return latest
         if latest is not None and (
             size < latest.tree_size or root(conn, latest.tree_size) != latest.root
@@ -322,12 +323,33 @@ def sign_checkpoint(
         head = root(conn, size)
         note = Checkpoint(signer.name, size, head).sign(signer)
         signed_at = now or dt.datetime.now(dt.UTC)
-        conn.execute(
-            log_checkpoints.insert().values(
-                tree_size=size, root=head, note=note, signed_at=signed_at
+        if resign:
+            # The log's key changed and the tree did not grow: the same tree
+            # under the new key, so that witnesses and receipts get a
+            # checkpoint the published key verifies, now rather than after
+            # the next consent. The note the old key signed is not kept here
+            # (its holders keep it), the size being the table's key.
+            conn.execute(
+                log_checkpoints.update()
+                .where(log_checkpoints.c.tree_size == size)
+                .values(note=note, signed_at=signed_at)
             )
-        )
+        else:
+            conn.execute(
+                log_checkpoints.insert().values(
+                    tree_size=size, root=head, note=note, signed_at=signed_at
+                )
+            )
     return StoredCheckpoint(size, head, note, signed_at)
+
+
+def signed_by(checkpoint: StoredCheckpoint, signer: Signer) -> bool:
+    """Whether ``signer``'s key signed ``checkpoint`` (not an earlier key)."""
+    try:
+        open_checkpoint(checkpoint.note, signer.verifier)
+    except NoteError:
+        return False
+    return True
 
 
 def b64(value: bytes) -> str:

@@ -94,11 +94,17 @@ def after_append() -> None:
 
 def current_checkpoint(conn: Any) -> tree.StoredCheckpoint | None:
     """The newest checkpoint, signing a new one first when the tree has
-    grown past it (and this process may sign now)."""
+    grown past it or the log's key changed since (and this process may sign
+    now)."""
     with conn.begin():
         latest = tree.latest_checkpoint(conn)
         size = tree.tree_size(conn)
-    if latest is None or latest.tree_size < size:
+    signer = current_app.extensions["consent_log_signer"]
+    if (
+        latest is None
+        or latest.tree_size < size
+        or not tree.signed_by(latest, signer)
+    ):
         checkpointer().sign(current_app)
         with conn.begin():
             latest = tree.latest_checkpoint(conn)
