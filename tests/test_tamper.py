@@ -5,6 +5,7 @@ import shutil
 import threading
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
@@ -134,6 +135,31 @@ def test_a_row_rewritten_with_every_hash_recomputed_is_named(
     assert "REWRITTEN: the first 5 events are not the ones the checkpoint signed" in (
         out.output
     )
+
+
+def test_a_changed_or_missing_node_inside_the_tree_is_named(app, runner, engine):
+    # The leaves and the root stay right; a node in between is what the
+    # proofs are made of.
+    record(app, 6)
+    n = tree_nodes.c
+    inner = (n.level == 1) & (n.position == 1)
+    with engine.begin() as conn:
+        kept = conn.execute(sa.select(n.hash).where(inner)).scalar_one()
+        conn.execute(tree_nodes.update().where(inner).values(hash=b"\x00" * 32))
+    out = runner.invoke(args=["verify-log"])
+    assert out.exit_code == 1
+    assert (
+        "the tree's stored node 1 at level 1 does not match its leaves: proofs"
+        " made from it would not verify"
+    ) in out.output
+    with engine.begin() as conn:
+        conn.execute(tree_nodes.delete().where(inner))
+    out = runner.invoke(args=["verify-log"])
+    assert out.exit_code == 1
+    assert "the tree's node 1 at level 1 is missing" in out.output
+    with engine.begin() as conn:
+        conn.execute(tree_nodes.insert().values(level=1, position=1, hash=kept))
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
 
 
 # The backup is a copy of the SQLite file: the same on PostgreSQL would be a

@@ -476,6 +476,74 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
             )
 
 
+_SQLITE_NODES = (
+    "SELECT level, position, hash FROM tree_nodes WHERE level > 0"
+    " ORDER BY level, position"
+)
+
+
+def _stored_nodes(conn: Connection) -> Iterator[tuple[int, int, bytes]]:
+    """Every stored node above the leaves: level, position, hash; by level."""
+    if conn.dialect.name == "sqlite":
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_SQLITE_NODES)
+            while batch := cursor.fetchmany(5000):
+                yield from batch
+        finally:
+            cursor.close()
+        return
+    n = tree_nodes.c
+    query = (
+        sa.select(n.level, n.position, n.hash)
+        .where(n.level > 0)
+        .order_by(n.level, n.position)
+    )
+    with conn.execute(query, execution_options=STREAM) as rows:
+        for level, position, hash_ in rows:
+            yield level, position, bytes(hash_)
+
+
+def _compare_nodes(conn: Connection, built: list[bytearray]) -> str | None:
+    """What differs between the stored nodes and those rebuilt from the
+    leaves (``built[level - 1]``, each level's hashes in order), in words."""
+    level, count = 1, 0
+
+    def short(level: int, count: int) -> str | None:
+        have = len(built[level - 1]) // 32 if level <= len(built) else 0
+        if count < have:
+            return (
+                f"the tree's node {count} at level {level} is missing: proofs"
+                " that need it cannot be made"
+            )
+        return None
+
+    for stored_level, position, hash_ in _stored_nodes(conn):
+        while stored_level > level:
+            if missing := short(level, count):
+                return missing
+            level, count = level + 1, 0
+        at = 32 * position
+        if (
+            position != count
+            or level > len(built)
+            or bytes(built[level - 1][at : at + 32]) != hash_
+        ):
+            if position > count and (missing := short(level, count)):
+                return missing
+            return (
+                f"the tree's stored node {position} at level {level} does not"
+                " match its leaves: proofs made from it would not verify"
+            )
+        count += 1
+    while level <= len(built):
+        if missing := short(level, count):
+            return missing
+        level, count = level + 1, 0
+    return None
+
+
 @dataclass(frozen=True)
 class TreeReport:
     """What checking the tree found.
@@ -515,6 +583,9 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
         if 0 in wanted:
             roots[0] = merkle.EMPTY_ROOT
         edge: list[tuple[int, bytes]] = []
+        # Every complete node rebuilt, level by level (1 up), in order: to
+        # compare with the stored nodes proofs are made of.
+        built: list[bytearray] = []
         expected = 0
         problem: str | None = None
         node = merkle.node_hash
@@ -545,6 +616,9 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
             while edge and edge[-1][0] == level:
                 current = node(edge.pop()[1], current)
                 level += 1
+                if len(built) < level:
+                    built.append(bytearray())
+                built[level - 1] += current
             edge.append((level, current))
             expected += 1
             if expected in wanted:
@@ -566,6 +640,8 @@ def verify_tree(conn: Connection, sizes: Sequence[int] = ()) -> TreeReport:
                 )
         if problem is None:
             problem = erasure.partly_erased(conn)
+        if problem is None:
+            problem = _compare_nodes(conn, built)
     rebuilt = merkle.fold([h for _, h in edge]) if edge else merkle.EMPTY_ROOT
     if problem is None and expected != size:
         problem = f"the tree says {size} leaves but holds {expected}"

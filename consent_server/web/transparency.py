@@ -100,11 +100,7 @@ def current_checkpoint(conn: Any) -> tree.StoredCheckpoint | None:
         latest = tree.latest_checkpoint(conn)
         size = tree.tree_size(conn)
     signer = current_app.extensions["consent_log_signer"]
-    if (
-        latest is None
-        or latest.tree_size < size
-        or not tree.signed_by(latest, signer)
-    ):
+    if latest is None or latest.tree_size < size or not tree.signed_by(latest, signer):
         checkpointer().sign(current_app)
         with conn.begin():
             latest = tree.latest_checkpoint(conn)
