@@ -368,15 +368,30 @@ def test_a_scan_token_left_live_by_a_stopped_scan_goes_with_the_next(app, consen
     with app.app_context():
         conn = get_db()
         # The first scan's process stopped: its token was never revoked.
-        left = scan_job.scan_token(conn, "demo", ed)
-        new = scan_job.scan_token(conn, "demo", ed)
+        left = scan_job.scan_token(conn, "demo", ed, 300)
+        new = scan_job.scan_token(conn, "demo", ed, 300)
         assert accounts.find_token(conn, left) is None
-        assert accounts.find_token(conn, new).scope == "scan"
+        found = accounts.find_token(conn, new)
+    assert (found.scope, found.site) == ("scan", "demo")
+    # It works for the scan's bound at most, even if nothing revokes it.
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=300)
+    assert soon - dt.timedelta(seconds=5) < found.expires_at <= soon
     headers = {"Authorization": f"Bearer {left}"}
     assert consent.post(headers=headers).status_code == 401
     recorded = consent.post(headers={"Authorization": f"Bearer {new}"})
     assert recorded.status_code == 201
     assert consent.verify(recorded.get_json()["token"]).get_json()["reason"] == "scan"
+    with app.app_context():
+        conn = get_db()
+        conn.execute(
+            schema.api_tokens.update()
+            .where(schema.api_tokens.c.id == found.id)
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+        conn.commit()
+    expired = consent.post(headers={"Authorization": f"Bearer {new}"})
+    assert expired.status_code == 401
+    assert "has expired" in expired.get_json()["error"]["message"]
 
 
 def test_a_missing_chromium_is_said_inline(app, editor, tmp_path):

@@ -225,6 +225,8 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
     with engine.begin() as conn:
         for statement in (
             "DROP TABLE site_scans",
+            "ALTER TABLE api_tokens DROP COLUMN site",
+            "ALTER TABLE api_tokens DROP COLUMN expires_at",
             "DROP TABLE tree_nodes",
             "DROP TABLE log_checkpoints",
             "DROP TABLE log_erasures",
@@ -246,7 +248,8 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
     result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
     inspector = sa.inspect(engine)
-    assert "revoked_at" in {c["name"] for c in inspector.get_columns("api_tokens")}
+    columns = {c["name"] for c in inspector.get_columns("api_tokens")}
+    assert {"revoked_at", "site", "expires_at"} <= columns
     assert "ix_consent_events_site_seq" in {
         i["name"] for i in inspector.get_indexes("consent_events")
     }
@@ -514,3 +517,53 @@ def test_sites_export_escapes_control_characters_and_stays_the_document(
 )
 def test_printable_escapes_what_a_terminal_would_obey(text, shown):
     assert printable.printable(text) == shown
+
+
+def test_a_scan_token_for_one_site_that_expires(runner, engine):
+    made = runner.invoke(
+        args=[
+            "create-token",
+            "ci",
+            "--scope",
+            "scan",
+            "--site",
+            "demo",
+            "--minutes",
+            "30",
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("cst_")
+    [line] = runner.invoke(args=["list-tokens"]).output.splitlines()
+    fields = line.split("\t")
+    assert fields[:3] == ["1", "ci", "scan"]
+    assert fields[4].startswith("live until ") and fields[4].endswith(" UTC")
+    assert fields[5] == "site demo"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    (
+        (
+            ["--scope", "audit", "--site", "demo"],
+            "Error: only a token of scope scan is bound to a site\n",
+        ),
+        (
+            ["--scope", "scan", "--site", "No Site"],
+            "Error: No Site is not a site id\n",
+        ),
+    ),
+)
+def test_a_token_that_cannot_be_made_is_one_line(runner, engine, args, said):
+    made = runner.invoke(args=["create-token", "bad", *args])
+    assert made.exit_code == 1
+    assert made.output == said
+    assert runner.invoke(args=["list-tokens"]).output == ""
+
+
+def test_minutes_out_of_range_is_a_usage_error(runner, engine):
+    made = runner.invoke(
+        args=["create-token", "bad", "--scope", "scan", "--minutes", "0"]
+    )
+    assert made.exit_code == 2
+    assert "--minutes" in made.output

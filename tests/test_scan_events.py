@@ -223,6 +223,67 @@ def test_a_wrong_bearer_token_writes_nothing(
     assert count_events(engine) == before
 
 
+def test_a_scan_token_bound_to_a_site_marks_that_sites_choices_only(
+    app, consent, engine
+):
+    with app.app_context():
+        ours = accounts.create_token(get_db(), "demo scan", "scan", site="demo")
+        theirs = accounts.create_token(get_db(), "other scan", "scan", site="other")
+    refused = consent.post(headers={"Authorization": f"Bearer {theirs}"})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == {
+        "code": "forbidden",
+        "message": "this scan token is for site 'other' only",
+    }
+    assert count_events(engine) == 0
+    assert consent.post(headers={"Authorization": f"Bearer {ours}"}).status_code == 201
+    assert [r["scan"] for r in events(engine)] == [True]
+
+
+def test_an_expired_scan_token_is_refused_as_a_revoked_one(app, consent, engine):
+    with app.app_context():
+        conn = get_db()
+        token = accounts.create_token(
+            conn,
+            "short",
+            "scan",
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60),
+        )
+        assert accounts.find_token(conn, token).expires_at is not None
+        conn.execute(
+            accounts.api_tokens.update().values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        )
+        conn.commit()
+    response = consent.post(headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"] == (
+        "the token is unknown, was revoked or has expired"
+    )
+    assert count_events(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("scope", "given", "said"),
+    (
+        ("audit", {"site": "demo"}, "only a token of scope scan is bound to a site"),
+        ("scan", {"site": "Not A Site"}, "Not A Site is not a site id"),
+        (
+            "scan",
+            {"expires_at": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)},
+            "a token must expire in the future",
+        ),
+    ),
+)
+def test_a_token_that_cannot_be_is_refused_and_nothing_is_made(app, scope, given, said):
+    with app.app_context():
+        conn = get_db()
+        with pytest.raises(accounts.AuthError, match=said):
+            accounts.create_token(conn, "bad", scope, **given)
+        assert accounts.list_tokens(conn) == []
+
+
 @pytest.mark.parametrize("header", ("Bearer cst_unknown", "Bearer", "bearer  "))
 def test_an_unknown_or_empty_bearer_token_is_a_401(consent, engine, header):
     response = consent.post(headers={"Authorization": header})

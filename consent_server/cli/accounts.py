@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from ..domain.printable import printable
@@ -26,9 +28,24 @@ def create_user_command(email: str, role: str, password: str) -> None:
 @database_command
 @click.argument("name")
 @click.option("--scope", type=click.Choice(SCOPES), required=True)
-def create_token_command(name: str, scope: str) -> None:
+@click.option(
+    "--site",
+    metavar="SITE",
+    help="Scope scan only: the token marks scan events of this site only.",
+)
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 525_600),
+    help="The token stops working after this many minutes [default: never].",
+)
+def create_token_command(
+    name: str, scope: str, site: str | None, minutes: int | None
+) -> None:
     """Create a bearer token for the audit API; it is printed this once only."""
-    token = accounts.create_token(get_db(), name, scope)
+    expires = None
+    if minutes is not None:
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    token = accounts.create_token(get_db(), name, scope, site=site, expires_at=expires)
     click.echo(token)
 
 
@@ -64,6 +81,15 @@ def revoke_token_command(name: str | None, token_id: int | None) -> None:
 def list_tokens_command() -> None:
     """List bearer tokens (never the tokens themselves): id, name, scope, state."""
     for t in accounts.list_tokens(get_db()):
-        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+        if t.revoked_at:
+            state = f"revoked {t.revoked_at:%Y-%m-%d}"
+        elif t.expired():
+            state = f"expired {t.expires_at:%Y-%m-%d %H:%M}"
+        elif t.expires_at:
+            state = f"live until {t.expires_at:%Y-%m-%d %H:%M} UTC"
+        else:
+            state = "live"
+        if t.site:
+            state += f"\tsite {printable(t.site)}"
         name, scope = printable(t.name), printable(t.scope)
         click.echo(f"{t.id}\t{name}\t{scope}\tcreated {t.created_at:%Y-%m-%d}\t{state}")

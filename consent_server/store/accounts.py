@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from werkzeug.security import generate_password_hash
 
 from ..domain.errors import InvalidInput
+from ..domain.printable import printable
+from ..domain.site_config import SITE_ID
 from ..domain.vocabulary import ROLES, SCOPES
 from . import changes
 from .changes import Actor
@@ -112,25 +114,46 @@ def create_user(
         return insert_user(conn, email, generate_password_hash(password), role, actor)
 
 
+# The cookie scanner's scope: the one scope a token may be bound to a site in.
+SCAN_SCOPE = "scan"
+
+
 def hash_token(token: str) -> str:
     """The stored form of a bearer token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(
-    conn: Connection, name: str, scope: str, actor: Actor = changes.COMMAND_LINE
+    conn: Connection,
+    name: str,
+    scope: str,
+    actor: Actor = changes.COMMAND_LINE,
+    *,
+    site: str | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> str:
     """Create a bearer token and return it; only its hash is stored.
 
-    The change is recorded as ``token.create`` by ``actor``.
+    A token of scope ``scan`` may be bound to one ``site``; any token may
+    expire at ``expires_at`` (UTC). The change is recorded as
+    ``token.create`` by ``actor``.
 
-    :raise AuthError: for an unknown scope or an empty name.
+    :raise AuthError: for an unknown scope, an empty name, a site given to
+        another scope, a site id that cannot be one, or an expiry not in
+        the future.
     """
     name = name.strip()
     if not name or len(name) > 100:
         raise AuthError("the token needs a name of 1 to 100 characters")
     if scope not in SCOPES:
         raise AuthError(f"scope must be one of {', '.join(SCOPES)}")
+    if site is not None and scope != SCAN_SCOPE:
+        raise AuthError(f"only a token of scope {SCAN_SCOPE} is bound to a site")
+    if site is not None and not SITE_ID.fullmatch(site):
+        raise AuthError(f"{printable(site)} is not a site id")
+    now = dt.datetime.now(dt.UTC)
+    if expires_at is not None and expires_at <= now:
+        raise AuthError("a token must expire in the future")
     token = "cst_" + secrets.token_urlsafe(32)
     with conn.begin():
         token_id = conn.execute(
@@ -139,12 +162,17 @@ def create_token(
                 name=name,
                 scope=scope,
                 token_hash=hash_token(token),
-                created_at=dt.datetime.now(dt.UTC),
+                created_at=now,
+                site=site,
+                expires_at=expires_at,
             )
             .returning(api_tokens.c.id)
         ).scalar_one()
+        bound = {"site": site} if site else {}
+        if expires_at is not None:
+            bound["expires_at"] = expires_at.isoformat(timespec="seconds")
         changes.record(
-            conn, actor, "token.create", name, token_id=token_id, scope=scope
+            conn, actor, "token.create", name, token_id=token_id, scope=scope, **bound
         )
     return token
 
@@ -158,22 +186,39 @@ class Token:
     scope: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    site: str | None = None  # a scan token's one site; None: any
+    expires_at: dt.datetime | None = None  # None: never
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        """Whether the token's time is up."""
+        when = now or dt.datetime.now(dt.UTC)
+        return self.expires_at is not None and self.expires_at <= when
 
 
 def find_token(conn: Connection, token: str) -> Token | None:
-    """The live (not revoked) token with this value, or None."""
+    """The live token with this value (not revoked, not expired), or None."""
+    c = api_tokens.c
     with conn.begin():
         row = conn.execute(
             sa.select(api_tokens).where(
-                api_tokens.c.token_hash == hash_token(token),
-                api_tokens.c.revoked_at.is_(None),
+                c.token_hash == hash_token(token),
+                c.revoked_at.is_(None),
+                sa.or_(c.expires_at.is_(None), c.expires_at > dt.datetime.now(dt.UTC)),
             )
         ).first()
     return _token(row) if row else None
 
 
 def _token(row: sa.Row[Any]) -> Token:
-    return Token(row.id, row.name, row.scope, row.created_at, row.revoked_at)
+    return Token(
+        row.id,
+        row.name,
+        row.scope,
+        row.created_at,
+        row.revoked_at,
+        row.site,
+        row.expires_at,
+    )
 
 
 def list_tokens(conn: Connection) -> list[Token]:

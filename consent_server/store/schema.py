@@ -308,6 +308,10 @@ api_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    # A scan token may be bound to one site (NULL: any), and any token may
+    # expire (NULL: never); an expired token is refused as a revoked one.
+    sa.Column("site", sa.String(63), nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
 )
 
 # Who asked the audit API what, and when: kept apart from the consent log.

@@ -89,14 +89,17 @@ def record_consent() -> tuple[Response, int]:
     # Only a request with the header costs a look at the tokens: the
     # cookie scanner's (see scan_auth), or a 401/403 before anything is written.
     authorization = request.headers.get("Authorization")
-    scan = authorization is not None and scan_auth.is_scan(authorization)
+    body = json_body()
+    scan = authorization is not None and scan_auth.is_scan(
+        authorization, body.get("site") if isinstance(body, dict) else None
+    )
     visitor = Visitor(
         origin=request.headers.get("Origin"),
         ip=request.remote_addr,
         user_agent=request.user_agent.string,
         gpc_header=request.headers.get("Sec-GPC") == "1",
     )
-    response = jsonify(recorded(CachedStore(get_db()), json_body(), visitor, scan=scan))
+    response = jsonify(recorded(CachedStore(get_db()), body, visitor, scan=scan))
     response.headers["Cache-Control"] = "no-store"
     fast.learn(RECORDED)
     return response, 201

@@ -12,19 +12,21 @@ from ..store import accounts
 from ..store.engine import get_db
 from .errors import ApiError
 
-SCOPE = "scan"
+SCOPE = accounts.SCAN_SCOPE
 # Where a 401 says how to authenticate (RFC 9110 §11.6.1).
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="consent-server scan"'}
 
 
-def is_scan(authorization: str) -> bool:
-    """Whether an ``Authorization`` header proves the cookie scanner sent this.
+def is_scan(authorization: str, site: object) -> bool:
+    """Whether an ``Authorization`` header proves the cookie scanner sent this
+    choice for ``site`` (as the request's body names it).
 
     A scheme other than Bearer is not meant for us (a proxy's Basic login,
     say) and is ignored: False, as with no header.
 
-    :raise ApiError: 401 for a bearer token that is missing, unknown or
-        revoked, 403 for one of another scope; nothing is to be written then.
+    :raise ApiError: 401 for a bearer token that is missing, unknown,
+        revoked or expired, 403 for one of another scope or bound to another
+        site; nothing is to be written then.
     """
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer":
@@ -42,7 +44,7 @@ def is_scan(authorization: str) -> bool:
         raise ApiError(
             401,
             "unauthorized",
-            "the token is unknown or was revoked",
+            "the token is unknown, was revoked or has expired",
             headers=CHALLENGE,
         )
     if found.scope != SCOPE:
@@ -51,5 +53,11 @@ def is_scan(authorization: str) -> bool:
             "forbidden",
             f"a token with scope {found.scope!r} cannot record consent;"
             f" the cookie scanner's needs scope {SCOPE!r}",
+        )
+    if found.site is not None and found.site != site:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"this scan token is for site {found.site!r} only",
         )
     return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -44,20 +45,25 @@ def token_name(site: str) -> str:
     return f"config-page scan of {site}"
 
 
-def scan_token(conn: Connection, site: str, actor: Actor) -> str:
+def scan_token(conn: Connection, site: str, actor: Actor, seconds: float) -> str:
     """A new bearer token of scope ``scan`` for one scan of ``site`` from the
     config page: the scan's choices are sent with it, so that the consent
     service records them as scan events, kept out of stats and histories.
 
-    It lives while the scan runs (:func:`run_job` revokes it). A token an
-    earlier scan of the site left live (its process stopped mid-scan) is
-    revoked first: only one is ever live per site. Both are recorded as
-    ``actor``'s changes, beside the tokens made on the command line.
+    It is good for ``site`` only, and lives while the scan runs
+    (:func:`run_job` revokes it), ``seconds`` at most: the scan's bound, so
+    that a scan whose process stopped leaves no token that works. A token an
+    earlier scan of the site left live is revoked first: only one is ever
+    live per site. Both are recorded as ``actor``'s changes, beside the
+    tokens made on the command line.
     """
     name = token_name(site)
     with contextlib.suppress(AuthError):  # usually there is none left over
         accounts.revoke_tokens_named(conn, name, actor)
-    return accounts.create_token(conn, name, SCOPE, actor)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+    return accounts.create_token(
+        conn, name, SCOPE, actor, site=site, expires_at=expires
+    )
 
 
 # What the banner asks this service for: its script, texts and styles, and

@@ -91,16 +91,10 @@ def start(site: str) -> ResponseReturnValue:
     except ScanError as exc:
         return _site_page(site, 503, scan_form=form, scan_message=_cannot_run(exc))
     seconds = current_app.config["SCAN_SECONDS"]
+    bound = seconds + scan_job.GRACE_SECONDS
     actor = account().actor
     try:
-        run = scans.start(
-            get_db(),
-            site,
-            url,
-            form.pages.data,
-            actor.email,
-            seconds + scan_job.GRACE_SECONDS,
-        )
+        run = scans.start(get_db(), site, url, form.pages.data, actor.email, bound)
     except scans.ScanRunning as exc:
         return _site_page(
             site,
@@ -121,7 +115,7 @@ def start(site: str) -> ResponseReturnValue:
             pages=form.pages.data,
             seconds=seconds,
             chromium=chromium,
-            token=scan_job.scan_token(get_db(), site, actor),
+            token=scan_job.scan_token(get_db(), site, actor, bound),
             actor=actor,
             service=public.service_url(),
             policy=scan_job.policy(origins, public.service_url(), current_app.config),
