@@ -84,6 +84,9 @@ DEFAULTS: dict[str, Any] = {
     "SCAN_CHROMEDRIVER": "/usr/bin/chromedriver",
     "SCAN_CHROMIUM_ARGS": [],
     "SCAN_SECONDS": 180,
+    # How many config-page scans (each its own Chromium) run at once on the
+    # whole service, every process together.
+    "SCAN_CONCURRENCY": 2,
     # Networks (JSON list: ["10.1.2.0/24"]) the config page's scan may reach
     # besides public addresses: none, so that an editor cannot point the
     # server's browser at its loopback or its private network.

@@ -544,6 +544,8 @@ def test_the_configured_public_address_is_the_scans_service(app, launched):
         ("PUBLIC_URL", "https://consent.shop.example/c", "(no path)"),
         ("PUBLIC_URL", "https://u@consent.shop.example", "(no path)"),
         ("PUBLIC_URL", 8080, "must be this service's address"),
+        ("SCAN_CONCURRENCY", 0, "must be a whole number of scans at once, 1 to 16"),
+        ("SCAN_CONCURRENCY", "2", "must be a whole number of scans at once"),
     ),
 )
 def test_a_bad_scan_setting_is_refused_at_start(tmp_path, name, value, said):
@@ -554,3 +556,58 @@ def test_a_bad_scan_setting_is_refused_at_start(tmp_path, name, value, said):
     with pytest.raises(BadSetting, match=f"^CONSENT_{name}: ") as refused:
         create_app({"SECRET_KEY": SECRET, name: value}, instance_path=str(tmp_path))
     assert said in str(refused.value)
+
+
+def test_the_server_runs_a_bounded_number_of_scans_at_once(app, editor, launched):
+    from consent_server.domain.demo_site import demo_config
+
+    app.config["SCAN_CONCURRENCY"] = 1
+    with app.app_context():
+        conn = get_db()
+        drafts.create_site(
+            conn, {**demo_config(), "site": "other"}, changes.COMMAND_LINE
+        )
+        scans.start(conn, "other", SHOP + "/", 5, "anna@shop.example", 600, at_once=1)
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 503
+    assert 'id="scan-message"' in answer.text
+    assert (
+        "1 scans are running on this server already, the most it runs at once"
+    ) in html.unescape(answer.text)
+    assert launched == []
+    assert [r["site"] for r in scan_rows(app.extensions["consent_db"])] == ["other"]
+    # Once that scan is past its bound, the slot is free again.
+    with app.app_context():
+        conn = get_db()
+        conn.execute(
+            schema.site_scans.update().values(
+                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+            )
+        )
+        conn.commit()
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
+    assert answer.status_code == 302, answer.text
+    assert len(launched) == 1
+
+
+def test_a_report_too_big_to_keep_lists_fewer_items(monkeypatch):
+    from consent_server.scan.crawl import Cookie, Crawl, Visit
+    from consent_server.scan.report import build_report
+
+    visit = Visit("http://localhost:5000/", "before")
+    visit.cookies = [
+        Cookie(f"_ga_{n:04}", "localhost", True, 400.0, "") for n in range(600)
+    ]
+    report = build_report(Crawl("http://localhost:5000/", [visit]), [], "demo", None)
+    assert report.not_listed == {"cookie": 100}
+    monkeypatch.setattr(scan_job, "MAX_REPORT", 200_000)
+    kept = json.loads(scan_job.kept_report(report))
+    assert len(kept["seen"]) < 500
+    assert len(json.dumps(kept)) <= 200_000 * 1.1
+    # Every cookie is a leak: the count of those not listed is still told.
+    assert kept["not_listed"]["cookie"] == 600 - len(kept["seen"])
+    assert any(
+        f"{600 - len(kept['seen']) - 100:,} more were seen" in n
+        and "of them leaks" in n
+        for n in kept["notes"]
+    )

@@ -43,6 +43,15 @@ RECORD_SECONDS = 10
 QUIET_SECONDS = 0.5
 SETTLE_BOUND_SECONDS = 6
 
+# What one visit keeps at most, so that a page made to flood the scan (a
+# thousand cookies, a request per millisecond) cannot grow its report, or
+# the server's memory, without bound: of each kind (distinct addresses,
+# cookies, storage keys), and the length of each address and name.
+MAX_PER_VISIT = 1000
+MAX_URL = 2048
+MAX_NAME = 256
+MAX_STARTED = 20_000  # requests the log keeps between two readings of it
+
 EMBED = re.compile(
     r"^(https?://[^?#]+?)/s/([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)/consent\.js(?:[?#]|$)"
 )
@@ -170,6 +179,7 @@ class Visit:
     embed: Embed | None = None
     problem: str = ""
     unreachable: str = ""  # why the page could not be scanned at all
+    cut: int = 0  # what was seen past the bounds and not kept
 
 
 def host_of(url: str) -> str:
@@ -192,6 +202,7 @@ class NetworkLog:
     def __init__(self, driver: WebDriver) -> None:
         self.driver = driver
         self.started: list[dict[str, Any]] = []
+        self.dropped = 0  # requests past MAX_STARTED, counted only
         self.pending: set[str] = set()
         self.urls: dict[str, str] = {}
         # Cookie names, and the address whose answer set each (Set-Cookie).
@@ -206,10 +217,15 @@ class NetworkLog:
             method, params = message.get("method", ""), message.get("params", {})
             if method == "Network.requestWillBeSent":
                 seen += 1
-                if params.get("type") != "Preflight":
+                if params.get("type") == "Preflight":
+                    pass
+                elif len(self.started) < MAX_STARTED:
                     self.started.append(params)
+                else:
+                    self.dropped += 1
                 self.pending.add(params.get("requestId", ""))
-                self.urls[params.get("requestId", "")] = params["request"]["url"]
+                if len(self.urls) < MAX_STARTED:
+                    self.urls[params.get("requestId", "")] = params["request"]["url"]
             elif method == "Network.responseReceivedExtraInfo":
                 self._set_cookies(params)
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
@@ -218,6 +234,9 @@ class NetworkLog:
             elif method == "Network.webSocketCreated":
                 # A socket opened to a tracker is a request to it all the same.
                 seen += 1
+                if len(self.started) >= MAX_STARTED:
+                    self.dropped += 1
+                    continue
                 self.started.append(
                     {
                         "request": {"url": params.get("url", "")},
@@ -234,9 +253,9 @@ class NetworkLog:
             if key.lower() != "set-cookie":
                 continue
             for line in str(value).split("\n"):
-                name = line.split("=", 1)[0].strip()
-                if name and url:
-                    self.set_by.setdefault(name, f"the answer from {url}")
+                name = line.split("=", 1)[0].strip()[:MAX_NAME]
+                if name and url and len(self.set_by) < MAX_PER_VISIT:
+                    self.set_by.setdefault(name, f"the answer from {url[:MAX_URL]}")
 
     def settle(self, deadline: float) -> None:
         """Wait until no request started or ended for a moment, within a bound."""
@@ -250,8 +269,9 @@ class NetworkLog:
             time.sleep(0.1)
 
     def take(self) -> list[dict[str, Any]]:
-        """The requests started since the last call."""
-        taken, self.started = self.started, []
+        """The requests started since the last call (and forget the count of
+        those past the bound)."""
+        taken, self.started, self.dropped = self.started, [], 0
         return taken
 
 
@@ -295,11 +315,16 @@ for (const el of document.querySelectorAll('[src], [href], [data-src], [data-hre
 }
 return found;
 """
-STORAGE = """
-const keys = (s) => { try { return Object.keys(s); } catch (e) { return []; } };
-return [keys(window.localStorage), keys(window.sessionStorage)];
+STORAGE = f"""
+const keys = (s) => {{ try {{ return Object.keys(s); }} catch (e) {{ return []; }} }};
+const some = (k) => [
+  k.slice(0, {MAX_PER_VISIT}).map((n) => n.slice(0, {MAX_NAME})), k.length];
+return [some(keys(window.localStorage)), some(keys(window.sessionStorage))];
 """
-LINKS = "return Array.from(document.querySelectorAll('a[href]'), (a) => a.href);"
+LINKS = (
+    "return Array.from(document.querySelectorAll('a[href]'), (a) => a.href)"
+    ".slice(0, 5000);"
+)
 SCRIPTS = "return Array.from(document.scripts, (s) => s.src).filter(Boolean);"
 LOADED = "return document.readyState === 'complete'"
 BANNER = f"""
@@ -328,7 +353,14 @@ COOKIE_WRITES = """
   });
 })();
 """
-READ_COOKIE_WRITES = "return window.__consentScanCookieWrites || []"
+# The page can touch this list too: only well-formed, bounded entries count.
+READ_COOKIE_WRITES = f"""
+const w = window.__consentScanCookieWrites;
+if (!Array.isArray(w)) return [];
+return w.slice(0, {MAX_PER_VISIT})
+  .filter((x) => Array.isArray(x) && x.length === 2)
+  .map((x) => [String(x[0]).slice(0, {MAX_NAME}), String(x[1]).slice(0, 4000)]);
+"""
 FRAME = re.compile(r"(https?://[^\s()]+):(\d+):\d+")
 NAVIGATION = """
 const n = performance.getEntriesByType('navigation')[0];
@@ -356,7 +388,7 @@ def _writer(stack: str, page: str) -> str:
     match = FRAME.search(stack)
     if match is None:
         return "a script on the page"
-    url, line = match.group(1), match.group(2)
+    url, line = match.group(1)[:MAX_URL], match.group(2)[:10]
     if urldefrag(url).url == urldefrag(page).url:
         return f"an inline script of {url}, line {line}"
     return f"the script {url} (line {line})"
@@ -371,11 +403,11 @@ def _cookies(driver: WebDriver, page_host: str, set_by: dict[str, str]) -> list[
         found = driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
     now = time.time()
     cookies = []
-    for c in found:
-        domain = str(c.get("domain", "")).lower().lstrip(".")
+    for c in found[:MAX_PER_VISIT]:
+        domain = str(c.get("domain", "")).lower().lstrip(".")[:MAX_NAME]
         first = page_host == domain or page_host.endswith("." + domain)
         days = None if c.get("session") else round((c["expires"] - now) / 86400, 1)
-        name = str(c["name"])
+        name = str(c["name"])[:MAX_NAME]
         cookies.append(Cookie(name, domain, first, days, set_by.get(name, "")))
     return sorted(cookies, key=lambda c: (c.domain, c.name))
 
@@ -389,17 +421,18 @@ def _requests(
         if p["request"]["url"].startswith(("http:", "https:", "ws:", "wss:"))
         and host_of(p["request"]["url"]) not in ("", page_host)
     ]
-    urls = sorted({p["request"]["url"] for p in elsewhere})
+    urls = sorted({p["request"]["url"] for p in elsewhere})[:MAX_PER_VISIT]
     elements: dict[str, str] = driver.execute_script(ELEMENTS, urls) if urls else {}
-    made, seen = [], set()
+    made: list[Request] = []
+    seen: set[str] = set()
     for p in elsewhere:
         url = p["request"]["url"]
-        if url in seen:
+        if url in seen or len(seen) >= MAX_PER_VISIT:
             continue
         seen.add(url)
         made.append(
             Request(
-                url,
+                url if len(url) <= MAX_URL else url[:MAX_URL] + "…",
                 host_of(url),
                 p.get("type", ""),
                 _started_by(p),
@@ -438,14 +471,22 @@ def _is_file(url: str) -> bool:
 
 
 def _record(visit: Visit, driver: WebDriver, log: NetworkLog, page_host: str) -> None:
-    visit.requests = _requests(driver, log.take(), page_host)
+    dropped = log.dropped
+    started = log.take()
+    visit.requests = _requests(driver, started, page_host)
     set_by = dict(log.set_by)
     page = str(driver.execute_script("return location.href"))
     for name, stack in driver.execute_script(READ_COOKIE_WRITES):
         set_by.setdefault(str(name), _writer(str(stack), page))
     visit.cookies = _cookies(driver, page_host, set_by)
-    visit.local_storage, visit.session_storage = (
-        sorted(k) for k in driver.execute_script(STORAGE)
+    (local, locals_), (session, sessions) = driver.execute_script(STORAGE)
+    visit.local_storage = sorted(str(k) for k in local)
+    visit.session_storage = sorted(str(k) for k in session)
+    visit.cut = (
+        dropped
+        + max(0, len({p["request"]["url"] for p in started}) - MAX_PER_VISIT)
+        + max(0, int(locals_) - len(local))
+        + max(0, int(sessions) - len(session))
     )
 
 

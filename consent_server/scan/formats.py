@@ -88,6 +88,7 @@ def as_json(report: Report) -> str:
         "proposed": {"services": report.proposed},
         "problems": report.problems,
         "notes": report.notes,
+        "not_listed": report.not_listed,
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 

@@ -23,13 +23,22 @@ from pydantic import ValidationError
 from ..domain.site_config import Service
 from ..domain.vocabulary import OPTIONAL, Category
 from .classify import Classifier, Source, Verdict
-from .crawl import PHASE_TEXT, PHASES, Crawl, Phase, Visit, host_of
+from .crawl import MAX_PER_VISIT, PHASE_TEXT, PHASES, Crawl, Phase, Visit, host_of
 
 Kind = Literal["request", "cookie", "local storage", "session storage"]
 # Our own: the banner's cookie and the consent service are never findings.
 OURS = "consent-server"
 # How many addresses of one host a report shows.
 EXAMPLES = 3
+# How many items of each kind a report lists, leaks first: a page made to
+# flood the scan cannot make a report too big to keep or to read.
+MAX_ITEMS = 500
+KIND_WORDS: dict[str, str] = {
+    "request": "hosts requested",
+    "cookie": "cookies",
+    "local storage": "local storage keys",
+    "session storage": "session storage keys",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +141,8 @@ class Report:
     proposed: list[dict[str, Any]]
     problems: list[str]
     notes: list[str]
+    # Items seen but not listed, past MAX_ITEMS, by kind.
+    not_listed: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def leaks(self) -> list[Item]:
@@ -225,6 +236,13 @@ def build_report(
         key=lambda i: (not i.leaked, i.kind != "request", i.kind, i.name, i.domain),
     )
     used = {i.service for i in ordered if i.source == "declared"}
+    cut = sum(v.cut for v in crawl.visits)
+    if cut:
+        notes = [
+            *(notes or []),
+            f"{cut:,} requests, cookies or storage keys were past what one visit"
+            f" keeps ({MAX_PER_VISIT:,} of each) and are not in this report",
+        ]
     problems = [
         f"{v.page} ({PHASE_TEXT[v.phase]}): {v.problem}"
         for v in crawl.visits
@@ -232,7 +250,7 @@ def build_report(
     ]
     if crawl.stopped:
         problems.append(crawl.stopped)
-    return Report(
+    report = Report(
         start=crawl.start,
         site=site,
         service=service,
@@ -244,6 +262,35 @@ def build_report(
         problems=problems,
         notes=[*(notes or []), *(f"not scanned: {s}" for s in crawl.skipped)],
     )
+    return limited(report, MAX_ITEMS)
+
+
+def limited(report: Report, per_kind: int) -> Report:
+    """``report`` listing at most ``per_kind`` items of each kind, leaks
+    first, with a note of how many more of each were seen (and how many of
+    those leaked: never left unsaid)."""
+    kept: list[Item] = []
+    counts: dict[str, int] = {}
+    more: dict[str, list[Item]] = {}
+    for item in report.items:  # leaks first already
+        if counts.get(item.kind, 0) < per_kind:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+            kept.append(item)
+        else:
+            more.setdefault(item.kind, []).append(item)
+    if not more:
+        return report
+    notes = list(report.notes)
+    not_listed = dict(report.not_listed)
+    for kind, items in more.items():
+        not_listed[kind] = not_listed.get(kind, 0) + len(items)
+        leaked = sum(1 for i in items if i.leaked)
+        notes.append(
+            f"the report lists {per_kind:,} {KIND_WORDS[kind]} at most: {len(items):,}"
+            " more were seen and are not listed"
+            + (f", {leaked:,} of them leaks" if leaked else "")
+        )
+    return dataclasses.replace(report, items=kept, notes=notes, not_listed=not_listed)
 
 
 def propose(declared: list[Service], items: list[Item]) -> list[dict[str, Any]]:

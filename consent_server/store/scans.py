@@ -22,11 +22,22 @@ from ..domain.errors import ConsentError
 from .schema import site_scans
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
+# The PostgreSQL advisory lock under which a scan is claimed (any number,
+# the same in every process: "scan" in ASCII).
+SCANS_LOCK = 0x7363616E
 # What a scan that outlived its time bound says (its process died, or hung).
 OVERDUE = (
     "the scan did not finish within its time bound: the server may have"
     " restarted while it ran"
 )
+
+
+class ScansBusy(ConsentError):
+    """As many scans as the server allows at once are running."""
+
+    def __init__(self, running: int) -> None:
+        super().__init__("scans_busy", f"{running} scans are running already")
+        self.running = running
 
 
 class ScanRunning(ConsentError):
@@ -81,11 +92,14 @@ def start(
     pages: int,
     started_by: str,
     seconds: float,
+    at_once: int | None = None,
 ) -> str:
     """Claim the site for a new scan that may run for ``seconds``; return its
-    name (``run``).
+    name (``run``). With ``at_once``, only while fewer scans than that (of
+    any site, by any process of the service) are running.
 
     :raise ScanRunning: if a scan of the site is running and within its bound.
+    :raise ScansBusy: if ``at_once`` scans of other sites are.
     """
     now = dt.datetime.now(dt.UTC)
     run = secrets.token_hex(16)
@@ -107,6 +121,15 @@ def start(
     c = site_scans.c
     try:
         with conn.begin():
+            if at_once is not None:
+                _lock(conn)
+                busy = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(site_scans)
+                    .where(c.site != site, c.state == RUNNING, c.expires_at >= now)
+                ).scalar_one()
+                if busy >= at_once:
+                    raise ScansBusy(busy)
             taken = conn.execute(
                 site_scans.update()
                 .where(c.site == site)
@@ -123,6 +146,17 @@ def start(
     running = latest(conn, site)
     assert running is not None
     raise ScanRunning(running)
+
+
+def _lock(conn: Connection) -> None:
+    """Hold the lock that makes counting and claiming one step, until the
+    transaction ends: no other process claims a scan in between."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCANS_LOCK)))
+    else:
+        # A write that changes nothing still takes SQLite's write lock, so
+        # that the count below is read with no other writer between.
+        conn.execute(site_scans.update().where(sa.false()).values(run=site_scans.c.run))
 
 
 def _own(conn: Connection, site: str, run: str, **values: Any) -> bool:

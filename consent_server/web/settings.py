@@ -83,6 +83,11 @@ def check(config: Mapping[str, Any]) -> None:
         raise BadSetting(
             "SCAN_SECONDS", "must be a whole number of seconds, 10 to 3600"
         )
+    at_once = config["SCAN_CONCURRENCY"]
+    if type(at_once) is not int or not 1 <= at_once <= 16:
+        raise BadSetting(
+            "SCAN_CONCURRENCY", "must be a whole number of scans at once, 1 to 16"
+        )
     _check_networks(config["SCAN_NETWORKS"])
     _check_public_url(config["PUBLIC_URL"])
     for name in ("LOG_KEY", "LOG_KEY_FILE"):

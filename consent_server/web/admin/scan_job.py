@@ -25,6 +25,7 @@ from ...domain.site_config import Service
 from ...scan.crawl import Chromium, Progress, ScanError, origin_of
 from ...scan.egress import Policy, networks, proxy, where
 from ...scan.formats import as_json
+from ...scan.report import MAX_ITEMS, Report, limited
 from ...scan.run import scan
 from ...store import accounts, changes, scans
 from ...store.accounts import AuthError
@@ -218,7 +219,22 @@ def run_job(job: Job) -> None:
         if report is None:
             scans.fail(conn, job.site, job.run, error or FAILED_UNEXPECTEDLY)
         else:
-            scans.finish(conn, job.site, job.run, as_json(report))
+            scans.finish(conn, job.site, job.run, kept_report(report))
+
+
+# The most a report kept in the database may hold, in characters.
+MAX_REPORT = 4_000_000
+
+
+def kept_report(report: Report) -> str:
+    """The report's JSON, listing fewer items of each kind until it fits
+    :data:`MAX_REPORT` (the report says how many it left out)."""
+    text, per_kind = as_json(report), MAX_ITEMS
+    while len(text) > MAX_REPORT and per_kind > 1:
+        per_kind = max(1, per_kind // 5)
+        report = limited(report, per_kind)
+        text = as_json(report)
+    return text
 
 
 def _revoke(conn: Connection, job: Job) -> None:

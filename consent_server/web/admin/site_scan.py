@@ -94,7 +94,28 @@ def start(site: str) -> ResponseReturnValue:
     bound = seconds + scan_job.GRACE_SECONDS
     actor = account().actor
     try:
-        run = scans.start(get_db(), site, url, form.pages.data, actor.email, bound)
+        run = scans.start(
+            get_db(),
+            site,
+            url,
+            form.pages.data,
+            actor.email,
+            bound,
+            at_once=current_app.config["SCAN_CONCURRENCY"],
+        )
+    except scans.ScansBusy as exc:
+        # The server's capacity, not this editor's doing: 503, as when the
+        # scan cannot run here at all.
+        return _site_page(
+            site,
+            503,
+            scan_form=form,
+            scan_message=(
+                f"{exc.running} scans are running on this server already, the"
+                " most it runs at once: start this one when one of them has"
+                " finished. Nothing was started."
+            ),
+        )
     except scans.ScanRunning as exc:
         return _site_page(
             site,
