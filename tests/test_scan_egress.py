@@ -97,6 +97,18 @@ def test_a_request_the_scan_may_send_goes_through_and_its_connection_ends(upstre
     assert way.refused == {}
 
 
+def test_the_host_header_names_the_host_that_was_checked(upstream):
+    port, heard = upstream
+    request = get(port, "/ok").replace(
+        f"Host: localhost:{port}".encode(), b"Host: internal.example"
+    )
+    with proxy(policy()) as way:
+        assert ask(way, request).startswith(b"HTTP/1.1 200")
+    [sent] = heard
+    assert f"\r\nHost: localhost:{port}\r\n".encode() in sent
+    assert b"internal.example" not in sent
+
+
 def test_a_request_to_an_address_the_scan_may_not_reach_is_refused_unsent(upstream):
     port, heard = upstream
     with proxy(policy()) as way:

@@ -290,9 +290,15 @@ class _Handler(socketserver.BaseRequestHandler):
         upstream = self.server.policy.connect(host, port)
         with upstream:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            # The host that was checked, whatever Host the request named.
             request = [
                 method + b" " + path.encode("ascii", "replace") + b" HTTP/1.1",
-                *_without_hop_by_hop(headers),
+                b"Host: " + parts.netloc.encode("ascii", "replace"),
+                *(
+                    h
+                    for h in _without_hop_by_hop(headers)
+                    if h.split(b":", 1)[0].strip().lower() != b"host"
+                ),
                 b"Connection: close",
             ]
             upstream.sendall(b"\r\n".join(request) + b"\r\n\r\n")
