@@ -290,6 +290,9 @@ def test_the_config_page_scan_sends_nothing_outside_the_site_origins(
         "/hit?frame",
         "/hit?socket",
         "/hit?form",
+        "/hit?redirect",
+        "/hit?beacon",
+        "/hit?events",
         "connect",
     }, heard
 

@@ -69,6 +69,11 @@ def shop(service):
             f"{name}.html", consent_src=service.script_url, frame_src=frame
         )
 
+    @app.get("/scan/away")
+    def away():
+        # The shop's own address, sending the browser on elsewhere.
+        return Response(status=302, headers={"Location": request.args["to"]})
+
     @app.get("/scan/<name>.js")
     def script(name):
         if not (PAGES / f"{name}.js").is_file():

@@ -12,6 +12,9 @@
   }
   var here = "/scan/reach.js?canary=" + query.get("canary") + "&as=";
   new Image().src = canary + "/hit";
+  new Image().src = "/scan/away?to=" + encodeURIComponent(canary + "/hit?redirect");
+  navigator.sendBeacon(canary + "/hit?beacon", "x");
+  new EventSource(canary + "/hit?events");
   window.open(canary + "/hit?popup");
   new Worker(here + "worker");
   new SharedWorker(here + "sharedworker");
