@@ -41,15 +41,37 @@ class _Upstream(socketserver.BaseRequestHandler):
         )
 
 
-@pytest.fixture
-def upstream():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Upstream)
+def serving(handler):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     server.heard = []
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def upstream():
+    server = serving(_Upstream)
     yield server.server_address[1], server.heard
     server.shutdown()
     server.server_close()
+
+
+class _NotHttp(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.recv(65536)
+        self.request.sendall(b"not http at all")
+
+
+def test_an_upstream_that_does_not_speak_http_is_a_502():
+    server = serving(_NotHttp)
+    try:
+        with proxy(policy()) as way:
+            answer = ask(way, get(server.server_address[1], "/ok"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.startswith(b"HTTP/1.1 502")
 
 
 def only_ok(url):

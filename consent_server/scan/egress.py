@@ -211,6 +211,9 @@ def _relay(source: socket.socket, client: socket.socket) -> None:
 
 REFUSE = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+BAD_GATEWAY = (
+    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+)
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -234,6 +237,9 @@ class _Handler(socketserver.BaseRequestHandler):
                 self._forward(client, head, rest, target)
         except Refused as exc:
             self.server.refuse(exc, client)
+        except ValueError:  # the upstream's answer was not http
+            with contextlib.suppress(OSError):
+                client.sendall(BAD_GATEWAY)
         except OSError:
             return
 
