@@ -9,6 +9,7 @@ host but the loopback ones fails at once.
 import datetime as dt
 import html
 import json
+import socket
 import socketserver
 import threading
 import time
@@ -252,10 +253,28 @@ def canary():
         server.heard = heard
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-    yield [s.server_address[1] for s in servers], heard
+    # And a UDP socket, for WebRTC's STUN requests: a datagram is a "udp".
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.2)
+    listening = threading.Event()
+    listening.set()
+
+    def datagrams():
+        while listening.is_set():
+            try:
+                udp.recv(65536)
+            except OSError:
+                continue
+            heard.append("udp")
+
+    threading.Thread(target=datagrams, daemon=True).start()
+    yield [*(s.server_address[1] for s in servers), udp.getsockname()[1]], heard
+    listening.clear()
     for server in servers:
         server.shutdown()
         server.server_close()
+    udp.close()
 
 
 @pytest.mark.browser
@@ -264,10 +283,10 @@ def test_the_config_page_scan_sends_nothing_outside_the_site_origins(
 ):
     service = scanning
     editor = logged_in(service.app, "ed@shop.example", "editor")
-    (port, quiet), heard = canary
+    (port, quiet, udp), heard = canary
     resolve = RESOLVE.replace("MAP *", "MAP canary.shop.test 127.0.0.1, MAP *")
     service.app.config.update(SCAN_CHROMIUM_ARGS=[resolve])
-    page = f"{shop}/scan/reach?canary={port}&quiet={quiet}"
+    page = f"{shop}/scan/reach?canary={port}&quiet={quiet}&udp={udp}"
     started = editor.post("/admin/sites/demo/scan", start_data(page))
     assert started.status_code == 302, started.text
     assert wait_until_finished(editor)["state"] == "done"
@@ -293,6 +312,7 @@ def test_the_config_page_scan_sends_nothing_outside_the_site_origins(
         "/hit?redirect",
         "/hit?beacon",
         "/hit?events",
+        "udp",
         "connect",
     }, heard
 

@@ -69,6 +69,8 @@ class Chromium:
     binary: str = "/usr/bin/chromium"
     driver: str = "/usr/bin/chromedriver"
     arguments: tuple[str, ...] = ()
+    # Profile preferences the browser starts with (name, value).
+    preferences: tuple[tuple[str, Any], ...] = ()
 
     def check(self) -> None:
         """Stop with one line when something the scan needs is not installed.
@@ -123,6 +125,8 @@ class Chromium:
         ):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        if self.preferences:
+            options.add_experimental_option("prefs", dict(self.preferences))
         try:
             driver = webdriver.Chrome(service=Service(self.driver), options=options)
         except WebDriverException as exc:

@@ -209,6 +209,14 @@ def _relay(source: socket.socket, client: socket.socket) -> None:
         client.sendall(data)
 
 
+# WebRTC sends UDP (STUN, TURN, media) past any proxy, and the command-line
+# switch for its policy alone did not stop it: the profile's own settings,
+# as a browser's privacy options set them, do.
+WEBRTC_PROXIED_ONLY = (
+    ("webrtc.ip_handling_policy", "disable_non_proxied_udp"),
+    ("webrtc.multiple_routes_enabled", False),
+    ("webrtc.nonproxied_udp_enabled", False),
+)
 REFUSE = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 BAD_GATEWAY = (
@@ -374,8 +382,12 @@ class Egress:
 
     def browser(self, chromium: Chromium) -> Chromium:
         """``chromium`` sent through this proxy (its switches come last, so
-        that they win over any the operator set)."""
-        return replace(chromium, arguments=(*chromium.arguments, *self.switches))
+        that they win over any the operator set), WebRTC's own UDP off."""
+        return replace(
+            chromium,
+            arguments=(*chromium.arguments, *self.switches),
+            preferences=(*chromium.preferences, *WEBRTC_PROXIED_ONLY),
+        )
 
 
 @contextlib.contextmanager

@@ -32,9 +32,10 @@
     new WebSocket("ws://" + host + query.get("canary") + "/hit?socket");
   } catch (e) {}
   try {
-    var peer = new RTCPeerConnection({iceServers: [{
-      urls: "turn:" + host + query.get("canary") + "?transport=tcp",
-      username: "u", credential: "c"}]});
+    var peer = new RTCPeerConnection({iceServers: [
+      {urls: "turn:" + host + query.get("canary") + "?transport=tcp",
+       username: "u", credential: "c"},
+      {urls: "stun:127.0.0.1:" + query.get("udp")}]});
     peer.createDataChannel("d");
     peer.createOffer().then(function (offer) {
       return peer.setLocalDescription(offer);
