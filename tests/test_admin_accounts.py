@@ -426,6 +426,27 @@ def test_a_token_is_shown_once_works_and_can_be_revoked(boss, client, engine):
     assert client.get("/v1/audit/verify", headers=audit).status_code == 401
 
 
+def test_the_token_list_shows_a_site_an_expiry_and_an_expired_token(
+    boss, runner, engine
+):
+    scan = ["create-token", "ci scan", "--scope", "scan", "--site", "demo"]
+    assert runner.invoke(args=[*scan, "--minutes", "60"]).exit_code == 0
+    assert (
+        runner.invoke(args=["create-token", "old", "--scope", "audit"]).exit_code == 0
+    )
+    listing = boss.client.get("/admin/tokens/").text
+    [ends] = [
+        t["expires_at"] for t in rows(engine, schema.api_tokens) if t["expires_at"]
+    ]
+    assert "(site demo)" in listing
+    assert f"live until {ends:%Y-%m-%d %H:%M} UTC" in listing
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with engine.begin() as conn:
+        conn.execute(schema.api_tokens.update().values(expires_at=past))
+    listing = boss.client.get("/admin/tokens/").text
+    assert listing.count("expired ") == 2 and "live" not in listing.split("<tbody>")[1]
+
+
 def test_a_token_needs_a_name_and_a_known_scope(boss, engine):
     for data, message in (
         ({"name": "", "scope": "audit"}, "Give the token a name."),
