@@ -43,7 +43,6 @@ shop = test_scan.shop
 RESOLVE = test_scan.RESOLVE_LOOPBACK_ONLY
 SHOP = "http://localhost:5000"  # on the demo site's origins (loopback, any port)
 SCAN_WAIT_SECONDS = 120
-LOOPBACK = ["127.0.0.0/8", "::1/128"]
 
 
 def start_data(url, pages="1"):
@@ -75,12 +74,22 @@ def scan_rows(engine):
     return rows(engine, schema.site_scans)
 
 
+def loopback(*urls):
+    # The setting that lets a scan reach these servers on loopback, and no
+    # other port there.
+    ports = {url.rsplit(":", 1)[1].split("/")[0] for url in urls}
+    return [f"{a}:{p}" for a in ("127.0.0.1", "[::1]") for p in sorted(ports)]
+
+
 @pytest.fixture
-def scanning(service):
+def scanning(service, shop):
     # The service's scans resolve only loopback names, as the command's tests.
-    # The storefront is on loopback, which a scan may not reach unless allowed.
+    # The storefront and the service are on loopback, which a scan may not
+    # reach unless allowed, port by port.
     service.app.config.update(
-        SCAN_CHROMIUM_ARGS=[RESOLVE], SCAN_SECONDS=90, SCAN_NETWORKS=LOOPBACK
+        SCAN_CHROMIUM_ARGS=[RESOLVE],
+        SCAN_SECONDS=90,
+        SCAN_NETWORKS=loopback(service.url, shop),
     )
     return service
 
@@ -563,6 +572,7 @@ def test_the_configured_public_address_is_the_scans_service(app, launched):
     (
         ("SCAN_NETWORKS", "10.0.0.0/8", "must be a JSON list of networks"),
         ("SCAN_NETWORKS", ["10.0.0.0/33"], "'10.0.0.0/33' is not a network"),
+        ("SCAN_NETWORKS", ["127.0.0.0/8"], "loopback is allowed by address and port"),
         ("PUBLIC_URL", "consent.shop.example", "must be this service's address"),
         ("PUBLIC_URL", "https://consent.shop.example/c", "(no path)"),
         ("PUBLIC_URL", "https://u@consent.shop.example", "(no path)"),
@@ -634,3 +644,15 @@ def test_a_report_too_big_to_keep_lists_fewer_items(monkeypatch):
         and "of them leaks" in n
         for n in kept["notes"]
     )
+
+
+def test_a_tunnel_to_the_service_only_when_it_is_on_https():
+    # Over http the banner's requests are plain ones, whose paths are checked;
+    # a tunnel there would be a WebSocket to any path of the service.
+    origins = ["https://shop.example"]
+    assert not scan_job.tunnels(origins, "http://consent.example:8080")(
+        "consent.example", 8080
+    )
+    assert scan_job.tunnels(origins, "https://consent.example")("consent.example", 443)
+    assert scan_job.tunnels(origins, "http://consent.example")("shop.example", 443)
+    assert not scan_job.tunnels(origins, "http://consent.example")("shop.example", 80)

@@ -15,7 +15,9 @@ import pytest
 from consent_server.scan import egress
 from consent_server.scan.egress import Policy, networks, proxy
 
-LOOPBACK = networks(["127.0.0.0/8", "::1/128"])
+# Any loopback port, as no setting can allow (networks() refuses it): these
+# tests' servers are on ports of their own.
+LOOPBACK = ((ipaddress.ip_network("127.0.0.0/8"), None),)
 
 
 class _Upstream(socketserver.BaseRequestHandler):
@@ -227,6 +229,14 @@ def test_a_chunked_body_is_refused_unsent(upstream):
         ("fe80::1", False),
         ("0.0.0.0", False),
         ("224.0.0.1", False),
+        # IPv6 forms that carry an IPv4 address, or may route to one.
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b:1::a00:5", False),
+        ("2002:a00:5::1", False),  # 6to4 of 10.0.0.5
+        ("2001:0:a00:5::1", False),  # Teredo
+        ("::a00:5", False),  # IPv4-compatible
+        ("fec0::1", False),  # site-local
+        ("192.0.0.8", False),
         ("93.184.215.14", True),
         ("2606:4700::1111", True),
     ),
@@ -240,8 +250,23 @@ def test_which_addresses_a_scan_may_reach(address, allowed):
 
 def test_an_allowed_network_opens_only_itself():
     allowed = policy(allowed_networks=networks(["10.1.0.0/16"]))
-    assert allowed.address_allowed(ipaddress.ip_address("10.1.2.3"))
-    assert not allowed.address_allowed(ipaddress.ip_address("10.2.0.1"))
+    assert allowed.address_allowed(ipaddress.ip_address("10.1.2.3"), 8080)
+    assert not allowed.address_allowed(ipaddress.ip_address("10.2.0.1"), 8080)
+
+
+def test_loopback_is_allowed_by_address_and_port_only():
+    # A network would open the server's own local services, the scan's
+    # chromedriver and DevTools ports among them.
+    allowed = policy(allowed_networks=networks(["127.0.0.1:5080", "[::1]:5080"]))
+    for address in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+        assert allowed.address_allowed(ipaddress.ip_address(address), 5080)
+        assert not allowed.address_allowed(ipaddress.ip_address(address), 9515)
+    for value in ("127.0.0.0/8", "::1", "127.0.0.1", "127.0.0.0/8:5080"):
+        with pytest.raises(ValueError, match="loopback is allowed by address and port"):
+            networks([value])
+    one = policy(allowed_networks=networks(["10.1.2.3:8080"]))
+    assert one.address_allowed(ipaddress.ip_address("10.1.2.3"), 8080)
+    assert not one.address_allowed(ipaddress.ip_address("10.1.2.3"), 22)
 
 
 def test_a_name_with_any_address_the_scan_may_not_reach_is_refused(monkeypatch):
@@ -275,7 +300,10 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
     assert tried == [("93.184.215.14", 443)]
 
 
-@pytest.mark.parametrize("value", ("10.0.0.0/33", "shop.example", ""))
+@pytest.mark.parametrize(
+    "value",
+    ("10.0.0.0/33", "shop.example", "", "10.1.2.3:0", "10.1.2.3:99999", "[fd00::1]:x"),
+)
 def test_a_network_that_is_not_one_is_named(value):
     with pytest.raises(ValueError, match="is not a network"):
         networks([value])

@@ -128,8 +128,13 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
         {
             "DEMO": True,
             "DEMO_STOREFRONT_PORT": shop_port,
-            # The demo storefront is on loopback: its scan may go there.
-            "SCAN_NETWORKS": ["127.0.0.0/8", "::1/128"],
+            # The demo storefront and service are on loopback: the scan may
+            # go to their two ports there, and no other.
+            "SCAN_NETWORKS": [
+                f"{address}:{p}"
+                for address in ("127.0.0.1", "[::1]")
+                for p in (port, shop_port)
+            ],
         }
     )
     with app.app_context():

@@ -31,9 +31,10 @@ import selectors
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 CONNECT_SECONDS = 10
 IDLE_SECONDS = 30
 MAX_HEAD = 64 * 1024
+HEAD_SECONDS = 10  # to send a head: a client that dribbles it is dropped
+MAX_CONNECTIONS = 64  # at once; a browser opens far fewer to one proxy
 MAX_REFUSED = 1000
 HOP_BY_HOP = {
     b"connection",
@@ -65,18 +68,67 @@ class Refused(Exception):
         self.where = where
 
 
-def networks(values: list[str]) -> tuple[Network, ...]:
-    """The networks ``values`` name (``127.0.0.0/8``, ``::1``).
+# Allowed: a network (any port) or one address's one port.
+Allowance = tuple[Network, int | None]
+# Addresses that is_global calls public but that carry, or may route to, an
+# IPv4 address inside them (NAT64, 6to4, Teredo, IPv4-compatible), or are
+# old or special-purpose: refused unless allowed by name.
+EMBEDDING = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "2001::/32",
+        "::/96",
+        "fec0::/10",
+        "192.0.0.0/24",
+    )
+)
 
-    :raise ValueError: naming the first value that is not a network.
+
+def networks(values: list[str]) -> tuple[Allowance, ...]:
+    """What ``values`` allow: networks (``10.0.0.0/8``, ``fd00::/8``), or one
+    address's port (``10.1.2.3:8080``, ``[::1]:5080``). Loopback only by its
+    port: the server's own local services (the scan's chromedriver and
+    DevTools among them) must not be opened by a network.
+
+    :raise ValueError: naming the first value that is not one of those.
     """
-    found = []
+    found: list[Allowance] = []
     for value in values:
+        text, port = str(value), None
         try:
-            found.append(ipaddress.ip_network(value, strict=False))
+            if text.startswith("[") and "]" in text:
+                inside, _, rest = text[1:].partition("]")
+                text = inside
+                if rest:
+                    port = _port(rest)
+            elif text.count(":") == 1:
+                text, _, rest = text.partition(":")
+                port = _port(":" + rest)
+            network = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            raise ValueError(f"{value!r} is not a network such as 10.0.0.0/8") from None
+            raise ValueError(
+                f"{value!r} is not a network such as 10.0.0.0/8, nor an"
+                " address and port such as 10.1.2.3:8080"
+            ) from None
+        if network.is_loopback and (port is None or network.num_addresses != 1):
+            raise ValueError(
+                f"{value!r}: loopback is allowed by address and port only, such"
+                " as 127.0.0.1:5080"
+            )
+        found.append((network, port))
     return tuple(found)
+
+
+def _port(text: str) -> int:
+    if not text.startswith(":") or not text[1:].isdigit() or text[1:2] == "0":
+        raise ValueError(text)
+    port = int(text[1:])
+    if not 0 < port < 65536:
+        raise ValueError(text)
+    return port
 
 
 def where(host: str, port: int) -> str:
@@ -97,17 +149,20 @@ class Policy:
 
     reaches: Callable[[str], bool]  # a plain http request's whole address
     tunnels: Callable[[str, int], bool]  # a tunnel's host and port
-    allowed_networks: tuple[Network, ...] = ()
+    allowed_networks: tuple[Allowance, ...] = ()
     # Host and port of this service as the operator configured it: its
     # address is the operator's choice, private or not.
     trusted: frozenset[tuple[str, int]] = frozenset()
 
-    def address_allowed(self, address: Address) -> bool:
-        """Whether a connection may go to ``address``: a public one, or one
-        in the networks the operator allowed."""
+    def address_allowed(self, address: Address, port: int | None = None) -> bool:
+        """Whether a connection may go to ``address`` (on ``port``): a public
+        one, or one the operator allowed."""
         address = _plain(address)
-        if any(address in n for n in self.allowed_networks):
-            return True
+        for network, only in self.allowed_networks:
+            if address in network and only in (None, port):
+                return True
+        if any(address in n for n in EMBEDDING if n.version == address.version):
+            return False
         return address.is_global and not address.is_multicast
 
     def connect(self, host: str, port: int) -> socket.socket:
@@ -127,7 +182,7 @@ class Policy:
         if not trusted:
             # One address of a name that is not allowed, and none of its
             # addresses is used: the browser cannot pick.
-            wrong = [str(a) for a in addresses if not self.address_allowed(a)]
+            wrong = [str(a) for a in addresses if not self.address_allowed(a, port)]
             if wrong:
                 raise Refused(
                     place,
@@ -164,12 +219,16 @@ def _authority(text: str, default: int) -> tuple[str, int]:
 def _head(sock: socket.socket) -> tuple[bytes, bytes]:
     """A message's head (up to its blank line) and what came after it.
 
-    :raise ValueError: when the head is too long, or the peer stopped first.
+    :raise ValueError: when the head is too long or too slow, or the peer
+        stopped first.
     """
     data = b""
+    deadline = time.monotonic() + HEAD_SECONDS
     while b"\r\n\r\n" not in data:
         if len(data) > MAX_HEAD:
             raise ValueError("head too long")
+        if time.monotonic() > deadline:
+            raise ValueError("head too slow")
         chunk = sock.recv(65536)
         if not chunk:
             raise ValueError("closed")
@@ -209,9 +268,9 @@ def _relay(source: socket.socket, client: socket.socket) -> None:
         client.sendall(data)
 
 
-# WebRTC sends UDP (STUN, TURN, media) past any proxy, and the command-line
-# switch for its policy alone did not stop it: the profile's own settings,
-# as a browser's privacy options set them, do.
+# WebRTC sends UDP (STUN, TURN, media) past any proxy: the switch above and
+# the profile's own settings, as a browser's privacy options set them, both
+# keep it to the proxy (one of them would do; either alone stops the UDP).
 WEBRTC_PROXIED_ONLY = (
     ("webrtc.ip_handling_policy", "disable_non_proxied_udp"),
     ("webrtc.multiple_routes_enabled", False),
@@ -348,8 +407,22 @@ class _Server(socketserver.ThreadingTCPServer):
     def __init__(self, policy: Policy) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.policy = policy
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.refused: dict[str, str] = {}
         self.lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # A bounded number of threads: past it, a connection is closed at once.
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def refuse(self, refused: Refused, client: socket.socket) -> None:
         with self.lock:
@@ -376,7 +449,7 @@ class Egress:
             # Chromium sends loopback addresses past any proxy unless told.
             "--proxy-bypass-list=<-loopback>",
             # WebRTC over the proxy only: no UDP of its own (STUN, TURN).
-            "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+            "--webrtc-ip-handling-policy=disable_non_proxied_udp",
             "--disable-quic",
         )
 

@@ -96,9 +96,11 @@ def reaches(origins: list[str], service: str) -> Callable[[str], bool]:
 
 def tunnels(origins: list[str], service: str) -> Callable[[str, int], bool]:
     """Which hosts and ports the config page's scan may open a tunnel to
-    (https, WebSockets): those of the site's allowed ``origins`` and of this
-    ``service``. A tunnel's path is not seen: that host, all of it."""
-    ours = origin_of(service)
+    (https, WebSockets): those of the site's allowed ``origins``, and this
+    ``service`` if it is on https. A tunnel's path is not seen: that host,
+    all of it; a service on http is reached by plain requests, whose paths
+    are checked, and never through a tunnel (a WebSocket to any path)."""
+    ours = origin_of(service) if service.lower().startswith("https:") else None
 
     def allowed(host: str, port: int) -> bool:
         name = where(host.lower(), port).rsplit(":", 1)[0]
