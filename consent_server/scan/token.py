@@ -30,12 +30,13 @@ import urllib.request
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .crawl import ScanError, origin_of
+from .crawl import MAX_URL, ScanError, origin_of
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
 
 HEADER = "Authorization"
+MAX_BLOCKED = 10_000
 CONNECT_SECONDS = 10
 
 
@@ -107,8 +108,10 @@ def intercept(
         request = params["request"]
         url = request["url"]
         if reaches is not None and not reaches(url):
-            if blocked is not None:
-                blocked.append(url)
+            # Counted up to a bound: a page that makes a million requests
+            # must not grow the server's memory by as many addresses.
+            if blocked is not None and len(blocked) < MAX_BLOCKED:
+                blocked.append(url[:MAX_URL])
             send(
                 "Fetch.failRequest",
                 {"requestId": params["requestId"], "errorReason": "BlockedByClient"},
