@@ -9,6 +9,7 @@ host but the loopback ones fails at once.
 import datetime as dt
 import html
 import json
+import re
 import socket
 import socketserver
 import threading
@@ -505,6 +506,40 @@ def test_a_shop_on_a_network_the_scan_may_not_reach_is_not_scanned(shop, scannin
     )
     page = editor.client.get("/admin/sites/demo/").text
     assert "CONSENT_SCAN_NETWORKS" in html.unescape(page)
+
+
+@pytest.mark.browser
+def test_a_page_that_holds_the_browser_cannot_keep_a_scan_past_its_bound(
+    shop, scanning
+):
+    # The page's synchronous request holds every WebDriver command for five
+    # minutes; the config page's scans may take 10 s.
+    service = scanning
+    service.app.config["SCAN_SECONDS"] = 10
+    editor = logged_in(service.app, "ed@shop.example", "editor")
+    began = time.monotonic()
+    started = editor.post("/admin/sites/demo/scan", start_data(f"{shop}/scan/stall"))
+    assert started.status_code == 302, started.text
+    finished = wait_until_finished(editor)
+    # Done well within the row's bound (the scan's plus its grace), so the
+    # site and the server's scan places are free again, with no browser left.
+    assert time.monotonic() - began < 10 + scan_job.GRACE_SECONDS / 2
+    assert finished["state"] == "done" and finished["leaks"] == 0
+    assert test_scan.scan_browsers() == []
+    [row] = scan_rows(service.engine)
+    report = json.loads(row["report"])
+    assert report["ok"] is False
+    assert report["problems"] == [
+        "the scan stopped at its time bound (10 s) during a visit of"
+        f" {shop}/scan/stall (before a choice)"
+    ]
+    page = html.unescape(editor.client.get("/admin/sites/demo/").text)
+    words = re.sub(r"<[^>]+>", "", page)
+    assert "No leaks seen: but the scan met the problems above" in words
+    assert "No leaks: nothing" not in words
+    again = editor.post("/admin/sites/demo/scan", start_data(f"{shop}/scan/clean"))
+    assert again.status_code == 302, again.text
+    assert wait_until_finished(editor)["state"] == "done"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ load but Chrome's performance log still shows each attempt.
 import json
 import shutil
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -73,6 +74,16 @@ def shop(service):
     def away():
         # The shop's own address, sending the browser on elsewhere.
         return Response(status=302, headers={"Location": request.args["to"]})
+
+    @app.get("/scan/trickle")
+    def trickle():
+        # An answer that never ends: a byte a second for five minutes.
+        def body():
+            for _ in range(300):
+                yield b" "
+                time.sleep(1)
+
+        return Response(body(), mimetype="text/plain")
 
     @app.get("/scan/<name>.js")
     def script(name):
@@ -235,8 +246,45 @@ def test_a_page_that_floods_the_scan_gets_a_bounded_report_that_says_so(shop):
         f" {MAX_PER_VISIT - MAX_ITEMS} more were seen and are not listed,"
         f" {MAX_PER_VISIT - MAX_ITEMS} of them leaks"
     ) in notes
+    # Every leak is counted, listed or not.
+    listed = len(report["leaks"])
+    assert report["leak_count"] == listed + MAX_PER_VISIT - MAX_ITEMS
     text = scan(f"{shop}/scan/flood", "--pages", "0")
     assert f"{MAX_PER_VISIT - MAX_ITEMS} of them leaks" in text.output
+    assert f"LEAKS ({report['leak_count']:,}, {listed:,} listed)" in text.output
+
+
+def scan_browsers():
+    """The command lines of the scan's Chromium processes still running."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        if "consent-scan-" in line:
+            found.append(line)
+    return found
+
+
+@pytest.mark.browser
+def test_a_page_that_holds_the_browser_is_stopped_at_the_time_bound(shop):
+    # The page's synchronous request holds every WebDriver command for five
+    # minutes; the scan's bound is 10 s.
+    began = time.monotonic()
+    result = scan(f"{shop}/scan/stall", "--pages", "0", "--timeout", "10")
+    took = time.monotonic() - began
+    # Stopped, not passed: a scan that could not finish is no clean bill.
+    assert result.exit_code == 2, result.output
+    assert (
+        "Problem: the scan stopped at its time bound (10 s) during a visit of"
+        f" {shop}/scan/stall (before a choice)"
+    ) in result.output
+    assert "No leaks seen: but the scan met the problems above" in result.output
+    assert "No leaks:" not in result.output
+    # Well before the page would have let go, and with no browser left over.
+    assert took < 60, took
+    assert scan_browsers() == []
 
 
 def heard(app):

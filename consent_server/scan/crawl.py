@@ -11,10 +11,14 @@ page's same-origin links and the consent script it embeds.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -128,7 +132,10 @@ class Chromium:
         if self.preferences:
             options.add_experimental_option("prefs", dict(self.preferences))
         try:
-            driver = webdriver.Chrome(service=Service(self.driver), options=options)
+            # chromedriver, and the Chromium it starts, in a process group of
+            # their own: the watchdog of a visit stops them all at once.
+            service = Service(self.driver, popen_kw={"start_new_session": True})
+            driver = webdriver.Chrome(service=service, options=options)
         except WebDriverException as exc:
             first = (exc.msg or str(exc)).strip().splitlines()[:1]
             raise ScanError(f"Chromium did not start: {' '.join(first)}") from None
@@ -184,6 +191,7 @@ class Visit:
     problem: str = ""
     unreachable: str = ""  # why the page could not be scanned at all
     cut: int = 0  # what was seen past the bounds and not kept
+    stopped: bool = False  # the browser was killed at the scan's time bound
 
 
 def host_of(url: str) -> str:
@@ -494,6 +502,34 @@ def _record(visit: Visit, driver: WebDriver, log: NetworkLog, page_host: str) ->
     )
 
 
+class Watchdog:
+    """Stops a visit's browser at the scan's time bound, from another thread.
+
+    A page can hold every WebDriver command (a synchronous request whose
+    answer comes a byte at a time), and the crawl checks its bound only
+    between commands: so, at ``deadline``, chromedriver and every Chromium
+    process are killed (they share a process group), the command under way
+    fails and the visit ends.
+    """
+
+    def __init__(self, driver: WebDriver, deadline: float) -> None:
+        self.fired = False
+        self._group = driver.service.process.pid  # its session's leader
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self.kill)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def kill(self) -> None:
+        """Kill the browser now."""
+        self.fired = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._group, signal.SIGKILL)
+
+    def cancel(self) -> None:
+        """The visit is over: nothing to kill."""
+        self._timer.cancel()
+
+
 def visit_page(
     chromium: Chromium,
     page: str,
@@ -505,15 +541,20 @@ def visit_page(
     Reject all or Accept all on the banner and then loading it again.
 
     ``prepare`` is called on the new browser before the page loads; what it
-    returns is called when the visit ends.
+    returns is called when the visit ends. At ``deadline`` the browser is
+    killed, whatever the page does, and the visit ends ``stopped``.
     """
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.common.by import By
 
     visit = Visit(page, phase)
     page_host = host_of(page)
-    with tempfile.TemporaryDirectory(prefix="consent-scan-") as profile:
+    # A killed browser may leave its profile half written.
+    with tempfile.TemporaryDirectory(
+        prefix="consent-scan-", ignore_cleanup_errors=True
+    ) as profile:
         driver = chromium.start(profile)
+        watchdog = Watchdog(driver, deadline)
         finish: Callable[[], None] | None = None
         try:
             finish = prepare(driver) if prepare else None
@@ -560,14 +601,26 @@ def visit_page(
             log.settle(deadline)
             _record(visit, driver, log, page_host)
             return visit
-        except WebDriverException as exc:
+        except Exception as exc:
+            # Killed at the bound, the browser's connection fails in any of
+            # the ways an HTTP client can.
+            if watchdog.fired:
+                return visit
+            if not isinstance(exc, WebDriverException):
+                raise
             first = (exc.msg or str(exc)).strip().splitlines()[:1]
             visit.problem = f"the browser failed: {' '.join(first)}"
             return visit
         finally:
+            watchdog.cancel()
+            visit.stopped = watchdog.fired
             # The browser goes first: until it has, the page could still
             # send requests that ``finish`` would no longer see.
-            driver.quit()
+            if watchdog.fired:
+                with contextlib.suppress(Exception):  # dead already
+                    driver.quit()
+            else:
+                driver.quit()
             if finish is not None:
                 finish()
 
@@ -642,6 +695,13 @@ def crawl(
 
             visit = visit_page(chromium, page, phase, deadline, ready)
             visits += 1
+            if visit.stopped:
+                # Half a visit says nothing sure: it is left out.
+                result.stopped = (
+                    f"the scan stopped at its time bound ({seconds:g} s) during"
+                    f" a visit of {page} ({PHASE_TEXT[phase]})"
+                )
+                return result
             if visit.unreachable and page == start:
                 raise ScanError(f"{start} cannot be scanned: {visit.unreachable}")
             if visit.unreachable:

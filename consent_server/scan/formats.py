@@ -80,7 +80,9 @@ def as_json(report: Report) -> str:
         "site": report.site,
         "consent_service": report.service,
         "pages": report.pages,
-        "ok": not report.leaks,
+        # A scan that did not finish proves nothing: not ok either.
+        "ok": not report.leak_count and not report.problems,
+        "leak_count": report.leak_count,
         "leaks": [item_json(i) for i in report.leaks],
         "undeclared": [item_json(i) for i in report.undeclared],
         "unused": report.unused,
@@ -114,6 +116,22 @@ def _phases(phases: list[Any]) -> str:
     return ", ".join(PHASE_TEXT[p] for p in phases)
 
 
+def leak_heading(report: Report) -> str:
+    """How many leaks, and how many of them are listed when not all are."""
+    count, listed = report.leak_count, len(report.leaks)
+    return f"{count:,}" if count == listed else f"{count:,}, {listed:,} listed"
+
+
+def no_leaks(report: Report) -> str:
+    """What a report without a leak says: a clean bill only without problems."""
+    if report.problems:
+        return (
+            "No leaks seen: but the scan met the problems above, so this is no"
+            " clean bill."
+        )
+    return "No leaks: nothing non-essential before a choice or after Reject all."
+
+
 def as_text(report: Report) -> str:
     """The report for a terminal: leaks first, then what to declare."""
     lines = [f"Scan of {report.start}"]
@@ -130,7 +148,8 @@ def as_text(report: Report) -> str:
     lines.append("")
     if leaks:
         lines.append(
-            f"LEAKS ({len(leaks)}): non-essential before a choice or after Reject all"
+            f"LEAKS ({leak_heading(report)}): non-essential before a choice or"
+            " after Reject all"
         )
         for item in leaks:
             lines.append(f"  {_what(item)} [{_verdict(item)}]")
@@ -142,9 +161,7 @@ def as_text(report: Report) -> str:
                 lines.append(started + (f": {item.element}" if item.element else ""))
             lines.append(f"    fix: {fix(item)}")
     else:
-        lines.append(
-            "No leaks: nothing non-essential before a choice or after Reject all."
-        )
+        lines.append(no_leaks(report))
     undeclared = report.undeclared
     if undeclared:
         lines += [
@@ -212,7 +229,9 @@ def as_html(report: Report) -> str:
     parts += [f"<p><strong>Problem:</strong> {e(p)}</p>" for p in report.problems]
     leaks = report.leaks
     if leaks:
-        parts.append(f'<h2 class="leaks">Leaks ({len(leaks)})</h2><table>{head[0]}')
+        parts.append(
+            f'<h2 class="leaks">Leaks ({e(leak_heading(report))})</h2><table>{head[0]}'
+        )
         for item in leaks:
             parts.append(
                 _row(
@@ -227,10 +246,8 @@ def as_html(report: Report) -> str:
             )
         parts.append("</table>")
     else:
-        parts.append(
-            "<h2>No leaks</h2><p>Nothing non-essential before a choice or"
-            " after Reject all.</p>"
-        )
+        title, _, rest = no_leaks(report).partition(": ")
+        parts.append(f"<h2>{e(title)}</h2><p>{e(rest[:1].upper() + rest[1:])}</p>")
     for title, items in (
         ("Undeclared: no service of the site covers these", report.undeclared),
         ("Everything seen", report.items),

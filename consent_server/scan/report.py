@@ -141,13 +141,20 @@ class Report:
     proposed: list[dict[str, Any]]
     problems: list[str]
     notes: list[str]
-    # Items seen but not listed, past MAX_ITEMS, by kind.
+    # Items seen but not listed, past MAX_ITEMS, by kind; and how many of
+    # those leaked.
     not_listed: dict[str, int] = dataclasses.field(default_factory=dict)
+    leaks_not_listed: int = 0
 
     @property
     def leaks(self) -> list[Item]:
-        """The items that leaked, requests first."""
+        """The listed items that leaked, requests first."""
         return [i for i in self.items if i.leaked]
+
+    @property
+    def leak_count(self) -> int:
+        """Every leak seen, listed or not."""
+        return len(self.leaks) + self.leaks_not_listed
 
     @property
     def undeclared(self) -> list[Item]:
@@ -282,15 +289,23 @@ def limited(report: Report, per_kind: int) -> Report:
         return report
     notes = list(report.notes)
     not_listed = dict(report.not_listed)
+    leaks_not_listed = report.leaks_not_listed
     for kind, items in more.items():
         not_listed[kind] = not_listed.get(kind, 0) + len(items)
         leaked = sum(1 for i in items if i.leaked)
+        leaks_not_listed += leaked
         notes.append(
             f"the report lists {per_kind:,} {KIND_WORDS[kind]} at most: {len(items):,}"
             " more were seen and are not listed"
             + (f", {leaked:,} of them leaks" if leaked else "")
         )
-    return dataclasses.replace(report, items=kept, notes=notes, not_listed=not_listed)
+    return dataclasses.replace(
+        report,
+        items=kept,
+        notes=notes,
+        not_listed=not_listed,
+        leaks_not_listed=leaks_not_listed,
+    )
 
 
 def propose(declared: list[Service], items: list[Item]) -> list[dict[str, Any]]:

@@ -98,8 +98,13 @@ def status(scan: scans.Scan | None) -> dict[str, Any]:
         "error": scan.error,
     }
     if scan.report is not None:
-        out["leaks"] = len(json.loads(scan.report)["leaks"])
+        out["leaks"] = leak_count(json.loads(scan.report))
     return out
+
+
+def leak_count(report: dict[str, Any]) -> int:
+    """Every leak a kept report saw, listed or not (older reports list all)."""
+    return int(report.get("leak_count", len(report["leaks"])))
 
 
 def progress_text(scan: scans.Scan) -> str:
@@ -137,6 +142,7 @@ def section(
             "start": report["start"],
             "pages": report["pages"],
             "leaks": [_row(i) for i in report["leaks"]],
+            "leak_count": leak_count(report),
             "undeclared": [_row(i) for i in report["undeclared"]],
             "unused": report["unused"],
             "notes": notes,
