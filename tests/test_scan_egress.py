@@ -6,6 +6,7 @@ of the test's on loopback that note every connection they get.
 """
 
 import ipaddress
+import os
 import socket
 import socketserver
 import threading
@@ -203,6 +204,26 @@ def test_what_is_not_a_proxy_request_is_refused(upstream, message):
     assert heard == []
 
 
+@pytest.mark.parametrize(
+    "header",
+    (
+        b"X-One: a\nContent-Length: 5",  # a bare LF: two lines to some readers
+        b"X-One: a\rX-Two: b",
+        b"Content-Length: 0\r\nContent-Length: 5",  # which one is meant
+        b"Content-Length : 5",  # a space before the colon
+        b"X-Folded: a\r\n continued",  # an obsolete folded line
+        b"No colon here",
+    ),
+)
+def test_a_head_that_reads_two_ways_is_refused_unsent(upstream, header):
+    port, heard = upstream
+    request = get(port, "/ok").replace(b"\r\n\r\n", b"\r\n" + header + b"\r\n\r\n")
+    with proxy(policy()) as way:
+        answer = ask(way, request)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert heard == []
+
+
 def test_a_chunked_body_is_refused_unsent(upstream):
     port, heard = upstream
     request = get(port, "/ok").replace(
@@ -267,6 +288,43 @@ def test_loopback_is_allowed_by_address_and_port_only():
     one = policy(allowed_networks=networks(["10.1.2.3:8080"]))
     assert one.address_allowed(ipaddress.ip_address("10.1.2.3"), 8080)
     assert not one.address_allowed(ipaddress.ip_address("10.1.2.3"), 22)
+
+
+def test_this_machines_own_addresses_open_only_port_by_port():
+    # Through its own public address as through 127.0.0.1, a connection
+    # reaches the server's local services: a network allowing it does not.
+    mine = ipaddress.ip_address("93.184.215.14")
+    own = frozenset({mine})
+    for allowed in ((), networks(["93.184.0.0/16"])):
+        refusing = policy(allowed_networks=allowed, own=own)
+        assert not refusing.address_allowed(mine, 443)
+        assert "this server's own address" in refusing.why_not(mine)
+    one = policy(allowed_networks=networks(["93.184.215.14:8080"]), own=own)
+    assert one.address_allowed(mine, 8080)
+    assert not one.address_allowed(mine, 9515)
+
+
+def test_the_machines_own_addresses_are_found():
+    found = egress.own_addresses()
+    assert not [a for a in found if a.is_loopback]
+    interfaces = [n for n in os.listdir("/sys/class/net") if n != "lo"]
+    assert found or not interfaces
+    # Each one is this machine's: a socket can be bound to it.
+    for address in found:
+        if address.is_link_local:
+            continue  # needs its interface named
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.bind((str(address), 0))
+    # A server listening on every address is refused through this one.
+    listening = socket.create_server(("0.0.0.0", 0))
+    try:
+        port = listening.getsockname()[1]
+        for address in (a for a in found if a.version == 4):
+            with pytest.raises(egress.Refused, match="this server's own address"):
+                policy(allowed_networks=()).connect(str(address), port)
+    finally:
+        listening.close()
 
 
 def test_a_name_with_any_address_the_scan_may_not_reach_is_refused(monkeypatch):

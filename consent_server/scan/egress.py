@@ -143,6 +143,33 @@ def _plain(address: Address) -> Address:
     return address
 
 
+def own_addresses() -> frozenset[Address]:
+    """This machine's own addresses, loopback aside: through one of them a
+    connection reaches the server's local services as surely as through
+    127.0.0.1, whatever network the address is on (Linux: /proc/net)."""
+    found: set[Address] = set()
+    last = ""
+    for line in _lines("/proc/net/fib_trie"):
+        text = line.strip()
+        if text.startswith(("|--", "+--")):
+            last = text[3:].strip().split("/")[0]
+        elif "host LOCAL" in text and last:
+            with contextlib.suppress(ValueError):
+                found.add(ipaddress.ip_address(last))
+    for line in _lines("/proc/net/if_inet6"):
+        with contextlib.suppress(ValueError, IndexError):
+            found.add(ipaddress.IPv6Address(int(line.split()[0], 16)))
+    return frozenset(a for a in found if not a.is_loopback)
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        with open(path, encoding="ascii", errors="replace") as file:
+            return file.readlines()
+    except OSError:
+        return []
+
+
 @dataclass(frozen=True)
 class Policy:
     """What the proxy lets through."""
@@ -153,17 +180,37 @@ class Policy:
     # Host and port of this service as the operator configured it: its
     # address is the operator's choice, private or not.
     trusted: frozenset[tuple[str, int]] = frozenset()
+    # This machine's addresses: like loopback, open only port by port.
+    own: frozenset[Address] = field(default_factory=own_addresses)
 
     def address_allowed(self, address: Address, port: int | None = None) -> bool:
         """Whether a connection may go to ``address`` (on ``port``): a public
-        one, or one the operator allowed."""
+        one, or one the operator allowed; this machine's own addresses only
+        on a port allowed by name."""
         address = _plain(address)
+        own = address in self.own
         for network, only in self.allowed_networks:
             if address in network and only in (None, port):
+                if own and only is None:
+                    continue  # a network does not open this server's ports
                 return True
+        if own:
+            return False
         if any(address in n for n in EMBEDDING if n.version == address.version):
             return False
         return address.is_global and not address.is_multicast
+
+    def why_not(self, address: Address) -> str:
+        """Why a connection to ``address`` is refused, for the report."""
+        if _plain(address) in self.own:
+            return (
+                f"{address} is this server's own address (the operator may"
+                " allow one port of it: CONSENT_SCAN_NETWORKS)"
+            )
+        return (
+            f"{address} is on a network this server's scans may not reach"
+            " (the operator may allow it: CONSENT_SCAN_NETWORKS)"
+        )
 
     def connect(self, host: str, port: int) -> socket.socket:
         """A connection to ``host``, on an address checked first.
@@ -182,13 +229,9 @@ class Policy:
         if not trusted:
             # One address of a name that is not allowed, and none of its
             # addresses is used: the browser cannot pick.
-            wrong = [str(a) for a in addresses if not self.address_allowed(a, port)]
+            wrong = [a for a in addresses if not self.address_allowed(a, port)]
             if wrong:
-                raise Refused(
-                    place,
-                    f"{wrong[0]} is on a network this server's scans may not"
-                    " reach (the operator may allow it: CONSENT_SCAN_NETWORKS)",
-                )
+                raise Refused(place, self.why_not(wrong[0]))
         error: OSError | None = None
         for family, kind, proto, _, address in found:
             sock = socket.socket(family, kind, proto)
@@ -235,6 +278,22 @@ def _head(sock: socket.socket) -> tuple[bytes, bytes]:
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     return head, rest
+
+
+# A header's name: an http token (RFC 9110, section 5.6.2).
+TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def _well_formed(headers: list[bytes], names: list[bytes]) -> bool:
+    """Whether header lines read only one way: each ``name: value`` on a
+    line of its own (no bare CR or LF, no folding, no space before the
+    colon), and at most one ``Content-Length``."""
+    for line, name in zip(headers, names, strict=True):
+        if b"\n" in line or b"\r" in line or b":" not in line:
+            return False
+        if not name or not set(name) <= TOKEN:
+            return False
+    return names.count(b"content-length") <= 1
 
 
 def _without_hop_by_hop(lines: list[bytes]) -> list[bytes]:
@@ -341,7 +400,11 @@ class _Handler(socketserver.BaseRequestHandler):
             client.sendall(BAD)
             return
         headers = lines[1:]
-        names = [h.split(b":", 1)[0].strip().lower() for h in headers]
+        names = [h.split(b":", 1)[0].lower() for h in headers]
+        if not _well_formed(headers, names):
+            # What the upstream might read otherwise than this proxy did.
+            client.sendall(BAD)
+            return
         if b"transfer-encoding" in names:
             # Chromium sends a body of known length over http/1.1; reading
             # a chunked one to its end is not worth the code here.
