@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from consent_server.scan import egress
 from consent_server.scan.crawl import Chromium
 from consent_server.scan.formats import fix
 from consent_server.scan.run import scan
@@ -91,6 +90,7 @@ def scanning(service, shop):
         SCAN_CHROMIUM_ARGS=[RESOLVE],
         SCAN_SECONDS=90,
         SCAN_NETWORKS=loopback(service.url, shop),
+        PUBLIC_URL=service.url,
     )
     return service
 
@@ -104,6 +104,9 @@ def logged_in(app, email, role):
 
 @pytest.fixture
 def editor(app):
+    # The service's address as the operator sets it, without which the config
+    # page scans nothing.
+    app.config["PUBLIC_URL"] = "http://localhost"
     return logged_in(app, "ed@shop.example", "editor")
 
 
@@ -547,6 +550,7 @@ def launched(app, monkeypatch):
     # The scans the config page starts, kept instead of run.
     jobs = []
     monkeypatch.setattr(scan_job, "launch", jobs.append)
+    app.config["PUBLIC_URL"] = "https://consent.shop.example"
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
             missing(path, "install chromium and chromium-driver")
@@ -569,19 +573,21 @@ def editor_on(app, host):
     return actions
 
 
-def test_a_made_up_host_header_gains_a_scan_nothing(app, launched):
-    # Without a configured address, the scan's service is the address the
-    # request came to: a Host header the client chose, so it is held to the
-    # rules of any other host (loopback, private networks refused).
+def test_without_a_public_address_the_config_page_scans_nothing(app, launched):
+    # The address a request came to is its Host header, which the client
+    # chooses: the scan's token must not go wherever that names.
+    app.config["PUBLIC_URL"] = None
     editor = editor_on(app, "127.0.0.1:9999")
     answer = editor.post("/admin/sites/demo/scan", start_data(SHOP + "/"))
-    assert answer.status_code == 302, answer.text
-    [job] = launched
-    assert job.service == "http://127.0.0.1:9999"
-    assert job.policy.trusted == frozenset()
-    assert job.policy.reaches("http://127.0.0.1:9999/v1/consent")
-    with pytest.raises(egress.Refused, match="127.0.0.1 is on a network"):
-        job.policy.connect("127.0.0.1", 9999)
+    assert answer.status_code == 503
+    assert "until the operator sets this service's public address" in html.unescape(
+        answer.text
+    )
+    assert "CONSENT_PUBLIC_URL" in answer.text
+    assert launched == []
+    assert scan_rows(app.extensions["consent_db"]) == []
+    with app.app_context():
+        assert [t for t in accounts.list_tokens(get_db()) if t.scope == "scan"] == []
 
 
 def test_the_configured_public_address_is_the_scans_service(app, launched):

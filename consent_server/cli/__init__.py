@@ -114,6 +114,15 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     return made
 
 
+def _reachable(host: str) -> str:
+    """The address to reach a server listening on ``host`` from this machine."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -128,6 +137,9 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
         {
             "DEMO": True,
             "DEMO_STOREFRONT_PORT": shop_port,
+            # Where the storefront reaches the service, and the config page's
+            # scan sends its token.
+            "PUBLIC_URL": f"http://{_reachable(host)}:{port}",
             # The demo storefront and service are on loopback: the scan may
             # go to their two ports there, and no other.
             "SCAN_NETWORKS": [

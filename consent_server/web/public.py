@@ -2,10 +2,9 @@
 (``CONSENT_PUBLIC_URL``), or, without one, the address the request came to.
 
 The request's address is its ``Host`` header, which the client chooses.
-That is harmless where it only fills a snippet the reader copies, but the
-config page's scan lets its browser reach this service's address: there a
-made-up Host header must not name some other host, so a scan holds the
-address it was not configured with to the same rules as any host it visits.
+That is harmless where it only fills a snippet the reader copies; the config
+page's scan, whose browser carries a live token to this service, runs only
+with the configured address.
 """
 
 from __future__ import annotations

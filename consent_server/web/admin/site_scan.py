@@ -52,6 +52,15 @@ def _published(site: str) -> PublishedConfig | None:
         return None
 
 
+# The scan's browser carries a live token to this service: to the address
+# the operator named, never to one a request's Host header made up.
+NO_PUBLIC_URL = (
+    "The scan cannot run on this server until the operator sets this service's"
+    " public address (CONSENT_PUBLIC_URL, such as https://consent.shop.example):"
+    " the scan's browser records its choices there. Nothing was started."
+)
+
+
 def _cannot_run(exc: ScanError) -> str:
     # The scanner's words are for the command line; here the operator sets
     # the programs' places in the service's settings.
@@ -90,6 +99,8 @@ def start(site: str) -> ResponseReturnValue:
         chromium.check()
     except ScanError as exc:
         return _site_page(site, 503, scan_form=form, scan_message=_cannot_run(exc))
+    if public.configured() is None:
+        return _site_page(site, 503, scan_form=form, scan_message=NO_PUBLIC_URL)
     seconds = current_app.config["SCAN_SECONDS"]
     bound = seconds + scan_job.GRACE_SECONDS
     actor = account().actor
