@@ -123,7 +123,11 @@ class Chromium:
             # that site isolation would protect (the scan token, if any, is
             # added outside the page), so the frames share the page's process.
             "--disable-site-isolation-trials",
-            "--disable-features=IsolateOrigins,site-per-process",
+            # Last, Chromium's own fetching of its page hints and models,
+            # which the switches above leave on.
+            "--disable-features=IsolateOrigins,site-per-process,"
+            "OptimizationGuideModelDownloading,OptimizationHintsFetching,"
+            "OptimizationTargetPrediction,OptimizationHints",
             f"--user-data-dir={profile}",
             *self.arguments,
         ):

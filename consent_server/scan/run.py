@@ -65,6 +65,25 @@ def _place(url: str) -> str:
     return where(parts.hostname or "", parts.port or default)
 
 
+# Where Chromium itself connects, whatever the page (its updates, sign-in and
+# search engine), though started with background networking off: refused
+# like any other, but not the page's doing, so not in the report's note.
+BROWSERS_OWN = frozenset(
+    {
+        "accounts.google.com",
+        "clients2.google.com",
+        "update.googleapis.com",
+        "optimizationguide-pa.googleapis.com",
+        "start.duckduckgo.com",
+    }
+)
+
+
+def browsers_own(place: str) -> bool:
+    """Whether ``host:port`` is one of Chromium's own connections."""
+    return place.rsplit(":", 1)[0] in BROWSERS_OWN
+
+
 def scan(
     start: str,
     chromium: Chromium,
@@ -126,8 +145,8 @@ def scan(
             f"{', …' if len(hosts) > 10 else ''}); consent-server scan on the"
             " command line follows them"
         )
-    if refused:
-        places = sorted(refused)
+    places = sorted(p for p in refused or {} if not browsers_own(p))
+    if places:
         notes.append(
             f"connections to {len(places)} places were refused by the scan's proxy, the"
             " server's browser's only way out (a WebSocket, a preconnect or a"
