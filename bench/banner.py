@@ -54,6 +54,7 @@ from werkzeug.wrappers import Request, Response  # noqa: E402
 
 from consent_server import create_app  # noqa: E402
 from consent_server.cli import init_database  # noqa: E402
+from consent_server.domain.note import Signer  # noqa: E402
 from tests.browser import CHROMEDRIVER, chrome_options  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -475,6 +476,7 @@ def main() -> int:
         app = create_app(
             {
                 "SECRET_KEY": "banner-bench-0123456789",
+                "LOG_KEY": Signer.generate("bench.consent-server.example/log").key,
                 "DATABASE_URL": f"sqlite:///{tmp}/banner.sqlite",
                 "RATELIMIT_ENABLED": False,
             },

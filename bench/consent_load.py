@@ -49,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from consent_server.domain.note import Signer  # noqa: E402
 from tests.servers import wait_until_up  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -329,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         env.update(
             CONSENT_DATABASE_URL=url,
             CONSENT_SECRET_KEY=secrets.token_urlsafe(32),
+            CONSENT_LOG_KEY=Signer.generate("bench.consent-server.example/log").key,
             CONSENT_RATELIMIT_ENABLED="false",
         )
         prepare_database(url, env)

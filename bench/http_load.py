@@ -70,6 +70,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from consent_server.domain.note import Signer  # noqa: E402
 from tests.servers import wait_until_up  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -850,6 +851,7 @@ def one_backend(args: argparse.Namespace, backend: str, tmp: Path) -> Run:
     env.update(
         CONSENT_DATABASE_URL=url,
         CONSENT_SECRET_KEY=secrets.token_urlsafe(32),
+        CONSENT_LOG_KEY=Signer.generate("bench.consent-server.example/log").key,
         CONSENT_RATELIMIT_ENABLED="false",
         CONSENT_INSTANCE_PATH=str(tmp / f"instance-{backend}"),
         PYTHONPATH=os.pathsep.join(

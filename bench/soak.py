@@ -44,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from consent_server.domain.note import Signer  # noqa: E402
 from tests.servers import wait_until_up  # noqa: E402
 
 CHOICES = (
@@ -174,6 +175,7 @@ def main() -> int:
             **os.environ,
             "CONSENT_DATABASE_URL": url,
             "CONSENT_SECRET_KEY": "soak-key-0123456789abcdef",
+            "CONSENT_LOG_KEY": Signer.generate("bench.consent-server.example/log").key,
             "CONSENT_RATELIMIT_ENABLED": "false",
             "CONSENT_INSTANCE_PATH": f"{tmp}/instance",
         }

@@ -197,7 +197,7 @@ def create_app(
             Path(app.instance_path) / "consent.sqlite"
         )
     _configure_secret(app, require_secret)
-    transparency.init_app(app)
+    transparency.init_app(app, require_key=require_secret)
     # Inside the proxy fix, so that it sees the client's address.
     fast.init_app(app)
     if app.config["PROXY_COUNT"]:

@@ -6,15 +6,16 @@ keygen`` prints), or ``CONSENT_LOG_KEY_FILE`` names a file holding it (what
 secret and, ideally, from the database's machine: whoever holds it can sign
 checkpoints.
 
-With neither set, the service makes a key in its instance folder on first
-start (``log-signing.key``) and keeps using it, so a single server, the demo
-and the tests have signed checkpoints with no set-up. Outside demo mode it
-says so at start-up: several servers must share one key, set explicitly.
+With neither set, the demo, the tests and the commands that sign nothing
+use a key made in the instance folder (``log-signing.key``), so that they
+need no set-up. The service itself, outside demo mode, refuses to start
+without one: a key beside the database it vouches for lets whoever can
+write that database sign a log of their making, and receipts and witnesses
+are only as strong as the key; so is ``consent-server checkpoint``.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -24,8 +25,6 @@ from .domain.note import BadKey, Signer
 from .web.settings import BadSetting
 
 AUTO_KEY_FILE = "log-signing.key"
-
-log = logging.getLogger(__name__)
 
 
 def _read(path: Path, setting: str) -> str:
@@ -60,10 +59,12 @@ def _instance_key(app: Flask) -> Signer:
     return _parse(_read(path, "LOG_KEY_FILE"), "LOG_KEY_FILE")
 
 
-def configure(app: Flask) -> None:
-    """Load the log signing key for the app.
+def configure(app: Flask, required: bool = True) -> None:
+    """Load the log signing key for the app; unless ``required`` (outside
+    demo mode and tests), the instance folder's when none is set.
 
-    :raise BadSetting: the key or its file cannot be used.
+    :raise BadSetting: the key or its file cannot be used, or none is set
+        and one is required.
     """
     text = app.config.get("LOG_KEY")
     file = app.config.get("LOG_KEY_FILE")
@@ -75,16 +76,44 @@ def configure(app: Flask) -> None:
         signer = _parse(str(text), "LOG_KEY")
     elif file:
         signer = _parse(_read(Path(str(file)), "LOG_KEY_FILE"), "LOG_KEY_FILE")
-    else:
+    elif not automatic_refused(app):
         signer = _instance_key(app)
-        if not app.config["DEMO"] and not app.testing:
-            log.warning(
-                "CONSENT_LOG_KEY is not set: checkpoints are signed with %s in the"
-                " instance folder, beside the database. Keep the key elsewhere"
-                " (consent-server keygen) and give every server the same one.",
-                AUTO_KEY_FILE,
-            )
+        app.extensions["consent_log_key_automatic"] = True
+    elif required:
+        raise BadSetting("LOG_KEY", missing(app))
+    else:
+        # A command that signs nothing: the instance folder's key if an
+        # earlier version made one, else a key of this process's alone.
+        # Neither signs a checkpoint (consent-server checkpoint refuses).
+        left = Path(app.instance_path) / AUTO_KEY_FILE
+        if left.exists():
+            signer = _parse(_read(left, "LOG_KEY_FILE"), "LOG_KEY_FILE")
+        else:
+            signer = Signer.generate(default_origin())
+            app.extensions["consent_log_key_unknown"] = True
+        app.extensions["consent_log_key_automatic"] = True
     app.extensions["consent_log_signer"] = signer
+
+
+def automatic_refused(app: Flask) -> bool:
+    """Whether the app may not sign with a key of the instance folder's."""
+    return not app.config["DEMO"] and not app.testing
+
+
+def missing(app: Flask) -> str:
+    """What to do when no log signing key is set, in one sentence."""
+    left = Path(app.instance_path) / AUTO_KEY_FILE
+    keep = (
+        f"; to keep the key an earlier start made, move {left} there and name it"
+        if left.exists()
+        else ""
+    )
+    return (
+        "is not set, and the service signs its log's checkpoints with it: make"
+        " one with consent-server keygen --out FILE, keep it away from the"
+        f" database and set CONSENT_LOG_KEY_FILE{keep} (every server of one log"
+        " the same)"
+    )
 
 
 def signer() -> Signer:

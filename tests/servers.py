@@ -9,6 +9,8 @@ import time
 import urllib.error
 import urllib.request
 
+from consent_server.domain.note import Signer
+
 
 def free_port():
     with socket.socket() as sock:
@@ -28,6 +30,11 @@ def wait_until_up(url, process, timeout=30.0):
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+# A log signing key for the servers the tests start outside testing mode,
+# which refuse to start without one.
+LOG_KEY = Signer.generate("tests.consent-server.example/log").key
 
 
 def start(args, env, cwd=None):

@@ -5,19 +5,43 @@ from pathlib import Path
 import pytest
 
 from consent_server import create_app
+from consent_server.domain.note import Signer
+from tests.servers import LOG_KEY
 
 
 @pytest.fixture
 def no_env(monkeypatch, tmp_path):
-    for name in ("CONSENT_SECRET_KEY", "CONSENT_DEMO"):
+    for name in ("CONSENT_SECRET_KEY", "CONSENT_DEMO", "CONSENT_LOG_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CONSENT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("CONSENT_LOG_KEY", LOG_KEY)
     return {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"}
 
 
 def test_refuses_to_start_without_a_secret_key(no_env):
     with pytest.raises(RuntimeError, match="CONSENT_SECRET_KEY is not set"):
         create_app(no_env)
+
+
+def test_refuses_to_start_without_a_log_signing_key(no_env, monkeypatch):
+    # Made beside the database, a key would let whoever writes the database
+    # sign a log of their own making: the service needs one set.
+    monkeypatch.delenv("CONSENT_LOG_KEY")
+    config = {**no_env, "SECRET_KEY": "a-key-0123456789abcdef"}
+    with pytest.raises(RuntimeError, match="CONSENT_LOG_KEY: is not set") as refused:
+        create_app(config)
+    assert "consent-server keygen --out FILE" in str(refused.value)
+    instance = Path(os.environ["CONSENT_INSTANCE_PATH"])
+    assert not (instance / "log-signing.key").exists()
+    # A key an earlier version made there is named, to be moved and set.
+    (instance / "log-signing.key").write_text(
+        Signer.generate("shop.example/log").key + "\n"
+    )
+    with pytest.raises(RuntimeError, match="move .*log-signing.key there"):
+        create_app(config)
+    # The demo and the commands that sign nothing still start.
+    assert create_app({**config, "DEMO": True})
+    assert create_app(config, require_secret=False)
 
 
 def test_refuses_a_short_secret_key(no_env):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from consent_server.store import engine as store_engine
 from consent_server.store import log as store_log
 from consent_server.store import schema, tree
-from tests.servers import cli, free_port, kill, start, wait_until_up
+from tests.servers import LOG_KEY, cli, free_port, kill, start, wait_until_up
 
 
 def post_consent(base, origin):
@@ -37,6 +37,7 @@ def initialised(url, tmp_path):
     env = {
         "CONSENT_DATABASE_URL": url,
         "CONSENT_SECRET_KEY": "durability-key-0123456789",
+        "CONSENT_LOG_KEY": LOG_KEY,
         "CONSENT_RATELIMIT_ENABLED": "false",
         "CONSENT_INSTANCE_PATH": str(tmp_path / "instance"),
     }

@@ -10,7 +10,7 @@ import json
 import sys
 import threading
 
-from tests.servers import cli, free_port, kill, start, wait_until_up
+from tests.servers import LOG_KEY, cli, free_port, kill, start, wait_until_up
 
 BODY = {
     "site": "demo",
@@ -43,6 +43,7 @@ def test_a_flooding_address_is_limited_and_others_still_get_their_201s(tmp_path)
     env = {
         "CONSENT_DATABASE_URL": f"sqlite:///{tmp_path / 'consent.sqlite'}",
         "CONSENT_SECRET_KEY": "flood-key-0123456789",
+        "CONSENT_LOG_KEY": LOG_KEY,
         "CONSENT_INSTANCE_PATH": str(tmp_path / "instance"),
         "CONSENT_RATELIMIT_CONSENT": "30 per minute",
         "CONSENT_RATELIMIT_VERIFY": "30 per minute",

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from consent_server import create_app
+from tests.servers import LOG_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +60,7 @@ def test_every_way_of_starting_uses_one_instance_folder(tmp_path):
     # A key and a database of its own, so that nothing is written in that
     # folder (a virtual environment may live inside the checkout).
     env["CONSENT_SECRET_KEY"] = "isolation-test-key-0123456789"
+    env["CONSENT_LOG_KEY"] = LOG_KEY
     env["CONSENT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite'}"
     found = {
         subprocess.run(

@@ -78,3 +78,37 @@ def test_keygen_needs_no_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert Verifier.from_key(result.stdout.strip()).name == "log"
     assert os.path.exists(key_file)
+
+
+def test_without_a_log_key_commands_sign_nothing_and_make_no_key(tmp_path):
+    # Outside demo mode: a checkpoint signed with a key nobody published
+    # would prove nothing, and a key file made beside the database would
+    # let whoever writes the database sign.
+    instance = tmp_path / "instance"
+    env = {
+        "CONSENT_INSTANCE_PATH": str(instance),
+        "CONSENT_DATABASE_URL": f"sqlite:///{tmp_path / 'consent.sqlite'}",
+        "CONSENT_LOG_KEY": "",
+        "CONSENT_DEMO": "",
+    }
+    assert cli(["init"], env).returncode == 0
+    signed = cli(["checkpoint"], env)
+    assert signed.returncode == 1 and signed.stdout == ""
+    [line] = signed.stderr.strip().splitlines()
+    assert line.startswith("Error: CONSENT_LOG_KEY is not set")
+    assert "consent-server keygen --out FILE" in line
+    # Checking the log needs no key; checking it against a checkpoint needs
+    # the log's verifier key, which is not known here.
+    checked = cli(["verify-log"], env)
+    assert checked.returncode == 0, checked.stderr
+    saved = tmp_path / "saved.txt"
+    saved.write_text("x")
+    against = cli(["verify-log", "--against", str(saved)], env)
+    assert against.returncode == 1
+    assert "give --key VERIFIER_KEY" in against.stderr
+    assert not (instance / "log-signing.key").exists()
+    # With the key set, the same command signs.
+    key = Signer.generate("shop.example/log")
+    signed = cli(["checkpoint"], {**env, "CONSENT_LOG_KEY": key.key})
+    assert signed.returncode == 0, signed.stderr
+    assert note.open_checkpoint(signed.stdout, key.verifier).size == 0

@@ -15,6 +15,7 @@ from consent_server.store import accounts
 from consent_server.store import engine as store_engine
 from tests.helpers import fill_log
 from tests.servers import (
+    LOG_KEY,
     cli,
     free_port,
     kill,
@@ -38,6 +39,7 @@ def service(tmp_path):
     env = {
         "CONSENT_DATABASE_URL": url,
         "CONSENT_SECRET_KEY": "production-key-0123456789",
+        "CONSENT_LOG_KEY": LOG_KEY,
         "CONSENT_RATELIMIT_ENABLED": "false",
         "CONSENT_INSTANCE_PATH": str(tmp_path / "instance"),
         "CONSENT_PROXY_COUNT": "1",

@@ -50,8 +50,10 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
     --against) that it still holds every saved checkpoint's tree; exit 1
     naming what broke."""
     schema_ready()
-    verifier = _verifier(verifier_key)
-    saved = [(path, _saved_checkpoint(path, verifier)) for path in checkpoints]
+    saved: list[tuple[Path, Checkpoint]] = []
+    if checkpoints:  # the log's key is needed for those only
+        verifier = _verifier(verifier_key)
+        saved = [(path, _saved_checkpoint(path, verifier)) for path in checkpoints]
     conn = get_db()
     report = log.verify_chain(conn)
     failures = []
@@ -86,6 +88,11 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
 
 def _verifier(key: str | None) -> Verifier:
     if key is None:
+        if current_app.extensions.get("consent_log_key_unknown"):
+            raise click.ClickException(
+                "give --key VERIFIER_KEY (the log's verifier key): CONSENT_LOG_KEY"
+                " is not set here, so the log's key is not known"
+            )
         signer: Signer = current_app.extensions["consent_log_signer"]
         return signer.verifier
     try:

@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import log_key
 from ..domain import json_text, merkle
 from ..domain.note import BadKey, Checkpoint, NoteError, Verifier, open_checkpoint
 from ..domain.printable import printable
@@ -42,6 +43,11 @@ def checkpoint_command(out: Path | None) -> None:
     with it later, and a log rewritten since cannot match it.
     """
     schema_ready()
+    if current_app.extensions.get("consent_log_key_automatic") and (
+        log_key.automatic_refused(current_app)
+    ):
+        # A checkpoint signed with a key nobody published proves nothing.
+        raise click.ClickException(f"CONSENT_LOG_KEY {log_key.missing(current_app)}")
     try:
         signed = tree.sign_checkpoint(
             get_db(), current_app.extensions["consent_log_signer"]

@@ -240,6 +240,6 @@ def consent_receipt() -> Response | tuple[Response, int]:
     return response
 
 
-def init_app(app: Flask) -> None:
-    """Load the log signing key."""
-    log_key.configure(app)
+def init_app(app: Flask, require_key: bool = True) -> None:
+    """Load the log signing key (see :func:`.log_key.configure`)."""
+    log_key.configure(app, required=require_key)
