@@ -74,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "LOG_KEY_FILE": None,
     # Whether anyone may read /v1/log/ (witnesses); false: audit tokens only.
     "LOG_PUBLIC": True,
+    # Witness keys (C2SP cosignature/v1) whose cosignatures the log keeps.
+    "LOG_WITNESSES": [],
     # A process signs at most one checkpoint each this many seconds.
     "CHECKPOINT_INTERVAL": 1.0,
     # Set by `consent-server demo`: the home page links the demo storefront.

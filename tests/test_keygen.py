@@ -2,6 +2,7 @@ import os
 import socket
 import stat
 
+import pytest
 from click.testing import CliRunner
 
 from consent_server.cli import main
@@ -112,3 +113,21 @@ def test_without_a_log_key_commands_sign_nothing_and_make_no_key(tmp_path):
     signed = cli(["checkpoint"], {**env, "CONSENT_LOG_KEY": key.key})
     assert signed.returncode == 0, signed.stderr
     assert note.open_checkpoint(signed.stdout, key.verifier).size == 0
+
+
+def test_keygen_makes_a_witness_key():
+    from consent_server.domain.cosignature import Witness, WitnessSigner
+
+    made = keygen("--witness", "--name", "auditor.example/witness")
+    assert made.exit_code == 0, made.output
+    secret, public = made.stdout.splitlines()[:2]
+    assert WitnessSigner.from_key(secret).witness == Witness.from_key(public)
+    # Not a key the log could sign its checkpoints with, nor the reverse.
+    with pytest.raises(note.BadKey):
+        Signer.from_key(secret)
+    log_key = keygen("--name", "shop.example/log").stdout.splitlines()[1]
+    with pytest.raises(note.BadKey, match="a witness's is 4"):
+        Witness.from_key(log_key)
+    nameless = keygen("--witness")
+    assert nameless.exit_code == 1
+    assert "--witness needs the witness's --name" in nameless.output

@@ -11,6 +11,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from consent_server.domain.cosignature import WitnessSigner
 from consent_server.store import accounts
 from consent_server.store.engine import get_db
 from consent_server.web import openapi
@@ -50,6 +51,12 @@ def served(tmp_path_factory):
         assert consent.post(**changes).status_code == 201
     with app.app_context():
         token = accounts.create_token(get_db(), "fuzz-auditor", "audit")
+    # A witness the log names, and its cosignature of the log's checkpoint.
+    signer = WitnessSigner.generate("witness.example/fuzz")
+    app.config["LOG_WITNESSES"] = [signer.witness.key]
+    note = client.get("/v1/log/checkpoint").text
+    line = signer.cosign(note[: note.index("\n\n") + 1], 1_767_000_000).line
+    FIRST["cosigned"] = note + line
     yield app, token, first["id"]
     app.extensions["consent_db"].dispose()
 
@@ -92,6 +99,8 @@ def on_the_demo_site(case, consent_id):
         query.update({"from": 1, "to": 3})
     if case.query is not None or query:
         case.query = query
+    if case.path == "/v1/log/cosignature":
+        case.body = FIRST["cosigned"]
     if isinstance(case.body, dict) and "token" in case.body and "site" not in case.body:
         # A receipt: for the visitor of the first choice.
         case.body["token"] = FIRST["token"]

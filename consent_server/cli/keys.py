@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ..domain.cosignature import WitnessSigner
 from ..domain.note import BadKey, Signer
 from ..domain.printable import printable
 
@@ -59,20 +60,38 @@ def write_new_file(path: Path, text: str) -> None:
     default=None,
     help="Write the signing key to this new file (0600; never overwritten).",
 )
-def keygen_command(name: str | None, out: Path | None) -> None:
+@click.option(
+    "--witness",
+    is_flag=True,
+    help="Make a witness's key instead (C2SP cosignature/v1), for"
+    " `witness --sign-key`; --name is then the witness's name.",
+)
+def keygen_command(name: str | None, out: Path | None, witness: bool) -> None:
     """Make a log signing key; print the verifier key to publish.
 
     The signing key signs the log's checkpoints: keep it apart from the
     database and from the cookie secret. Without --out it is printed first,
-    for CONSENT_LOG_KEY, and the verifier key on the line after it.
+    for CONSENT_LOG_KEY, and the verifier key on the line after it. With
+    --witness, a witness's key: the log's operator lists its public key in
+    CONSENT_LOG_WITNESSES.
     """
+    signer: Signer | WitnessSigner
     try:
-        signer = Signer.generate(default_origin() if name is None else name)
+        if witness:
+            if name is None:
+                raise click.ClickException("--witness needs the witness's --name")
+            signer = WitnessSigner.generate(name)
+        else:
+            signer = Signer.generate(default_origin() if name is None else name)
     except BadKey as exc:
         raise click.ClickException(printable(exc.message)) from None
+    if isinstance(signer, WitnessSigner):
+        public = signer.witness.key
+    else:
+        public = signer.verifier.key
     if out is None:
         click.echo(signer.key)
-        click.echo(signer.verifier.key)
+        click.echo(public)
         click.echo(
             "The first line is the signing key (secret); the second, the verifier"
             " key to publish.",
@@ -91,7 +110,7 @@ def keygen_command(name: str | None, out: Path | None) -> None:
         raise click.ClickException(
             f"cannot write {printable(str(out))}: {exc.strerror}"
         ) from None
-    click.echo(signer.verifier.key)
+    click.echo(public)
     click.echo(
         f"Signing key written to {printable(str(out))}; publish the verifier key.",
         err=True,

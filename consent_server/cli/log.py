@@ -21,7 +21,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.vocabulary import CATEGORIES, METHODS
-from ..store import events, log, tree, tree_export
+from ..store import cosignatures, events, log, tree, tree_export
 from ..store.engine import get_db
 from ..store.tree import b64
 from .common import schema_ready
@@ -73,6 +73,8 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
         failures.append(f"BROKEN: {found.problem}")
     with conn.begin():
         latest = tree.latest_checkpoint(conn)
+        dating = cosignatures.dating_problems(conn)
+    failures.extend(dating)
     for path, checkpoint in saved:
         problem = against(found, checkpoint, latest)
         name = printable(str(path))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import datetime as dt
 import json
 import os
 import sys
@@ -19,7 +21,15 @@ from flask.cli import with_appcontext
 
 from .. import log_key
 from ..domain import json_text, merkle
-from ..domain.note import BadKey, Checkpoint, NoteError, Verifier, open_checkpoint
+from ..domain.cosignature import Witness, WitnessSigner, cosigned_by, with_cosignatures
+from ..domain.note import (
+    BadKey,
+    Checkpoint,
+    NoteError,
+    Verifier,
+    open_checkpoint,
+    open_note,
+)
 from ..domain.printable import printable
 from ..domain.receipt import BadReceipt, check
 from ..store import erasure, tree
@@ -76,13 +86,27 @@ def checkpoint_command(out: Path | None) -> None:
     required=True,
     help="The log's verifier key (NAME+KEYID+KEY), as the log publishes it.",
 )
-def verify_receipt_command(file: Path, verifier_key: str) -> None:
-    """Check a consent receipt offline: its checkpoint's signature and the
-    event's inclusion proof. Needs no database and no network."""
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    help="A witness's key (NAME+KEYID+KEY) that must have cosigned the"
+    " receipt's checkpoint; may be given more than once.",
+)
+def verify_receipt_command(
+    file: Path, verifier_key: str, witness_keys: tuple[str, ...]
+) -> None:
+    """Check a consent receipt offline: its checkpoint's signature, the
+    event's inclusion proof, and (with --witness) the witnesses'
+    cosignatures of that checkpoint. Needs no database and no network."""
     try:
         verifier = Verifier.from_key(verifier_key.strip())
     except BadKey as exc:
         raise click.ClickException(f"--key: {printable(exc.message)}") from None
+    try:
+        witnesses = [Witness.from_key(k) for k in witness_keys]
+    except BadKey as exc:
+        raise click.ClickException(f"--witness: {printable(exc.message)}") from None
     try:
         text = sys.stdin.read() if str(file) == "-" else file.read_text()
     except OSError as exc:
@@ -102,6 +126,16 @@ def verify_receipt_command(file: Path, verifier_key: str) -> None:
     except BadReceipt as exc:
         click.echo(f"INVALID: {printable(exc.message)}", err=True)
         sys.exit(1)
+    cosigned = cosigned_by(open_note(receipt["checkpoint"], [verifier]), witnesses)
+    missing = [w.name for w in witnesses if w.name not in cosigned]
+    if missing:
+        click.echo(
+            f"INVALID: the receipt's checkpoint is not cosigned by witness"
+            f" {printable(missing[0])}: ask the log for the receipt again once"
+            " the witness has seen its tree",
+            err=True,
+        )
+        sys.exit(1)
     event = checked.event
     click.echo(
         f"ok: event {printable(str(event.get('event_id')))} of consent"
@@ -111,6 +145,12 @@ def verify_receipt_command(file: Path, verifier_key: str) -> None:
         f" {checked.leaf_index} of the log {printable(checked.checkpoint.origin)},"
         f" in its signed checkpoint of {checked.checkpoint.size} events"
     )
+    for name, when in sorted(cosigned.items()):
+        at = dt.datetime.fromtimestamp(when, dt.UTC)
+        click.echo(
+            f"cosigned by witness {printable(name)} at {at:%Y-%m-%d %H:%M:%S} UTC:"
+            " it had seen this tree, extending every earlier one"
+        )
     choices = {k: event.get(k) for k in ("preferences", "analytics", "advertising")}
     click.echo("choices: " + json.dumps(choices, separators=(", ", ": ")))
 
@@ -119,6 +159,7 @@ def verify_receipt_command(file: Path, verifier_key: str) -> None:
 WITNESS_KEY = "verifier.key"
 WITNESS_CHECKPOINT = "checkpoint"
 WITNESS_HISTORY = "checkpoints.log"
+WITNESS_COSIGNED = "cosigned"  # the last checkpoint, with its cosignature
 
 
 class WitnessAlarm(Exception):
@@ -206,8 +247,20 @@ def follow(
     help="The log's verifier key; needed on the first run, kept in --state.",
 )
 @click.option("--token", default=None, help="Bearer token, for a log kept to auditors.")
+@click.option(
+    "--sign-key",
+    "sign_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The witness's own signing key file (keygen --witness): cosign each"
+    " checkpoint that checks out and hand the cosignature to the log.",
+)
 def witness_command(
-    url: str, state: Path, verifier_key: str | None, token: str | None
+    url: str,
+    state: Path,
+    verifier_key: str | None,
+    token: str | None,
+    sign_key: Path | None,
 ) -> None:
     """Follow a consent log: fetch its checkpoint from URL (the service's
     address), check its signature and that it extends the last one seen, and
@@ -225,6 +278,7 @@ def witness_command(
     text = verifier_key.strip() if verifier_key is not None else kept
     if text is None:
         raise click.ClickException("the first run needs the log's --key")
+    cosigner = _witness_signer(sign_key) if sign_key is not None else None
     try:
         verifier = Verifier.from_key(text)
     except BadKey as exc:
@@ -276,6 +330,51 @@ def witness_command(
     with open(state / WITNESS_HISTORY, "a") as history:
         history.write(note_text.decode() + "\n")
     click.echo(f"ok: {printable(latest.origin)}: {how}, root {tree.b64(latest.root)}")
+    if cosigner is not None:
+        line = cosigner.cosign(latest.text, int(time.time())).line
+        cosigned = with_cosignatures(note_text.decode(), [line])
+        _write_whole(state / WITNESS_COSIGNED, cosigned)
+        _post(base + "/v1/log/cosignature", cosigned.encode(), token)
+        click.echo(
+            f"cosigned as {printable(cosigner.name)} and handed to the log"
+            f" ({latest.size} events)"
+        )
+
+
+def _witness_signer(path: Path) -> WitnessSigner:
+    try:
+        return WitnessSigner.from_key(path.read_text())
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read {printable(str(path))}: {exc.strerror}"
+        ) from None
+    except (UnicodeDecodeError, BadKey) as exc:
+        why = exc.message if isinstance(exc, BadKey) else "not text"
+        raise click.ClickException(
+            f"--sign-key {printable(str(path))}: {printable(why)}"
+        ) from None
+
+
+def _post(url: str, body: bytes, token: str | None) -> None:
+    headers = {"Content-Type": "text/plain; charset=utf-8"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return
+    except urllib.error.HTTPError as exc:
+        said = exc.read(2000).decode(errors="replace")
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            said = json.loads(said)["error"]["message"]
+        raise click.ClickException(
+            f"the log refused the cosignature ({exc.code}): {printable(said)}"
+        ) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise click.ClickException(
+            f"cannot reach {printable(url)}: {printable(str(reason))}"
+        ) from None
 
 
 @click.command("erase")

@@ -218,6 +218,20 @@ log_checkpoints = sa.Table(
     sa.Column("signed_at", UTCDateTime, nullable=False),
 )
 
+# Witnesses' cosignatures of the log's checkpoints (C2SP tlog-cosignature):
+# one row per tree size and witness key, with the first and the last time
+# that witness cosigned that size, and its last cosignature line.
+log_cosignatures = sa.Table(
+    "log_cosignatures",
+    metadata,
+    sa.Column("tree_size", _BIG, primary_key=True, autoincrement=False),
+    sa.Column("witness", sa.String(300), primary_key=True),  # NAME+KEYID
+    sa.Column("first_time", _BIG, nullable=False),  # the witness's, in seconds
+    sa.Column("last_time", _BIG, nullable=False),
+    sa.Column("line", sa.Text, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+)
+
 # Each `prune` leaves a row here: the chain then starts again after through_seq.
 log_prunes = sa.Table(
     "log_prunes",

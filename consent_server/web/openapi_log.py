@@ -62,13 +62,54 @@ def paths(receipt_request: Schema) -> Schema:
                 "responses": {**CONSISTENCY["responses"], **LOG_AUTH},
             }
         },
+        "/v1/log/cosignature": {
+            "post": {
+                "summary": "A witness's cosignature of one of the log's checkpoints",
+                "description": "The body is the checkpoint's signed note with the"
+                " witness's C2SP cosignature/v1 line added (what `consent-server"
+                " witness --sign-key` sends). The log keeps the cosignatures of"
+                " the witnesses its operator names (CONSENT_LOG_WITNESSES) and"
+                " hands them out in receipts.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                },
+                "responses": {
+                    "201": json_response(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "tree_size": {"type": "integer"},
+                                "cosigned_by": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                },
+                            },
+                        },
+                        "kept",
+                    ),
+                    "400": error(
+                        "not a checkpoint this log signed, or no valid cosignature"
+                        " by a witness it names"
+                    ),
+                    **LOG_AUTH,
+                    "404": error("the log names no witnesses"),
+                    "409": error("the log's tree does not have that checkpoint"),
+                    "413": error("body over 16 KB"),
+                    "429": error("rate limited"),
+                },
+            }
+        },
         "/v1/consent/receipt": {
             "post": {
                 "summary": "A visitor's receipt: their latest event, its inclusion"
                 " proof and the signed checkpoint it is in",
                 "description": "Checked offline with `consent-server verify-receipt"
-                " FILE --key VERIFIER_KEY`. `event` is the event's log entry: its"
-                " leaf hash is SHA-256(0x00 || canonical JSON of event).",
+                " FILE --key VERIFIER_KEY [--witness WITNESS_KEY]`. `event` is the"
+                " event's log entry: its leaf hash is SHA-256(0x00 || canonical"
+                " JSON of event). The checkpoint is the largest one a witness"
+                " cosigned that holds the event, with the cosignatures, when there"
+                " is one; else the newest.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": receipt_request}},

@@ -63,6 +63,7 @@ def check(config: Mapping[str, Any]) -> None:
         raise BadSetting(
             "LOG_PUBLIC", "must be true (anyone may follow the log) or false"
         )
+    _check_witnesses(config["LOG_WITNESSES"])
     interval = config["CHECKPOINT_INTERVAL"]
     if type(interval) not in (int, float) or not 0 < interval <= 60:
         raise BadSetting(
@@ -140,3 +141,18 @@ def _check_public_url(value: object) -> None:
         or parts.password is not None
     ):
         raise BadSetting("PUBLIC_URL", problem + " (no path)")
+
+
+def _check_witnesses(keys: Any) -> None:
+    from ..domain.cosignature import Witness
+    from ..domain.note import BadKey
+
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise BadSetting(
+            "LOG_WITNESSES", "must be a JSON list of witness keys (NAME+KEYID+KEY)"
+        )
+    for key in keys:
+        try:
+            Witness.from_key(key)
+        except BadKey as exc:
+            raise BadSetting("LOG_WITNESSES", f"{key!r}: {exc.message}") from None

@@ -3,7 +3,12 @@
 - ``GET /v1/log/checkpoint``: the latest signed checkpoint, for witnesses.
 - ``GET /v1/log/consistency?from=M&to=N``: the proof that the tree of ``N``
   leaves extends that of ``M``.
-- ``POST /v1/consent/receipt``: a visitor's receipt (:mod:`..domain.receipt`).
+- ``POST /v1/log/cosignature``: a witness hands the log its cosignature of
+  a checkpoint (:mod:`..domain.cosignature`); the log keeps those of the
+  witnesses its operator names (``CONSENT_LOG_WITNESSES``).
+- ``POST /v1/consent/receipt``: a visitor's receipt (:mod:`..domain.receipt`),
+  in the largest cosigned checkpoint that holds the event, with the
+  cosignatures, when a witness cosigned one.
 
 Both ``/v1/log/`` paths are public unless ``CONSENT_LOG_PUBLIC`` is false;
 then they need a bearer token of scope ``audit``, like the audit API.
@@ -26,10 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from .. import log_key
+from ..domain.cosignature import Witness, cosigned_by, with_cosignatures
 from ..domain.entry import entry_object
 from ..domain.fields import input_error
+from ..domain.note import Checkpoint, NoteError, open_note
 from ..domain.receipt import build
-from ..store import accounts, tree
+from ..store import accounts, cosignatures, tree
 from ..store.engine import get_db
 from ..tokens import verify_token
 from .body import json_body
@@ -175,6 +182,98 @@ def log_consistency() -> Response:
     return consistency_answer()
 
 
+# The most a cosigned checkpoint may weigh: a few signature lines.
+MAX_COSIGNED = 16 * 1024
+
+
+@bp.post("/v1/log/cosignature")
+@limiter.limit(lambda: setting("RATELIMIT_VERIFY"))
+def cosignature() -> tuple[Response, int]:
+    """Keep a witness's cosignature of one of this log's checkpoints: the
+    body is the checkpoint's note with the witness's signature line added."""
+    _require_log_access()
+    witnesses = [Witness.from_key(k) for k in current_app.config["LOG_WITNESSES"]]
+    if not witnesses:
+        raise ApiError(
+            404,
+            "no_witnesses",
+            "this log keeps the cosignatures of the witnesses its operator names"
+            " (CONSENT_LOG_WITNESSES), and names none",
+        )
+    body = request.get_data(cache=False)
+    if len(body) > MAX_COSIGNED:
+        raise ApiError(
+            413, "too_large", f"a cosigned checkpoint is {MAX_COSIGNED} bytes at most"
+        )
+    verifier = log_key.signer().verifier
+    try:
+        opened = open_note(body, [verifier])
+        checkpoint = Checkpoint.parse(opened.text)
+    except NoteError as exc:
+        raise ApiError(
+            400, "invalid_note", f"not a checkpoint this log signed: {exc.message}"
+        ) from None
+    if checkpoint.origin != verifier.name:
+        raise ApiError(400, "invalid_note", "a checkpoint of another log")
+    found = cosigned_by(opened, witnesses)
+    if not found:
+        raise ApiError(
+            400,
+            "no_cosignature",
+            "the note holds no valid cosignature by a witness this log names",
+        )
+    conn = get_db()
+    with conn.begin():
+        size = tree.tree_size(conn)
+        if (
+            checkpoint.size > size
+            or tree.root(conn, checkpoint.size) != checkpoint.root
+        ):
+            # Signed by this log's key, yet not its tree: the key signed
+            # another history. The witness has the evidence; say so.
+            current_app.logger.error(
+                "a witness cosigned a checkpoint of %d leaves this log's tree"
+                " does not have",
+                checkpoint.size,
+            )
+            raise ApiError(
+                409,
+                "not_this_tree",
+                "this log's tree does not have that checkpoint's root",
+            )
+        for witness in witnesses:
+            when = found.get(witness.name)
+            line = next(
+                (
+                    s
+                    for s in opened.unverified
+                    if witness.timestamp(opened.text, s) == when
+                ),
+                None,
+            )
+            if when is not None and line is not None:
+                cosignatures.keep(conn, checkpoint.size, witness, when, line)
+    answer = jsonify(tree_size=checkpoint.size, cosigned_by=sorted(found))
+    answer.headers["Cache-Control"] = "no-store"
+    return answer, 201
+
+
+def receipt_checkpoint(conn: Any, leaf_index: int) -> tuple[int, str] | None:
+    """The tree size and note a receipt of ``leaf_index`` is given in: the
+    largest checkpoint that a witness cosigned and that holds the leaf, with
+    the cosignatures, else the newest checkpoint (None if it lacks the leaf)."""
+    with conn.begin():
+        size = cosignatures.largest_covering(conn, leaf_index)
+        signed = tree.checkpoint_at(conn, size) if size is not None else None
+        if signed is not None:
+            lines = [c.line for c in cosignatures.of_size(conn, signed.tree_size)]
+            return signed.tree_size, with_cosignatures(signed.note, lines)
+    covering = current_checkpoint(conn)
+    if covering is None or covering.tree_size <= leaf_index:
+        return None
+    return covering.tree_size, covering.note
+
+
 class ReceiptRequest(BaseModel):
     """The body of ``POST /v1/consent/receipt``; other keys are ignored."""
 
@@ -211,8 +310,8 @@ def consent_receipt() -> Response | tuple[Response, int]:
         raise ApiError(
             409, "not_in_tree", "the visitor's latest event is not in the log's tree"
         )
-    covering = current_checkpoint(conn)
-    if covering is None or covering.tree_size <= latest["leaf_index"]:
+    covering = receipt_checkpoint(conn, latest["leaf_index"])
+    if covering is None:
         interval = current_app.config["CHECKPOINT_INTERVAL"]
         response = jsonify(pending=True, leaf_index=latest["leaf_index"])
         response.headers["Retry-After"] = str(max(1, math.ceil(interval)))
@@ -220,7 +319,7 @@ def consent_receipt() -> Response | tuple[Response, int]:
         return response, 202
     with conn.begin():
         try:
-            proof = tree.inclusion(conn, latest["leaf_index"], covering.tree_size)
+            proof = tree.inclusion(conn, latest["leaf_index"], covering[0])
         except (KeyError, ValueError):
             raise ApiError(
                 409,
@@ -231,9 +330,9 @@ def consent_receipt() -> Response | tuple[Response, int]:
         build(
             entry_object(latest),
             latest["leaf_index"],
-            covering.tree_size,
+            covering[0],
             proof,
-            covering.note,
+            covering[1],
         )
     )
     response.headers["Cache-Control"] = "no-store"
