@@ -224,6 +224,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
     # so does the Merkle tree's, which checkpoints depend on).
     with engine.begin() as conn:
         for statement in (
+            "DROP TABLE log_cosignatures",
             "DROP TABLE site_scans",
             "ALTER TABLE api_tokens DROP COLUMN site",
             "ALTER TABLE api_tokens DROP COLUMN expires_at",

@@ -6,7 +6,9 @@ load but Chrome's performance log still shows each attempt.
 """
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import time
 import zipfile
@@ -74,6 +76,19 @@ def shop(service):
     def away():
         # The shop's own address, sending the browser on elsewhere.
         return Response(status=302, headers={"Location": request.args["to"]})
+
+    @app.get("/scan/endless")
+    def endless():
+        # A file that goes on for as long as it is read, 64 KB at a time.
+        def body():
+            for _ in range(100_000):
+                yield b"\0" * 65536
+
+        return Response(
+            body(),
+            mimetype="application/octet-stream",
+            headers={"Content-Disposition": 'attachment; filename="blanket.bin"'},
+        )
 
     @app.get("/scan/trickle")
     def trickle():
@@ -284,6 +299,78 @@ def test_a_page_that_holds_the_browser_is_stopped_at_the_time_bound(shop):
     assert "No leaks:" not in result.output
     # Well before the page would have let go, and with no browser left over.
     assert took < 60, took
+    assert scan_browsers() == []
+
+
+@pytest.mark.browser
+def test_a_tracker_posing_as_the_consent_service_still_leaks(shop):
+    result = scan(f"{shop}/scan/posing", "--pages", "0", "--format", "json")
+    report = json.loads(result.output)
+    # Only the banner's own paths of the service it names are the service's:
+    # the tracker's script on that host is a leak all the same.
+    assert result.exit_code == 1, result.output
+    leaks = by_name(report["leaks"])
+    assert ("request", "www.googletagmanager.com") in leaks
+    assert leaks[("request", "www.googletagmanager.com")]["urls"] == [
+        "https://www.googletagmanager.com/gtag/js?id=G-POSE"
+    ]
+    [said] = [n for n in report["notes"] if "consent scripts from 2 services" in n]
+    assert "give --service to name it" in said
+
+
+@pytest.mark.browser
+def test_a_tag_that_hides_from_automated_browsers_is_seen(shop):
+    result = scan(f"{shop}/scan/cloaked", "--pages", "0", "--format", "json")
+    assert result.exit_code == 1, result.output
+    leaks = by_name(json.loads(result.output)["leaks"])
+    assert leaks[("request", "connect.facebook.net")]["leaked"] == [
+        "before",
+        "rejected",
+    ]
+
+
+@pytest.mark.browser
+def test_a_page_cannot_make_the_scan_save_a_download(shop):
+    downloads = Path.home() / "Downloads"
+    before = set(downloads.iterdir()) if downloads.is_dir() else set()
+    result = scan(f"{shop}/scan/download", "--pages", "0")
+    assert result.exit_code == 0, result.output
+    after = set(downloads.iterdir()) if downloads.is_dir() else set()
+    assert after == before
+
+
+@pytest.mark.browser
+def test_a_scan_whose_process_is_killed_leaves_no_browser(shop, tmp_path):
+    # A server restarted or killed mid-scan (a deploy, the memory killer):
+    # its browser must not run on, past every bound.
+    running = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "consent_server",
+            "scan",
+            f"{shop}/scan/stall",
+            "--pages",
+            "0",
+            "--chromium-arg",
+            RESOLVE_LOOPBACK_ONLY,
+        ],
+        env={**os.environ, "CONSENT_INSTANCE_PATH": str(tmp_path / "instance")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not scan_browsers() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert scan_browsers(), "the scan's browser did not start"
+        time.sleep(2)  # well into the visit
+    finally:
+        running.kill()
+        running.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while scan_browsers() and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert scan_browsers() == []
 
 

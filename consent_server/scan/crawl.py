@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -104,10 +107,12 @@ class Chromium:
         from selenium.webdriver.chrome.service import Service
 
         options = webdriver.ChromeOptions()
-        options.binary_location = self.binary
+        options.binary_location = _leashed(self.binary, profile)
         for argument in (
             "--headless=new",
-            "--no-sandbox",
+            # Chromium's sandbox cannot run as root; as any other user, it
+            # keeps a renderer bug of a scanned page inside the renderer.
+            *(("--no-sandbox",) if os.geteuid() == 0 else ()),
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--no-first-run",
@@ -117,6 +122,14 @@ class Chromium:
             "--disable-component-update",
             "--disable-sync",
             "--window-size=1280,900",
+            # What a page could tell a scan from a visitor by: the automation
+            # flag, and "HeadlessChrome" in the user agent.
+            "--disable-blink-features=AutomationControlled",
+            # A page's script gets a bounded heap, and the pages of a visit
+            # a bounded number of processes.
+            "--js-flags=--max-old-space-size=512",
+            "--renderer-process-limit=4",
+            f"--user-agent={_user_agent(self.binary)}",
             # A cross-site iframe runs in a process of its own, whose requests
             # Chrome's performance log does not show: a tag's frame (a video,
             # an ad) would go unseen. This throwaway browser holds nothing
@@ -133,19 +146,84 @@ class Chromium:
         ):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-        if self.preferences:
-            options.add_experimental_option("prefs", dict(self.preferences))
+        # chromedriver turns the popup blocker off: a page may then open a
+        # hundred windows at once.
+        options.add_experimental_option(
+            "excludeSwitches", ["enable-automation", "disable-popup-blocking"]
+        )
+        options.add_experimental_option(
+            "prefs",
+            {
+                # Nothing a page offers is saved, and never outside the profile.
+                "download.default_directory": str(Path(profile) / "downloads"),
+                "download.prompt_for_download": False,
+                "download_restrictions": 3,
+                **dict(self.preferences),
+            },
+        )
         try:
             # chromedriver, and the Chromium it starts, in a process group of
-            # their own: the watchdog of a visit stops them all at once.
-            service = Service(self.driver, popen_kw={"start_new_session": True})
+            # their own: the watchdog of a visit stops them all at once. Both
+            # die with the process that started them, too.
+            service = Service(
+                _leashed(self.driver, profile),
+                popen_kw={"start_new_session": True},
+            )
             driver = webdriver.Chrome(service=service, options=options)
         except WebDriverException as exc:
             first = (exc.msg or str(exc)).strip().splitlines()[:1]
             raise ScanError(f"Chromium did not start: {' '.join(first)}") from None
+        try:
+            driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "deny"})
+        except WebDriverException as exc:
+            driver.quit()
+            raise ScanError(
+                f"the scan's browser cannot be prepared: {exc.msg}"
+            ) from None
         driver.set_page_load_timeout(PAGE_SECONDS)
         driver.set_script_timeout(PAGE_SECONDS)
         return driver
+
+
+# Runs a program so that the kernel kills it (SIGKILL) when the process, or
+# the thread, that started it ends, however it ends (Linux's
+# PR_SET_PDEATHSIG, which an exec keeps; elsewhere it just runs it).
+LEASH = """#!{python}
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+except (OSError, AttributeError):
+    pass
+os.execv({binary!r}, [{binary!r}, *sys.argv[1:]])
+"""
+
+
+def _leashed(binary: str, profile: str) -> str:
+    """A program in ``profile`` that runs ``binary`` on a :data:`LEASH`: so
+    chromedriver dies with the server process that started it, and Chromium
+    with chromedriver, and a server killed mid-scan (a restart, a deploy)
+    leaves no browser running on."""
+    path = Path(profile) / f"{Path(binary).name}-leashed"
+    path.write_text(LEASH.format(python=sys.executable, binary=binary))
+    path.chmod(0o700)
+    return str(path)
+
+
+@functools.cache
+def _user_agent(binary: str) -> str:
+    """The user agent of a desktop Chrome of the same major version."""
+    try:
+        said = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=20
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        said = ""
+    found = re.search(r"(\d+)\.\d+\.\d+\.\d+", said)
+    major = found.group(1) if found else "130"
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        f" Chrome/{major}.0.0.0 Safari/537.36"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,7 +269,8 @@ class Visit:
     local_storage: list[str] = dataclasses.field(default_factory=list)
     session_storage: list[str] = dataclasses.field(default_factory=list)
     links: list[str] = dataclasses.field(default_factory=list)
-    embed: Embed | None = None
+    embed: Embed | None = None  # the first of embeds
+    embeds: list[Embed] = dataclasses.field(default_factory=list)
     problem: str = ""
     unreachable: str = ""  # why the page could not be scanned at all
     cut: int = 0  # what was seen past the bounds and not kept
@@ -233,15 +312,16 @@ class NetworkLog:
             method, params = message.get("method", ""), message.get("params", {})
             if method == "Network.requestWillBeSent":
                 seen += 1
+                url = str(params.get("request", {}).get("url", ""))[:MAX_URL]
                 if params.get("type") == "Preflight":
                     pass
                 elif len(self.started) < MAX_STARTED:
-                    self.started.append(params)
+                    self.started.append(_slim(params, url))
                 else:
                     self.dropped += 1
                 self.pending.add(params.get("requestId", ""))
                 if len(self.urls) < MAX_STARTED:
-                    self.urls[params.get("requestId", "")] = params["request"]["url"]
+                    self.urls[params.get("requestId", "")] = url
             elif method == "Network.responseReceivedExtraInfo":
                 self._set_cookies(params)
             elif method in ("Network.loadingFinished", "Network.loadingFailed"):
@@ -254,11 +334,10 @@ class NetworkLog:
                     self.dropped += 1
                     continue
                 self.started.append(
-                    {
-                        "request": {"url": params.get("url", "")},
-                        "type": "WebSocket",
-                        "initiator": params.get("initiator") or {},
-                    }
+                    _slim(
+                        {"type": "WebSocket", "initiator": params.get("initiator")},
+                        str(params.get("url", ""))[:MAX_URL],
+                    )
                 )
         return seen
 
@@ -289,6 +368,38 @@ class NetworkLog:
         those past the bound)."""
         taken, self.started, self.dropped = self.started, [], 0
         return taken
+
+
+def _slim(params: dict[str, Any], url: str) -> dict[str, Any]:
+    """What is kept of a request the log showed: its address (cut to
+    :data:`MAX_URL`), its kind and the first script frame that started it;
+    not its headers, body or whole stack, which a page can make huge."""
+    initiator = params.get("initiator") or {}
+    kept: dict[str, Any] = {
+        key: initiator[key] for key in ("type", "url", "lineNumber") if key in initiator
+    }
+    if isinstance(kept.get("url"), str):
+        kept["url"] = kept["url"][:MAX_URL]
+    stack = initiator.get("stack")
+    while stack:
+        frames = [f for f in stack.get("callFrames", []) if f.get("url")]
+        if frames:
+            frame = frames[0]
+            kept["stack"] = {
+                "callFrames": [
+                    {
+                        "url": str(frame["url"])[:MAX_URL],
+                        "lineNumber": frame.get("lineNumber", 0),
+                    }
+                ]
+            }
+            break
+        stack = stack.get("parent")
+    return {
+        "request": {"url": url},
+        "type": params.get("type") or "",
+        "initiator": kept,
+    }
 
 
 def _started_by(params: dict[str, Any]) -> str:
@@ -458,11 +569,15 @@ def _requests(
     return made
 
 
-def _embed(driver: WebDriver) -> Embed | None:
+def _embeds(driver: WebDriver) -> list[Embed]:
+    """The consent scripts the page embeds, in document order, each once."""
+    found: list[Embed] = []
     for src in driver.execute_script(SCRIPTS):
-        if match := EMBED.match(src):
-            return Embed(match.group(1), match.group(2))
-    return None
+        match = EMBED.match(src)
+        embed = Embed(match.group(1), match.group(2)) if match else None
+        if embed is not None and embed not in found and len(found) < 10:
+            found.append(embed)
+    return found
 
 
 def _same_origin_links(driver: WebDriver, page: str) -> list[str]:
@@ -581,7 +696,8 @@ def visit_page(
             visit.banner = _wait(driver, BANNER, BANNER_SECONDS)
             log.settle(deadline)
             if phase == "before":
-                visit.embed = _embed(driver)
+                visit.embeds = _embeds(driver)
+                visit.embed = visit.embeds[0] if visit.embeds else None
                 # Links are followed from where the page ended up, if that is
                 # still the same host (http to https, say).
                 here = str(href) if host_of(str(href)) == page_host else page

@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from ..domain.site_config import Service
 from ..domain.vocabulary import OPTIONAL, Category
 from .classify import Classifier, Source, Verdict
-from .crawl import MAX_PER_VISIT, PHASE_TEXT, PHASES, Crawl, Phase, Visit, host_of
+from .crawl import (
+    MAX_PER_VISIT,
+    PHASE_TEXT,
+    PHASES,
+    Crawl,
+    Phase,
+    Visit,
+    origin_of,
+)
 
 Kind = Literal["request", "cookie", "local storage", "session storage"]
 # Our own: the banner's cookie and the consent service are never findings.
@@ -189,6 +198,20 @@ def _add(
     return item
 
 
+# What the banner asks its consent service for; the rest of that host is
+# like any other (a page may name a tracker's host as its "service").
+SERVICE_PATHS = ("/s/", "/v1/")
+
+
+def is_service(url: str, service: str) -> bool:
+    """Whether ``url`` is one of the banner's requests to ``service``."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return origin_of(url) == origin_of(service) and path.startswith(SERVICE_PATHS)
+
+
 def build_report(
     crawl: Crawl,
     declared: list[Service],
@@ -198,12 +221,11 @@ def build_report(
 ) -> Report:
     """Classify what ``crawl`` saw against the site's ``declared`` services."""
     classifier = Classifier(declared)
-    service_host = host_of(service) if service else ""
     banner = f"{service.rstrip('/')}/s/" if service else ""
     items: dict[tuple[str, str, str], Item] = {}
     for visit in crawl.visits:
         for request in visit.requests:
-            if request.host == service_host:
+            if service and is_service(request.url, service):
                 continue  # the consent service itself is never a leak
             item = _add(
                 items, "request", request.host, classifier.host(request.host), visit

@@ -154,6 +154,14 @@ def scan(
             f" reach): {', '.join(places[:10])}{', …' if len(places) > 10 else ''}"
         )
     embed = crawled.embed
+    named = list(dict.fromkeys(e.service for v in crawled.visits for e in v.embeds))
+    if len(named) > 1:
+        used = service or (embed.service if embed else named[0])
+        notes.append(
+            f"the pages embed consent scripts from {len(named)} services"
+            f" ({', '.join(named[:5])}); the scan took {used} for the consent"
+            " service (give --service to name it)"
+        )
     if embed is None and not service:
         notes.append(
             "no consent-server script (…/s/SITE/consent.js) on the start page:"

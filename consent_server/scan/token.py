@@ -52,6 +52,11 @@ def _browser_socket(driver: WebDriver) -> str:
     return str(found)
 
 
+# The longest address the config page's scan lets its browser send: a page
+# making megabyte addresses by the hundred would weigh on the server.
+MAX_SENT_URL = 16 * 1024
+
+
 def carry_token(driver: WebDriver, service: str, token: str) -> Callable[[], None]:
     """Add ``Authorization: Bearer TOKEN`` to every request the browser sends
     to the origin of ``service`` from now on; return what stops it."""
@@ -107,7 +112,7 @@ def intercept(
     def paused(params: dict[str, Any]) -> None:
         request = params["request"]
         url = request["url"]
-        if reaches is not None and not reaches(url):
+        if reaches is not None and (len(url) > MAX_SENT_URL or not reaches(url)):
             # Counted up to a bound: a page that makes a million requests
             # must not grow the server's memory by as many addresses.
             if blocked is not None and len(blocked) < MAX_BLOCKED:

@@ -101,8 +101,14 @@ def tunnels(origins: list[str], service: str) -> Callable[[str, int], bool]:
     all of it; a service on http is reached by plain requests, whose paths
     are checked, and never through a tunnel (a WebSocket to any path)."""
     ours = origin_of(service) if service.lower().startswith("https:") else None
+    parts = urlsplit(service)
+    default_port = 443 if parts.scheme.lower() == "https" else 80
+    service_place = ((parts.hostname or "").lower(), parts.port or default_port)
 
     def allowed(host: str, port: int) -> bool:
+        if ours is None and (host.lower(), port) == service_place:
+            # Whatever origins the site lists that cover it (127.0.0.1:*).
+            return False
         name = where(host.lower(), port).rsplit(":", 1)[0]
         for scheme, default in (("https", 443), ("http", 80)):
             origin = f"{scheme}://{name}" + ("" if port == default else f":{port}")
