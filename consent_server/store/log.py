@@ -449,20 +449,14 @@ def _chain_rows(
     of is hashed by ``chain.row_hash`` over the row read the typed way.
     """
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_WALK, (first, last))
-            while batch := cursor.fetchmany(2000):
-                for seq, prev_hash, hash_, continued, text in batch:
-                    yield (
-                        seq,
-                        prev_hash,
-                        hash_,
-                        text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
-                    )
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_WALK, (first, last)):
+            for seq, prev_hash, hash_, continued, text in batch:
+                yield (
+                    seq,
+                    prev_hash,
+                    hash_,
+                    text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
+                )
         return
     c = consent_events.c
     query = (

@@ -432,26 +432,20 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
     whose event is still there, the event's seq and what its leaf hash
     should be (a function, or the hash)."""
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_LEAVES)
-            while batch := cursor.fetchmany(2000):
-                for position, leaf, seq, continued, text in batch:
-                    if seq is None:
-                        yield position, leaf, None, None
-                        continue
-                    entry = _plain_entry(text, continued)
-                    yield (
-                        position,
-                        leaf,
-                        seq,
-                        merkle.leaf_hash(entry)
-                        if entry is not None
-                        else _typed_leaf(conn, seq),
-                    )
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_LEAVES):
+            for position, leaf, seq, continued, text in batch:
+                if seq is None:
+                    yield position, leaf, None, None
+                    continue
+                entry = _plain_entry(text, continued)
+                yield (
+                    position,
+                    leaf,
+                    seq,
+                    merkle.leaf_hash(entry)
+                    if entry is not None
+                    else _typed_leaf(conn, seq),
+                )
         return
     n = tree_nodes.c
     e = consent_events.c
@@ -485,14 +479,8 @@ _SQLITE_NODES = (
 def _stored_nodes(conn: Connection) -> Iterator[tuple[int, int, bytes]]:
     """Every stored node above the leaves: level, position, hash; by level."""
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_NODES)
-            while batch := cursor.fetchmany(5000):
-                yield from batch
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_NODES, size=5000):
+            yield from batch
         return
     n = tree_nodes.c
     query = (
