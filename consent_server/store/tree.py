@@ -362,6 +362,13 @@ def _sqlite_entry_text() -> str:
     fields put in unescaped (:func:`_plain_entry` checks they needed no
     escape), or NULL for a row holding a value it cannot write exactly as
     the canonical JSON would (see ``events.sqlite_cell``)."""
+    guards, text = sqlite_entry_parts()
+    return f"CASE WHEN {' AND '.join(guards)} THEN {text} END"
+
+
+def sqlite_entry_parts() -> tuple[list[str], str]:
+    """:func:`_sqlite_entry_text` in two: the SQL conditions under which the
+    entry is right, and the printf that writes it (whatever the row holds)."""
     guards = [
         "typeof(continues) IN ('null', 'text')",
         "(scan IS NULL OR scan IN (0, 1))",
@@ -386,10 +393,7 @@ def _sqlite_entry_text() -> str:
             quote = '"' if text else ""
             parts.append(f'"{name}":{quote}{conversion}{quote}')
             args += values
-    return (
-        f"CASE WHEN {' AND '.join(guards)}"
-        f" THEN printf('{{{','.join(parts)}}}', {', '.join(args)}) END"
-    )
+    return guards, f"printf('{{{','.join(parts)}}}', {', '.join(args)})"
 
 
 _SQLITE_LEAVES = (
