@@ -136,3 +136,38 @@ def test_the_csv_text_sqlite_writes_is_the_line_of_the_typed_row(
             found = type(exc)
     assert found == expected
     engine.dispose()
+
+
+def joined(text):
+    # Step: a row's cells joined as the database writes them, `text` in each
+    # text cell.
+    cells = export.cells_of(row(text))
+    return export.JOINED.join(
+        "" if c is None else ("true" if c else "false") if type(c) is bool else str(c)
+        for c in cells
+    )
+
+
+CELLS = st.text(
+    alphabet=st.sampled_from(["a", ",", '"', "=", "-", "\n", "\\", "é", " ", "1"]),
+    max_size=6,
+)
+
+
+@PROPERTY
+@given(st.lists(CELLS, max_size=5), st.lists(st.text(max_size=3), max_size=2))
+@example(["Mozilla/5.0 (KHTML, like Gecko)", "plain"], [])
+@example(["a,b"], [export.JOINED * 3])
+@example(["x,y,z", "=1", "a"], [])
+def test_a_block_of_joined_rows_is_written_as_each_row_is(cells, extra):
+    texts = [joined(text) for text in cells] + extra
+    block = export.joined_block(texts)
+    if all(export.plain_joined(t) for t in texts) and texts:
+        assert block is not None
+        assert export._block_csv_lines(block) == "".join(
+            export._joined_csv_line(t) for t in texts
+        )
+        whole = "".join(export.csv_lines([block]))
+        assert whole == "".join(export.csv_lines(texts))
+    else:
+        assert block is None

@@ -21,7 +21,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.vocabulary import CATEGORIES, METHODS
-from ..store import cosignatures, events, log, tree, tree_export
+from ..store import cosignatures, events, log, tree, tree_export, verify
 from ..store.engine import get_db
 from ..store.tree import b64
 from .common import schema_ready
@@ -55,7 +55,7 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
         verifier = _verifier(verifier_key)
         saved = [(path, _saved_checkpoint(path, verifier)) for path in checkpoints]
     conn = get_db()
-    report = log.verify_chain(conn)
+    report, found = verify.verify_log(conn, [c.size for _, c in saved])
     failures = []
     if report.ok:
         click.echo(f"ok: {report.events} events, hash chain intact")
@@ -64,7 +64,6 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
             f"BROKEN: the hash chain breaks at sequence number {report.first_bad_seq}"
             f" ({report.events} events verified before it)"
         )
-    found = tree.verify_tree(conn, [c.size for _, c in saved])
     if found.ok:
         click.echo(
             f"ok: Merkle tree of {found.tree_size} leaves, root {b64(found.root)}"

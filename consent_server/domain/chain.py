@@ -199,10 +199,17 @@ def text_hash(text: str | None, continues: bool) -> str | None:
     JSON escapes, which is checked here ('"' by counting them, and only
     printable ASCII besides). ``continues`` says whether the row has one.
     """
+    data = plain_text(text, continues)
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def plain_text(text: str | None, continues: bool) -> bytes | None:
+    """The bytes of a row's canonical JSON text built elsewhere, when it
+    holds no character JSON escapes (see :func:`text_hash`), else None."""
     if text is None or not text.isascii():
         return None
     data = text.encode()
     quotes = _QUOTES_CONTINUES if continues else _QUOTES
     if data.translate(None, _PLAIN_JSON) or data.count(b'"') != quotes:
         return None
-    return hashlib.sha256(data).hexdigest()
+    return data

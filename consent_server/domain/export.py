@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import Any, TextIO, cast
 
 from .chain import GENESIS_HASH, HASHED_FIELDS
 from .vocabulary import CATEGORIES
@@ -67,26 +69,28 @@ class Tally:
     only these two keep working.
     """
 
-    def __init__(self, rows: Iterable[Sequence[Any] | str]) -> None:
+    def __init__(self, rows: Iterable[Row]) -> None:
         self._rows = rows
         self.rows = 0
         self.hash = GENESIS_HASH
 
-    def __iter__(self) -> Iterator[Sequence[Any] | str]:
+    def __iter__(self) -> Iterator[Row]:
         rows = 0
-        row: Sequence[Any] | str = ()
+        row: Row = ()
         try:
             for row in self._rows:
-                rows += 1
+                rows += row.rows if isinstance(row, JoinedBlock) else 1
                 yield row
         finally:
             # Counted in a local and kept once: a million attribute writes
             # cost more than the rest of a row.
             self.rows += rows
             if rows:
+                if isinstance(row, JoinedBlock):
+                    row = row.texts[-1]
                 self.hash = (
                     row.rsplit(JOINED, _AFTER_HASH + 1)[1]
-                    if type(row) is str
+                    if isinstance(row, str)
                     else row[_HASH]
                 )
 
@@ -250,16 +254,81 @@ def plain_joined(text: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class JoinedBlock:
+    """Several rows as :func:`plain_joined` takes them, every one of them
+    plain: see :func:`joined_block`. A full export passes its rows a batch
+    at a time so, not one by one."""
+
+    texts: list[str]
+
+    @property
+    def rows(self) -> int:
+        """How many rows the block holds."""
+        return len(self.texts)
+
+
+# An event as exports take it: cells (see cells_of), or cells joined as
+# text (plain_joined), or a block of such texts.
+Row = Sequence[Any] | str | JoinedBlock
+
+# The bytes a block of plain joined rows holds: a row's, and the newline.
+_PLAIN_BLOCK = _PLAIN_JOINED + b"\n"
+# Makes a formula's first character \x01 and a newline a separator: then
+# one search finds a cell that starts like a formula, quicker than a regex
+# (the plain test has left no other control character).
+_FORMULA_TABLE = bytes.maketrans(b"=+-@\n", b"\x01\x01\x01\x01" + JOINED.encode())
+_FORMULA_CELL = JOINED.encode() + b"\x01"
+
+
+def joined_block(texts: list[str]) -> JoinedBlock | None:
+    """The texts of several rows as one block, when :func:`plain_joined`
+    holds for every one of them; else None (take them one by one).
+
+    The same test, made over the rows joined by newlines at once (a cell
+    holding a newline would leave one more than the joins).
+    """
+    text = "\n".join(texts)
+    if not texts or not text.isascii() or text[:1] in ("=", "+", "-", "@"):
+        return None
+    data = text.encode()
+    if (
+        data.translate(None, _PLAIN_BLOCK)
+        or text.count("\n") != len(texts) - 1
+        or set(map(str.count, texts, itertools.repeat(JOINED))) != {_COMMAS}
+        or _FORMULA_CELL in data.translate(_FORMULA_TABLE)
+    ):
+        return None
+    return JoinedBlock(texts)
+
+
+def _block_csv_lines(block: JoinedBlock) -> str:
+    # As _joined_csv_line writes each of its rows.
+    text = "\n".join(map(_quote_commas, block.texts))
+    return text.replace(JOINED, ",") + "\n"
+
+
+def _quote_commas(text: str) -> str:
+    """A plain joined row with each cell that holds a comma quoted."""
+    comma = text.find(",")
+    if comma < 0:
+        return text
+    start = text.rfind(JOINED, 0, comma) + 1
+    end = text.find(JOINED, comma)
+    if end < 0:
+        end = len(text)
+    if text.find(",", end) < 0:
+        # One cell with commas, nearly always (a user agent's "KHTML, like").
+        return f'{text[:start]}"{text[start:end]}"{text[end:]}'
+    return JOINED.join(['"' + c + '"' if "," in c else c for c in text.split(JOINED)])
+
+
 def _joined_csv_line(text: str) -> str:
-    if "," not in text:
-        return text.replace(JOINED, ",") + "\n"
-    return (
-        ",".join(['"' + c + '"' if "," in c else c for c in text.split(JOINED)]) + "\n"
-    )
+    return _quote_commas(text).replace(JOINED, ",") + "\n"
 
 
 def csv_lines(
-    rows: Iterable[Sequence[Any] | str], facts: dict[str, Any] | None = None
+    rows: Iterable[Row], facts: dict[str, Any] | None = None
 ) -> Iterator[str]:
     """The export as CSV text: a header, the event lines, the end line.
 
@@ -275,7 +344,15 @@ def csv_lines(
     batch: list[str] = []
     try:
         for row in tally:
-            batch.append(_joined_csv_line(row) if type(row) is str else _csv_line(row))
+            if isinstance(row, JoinedBlock):
+                if batch:
+                    yield "".join(batch)
+                    batch = []
+                yield _block_csv_lines(row)
+                continue
+            batch.append(
+                _joined_csv_line(row) if isinstance(row, str) else _csv_line(row)
+            )
             if len(batch) == CSV_BATCH:
                 yield "".join(batch)
                 batch = []
@@ -304,14 +381,12 @@ def ndjson_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """
     tally = Tally(rows)
     for row in tally:
-        yield _json_line(dict(zip(CSV_FIELDS, row, strict=True)))
+        yield _json_line(dict(zip(CSV_FIELDS, cast(Sequence[Any], row), strict=True)))
     yield _json_line({"end": tally.end()})
 
 
 def write_csv(
-    out: TextIO,
-    rows: Iterable[Sequence[Any] | str],
-    facts: dict[str, Any] | None = None,
+    out: TextIO, rows: Iterable[Row], facts: dict[str, Any] | None = None
 ) -> None:
     """Write the CSV export, end line included, to a text stream."""
     for line in csv_lines(rows, facts):

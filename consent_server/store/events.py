@@ -15,8 +15,10 @@ from ..domain.export import (
     CSV_FIELDS,
     EXPORT_FIELDS,
     JOINED,
+    JoinedBlock,
     as_json,
     cells_of,
+    joined_block,
     plain_joined,
 )
 from ..domain.vocabulary import CATEGORIES
@@ -302,12 +304,13 @@ _SQLITE_CSV: sa.ColumnClause[Any] = sa.literal_column(_sqlite_csv_text())
 
 def iter_csv_rows(
     conn: Connection, where: EventFilter | None = None, on_start: OnStart | None = None
-) -> Iterator[list[Any] | str]:
+) -> Iterator[list[Any] | str | JoinedBlock]:
     """Stream events for ``export.csv_lines`` in sequence order.
 
     On SQLite each row comes as its cells' text joined by the database
     (``export.JOINED``) where ``export.plain_joined`` finds it needs no
-    quoting beyond commas, else as cells read the typed way; elsewhere as
+    quoting beyond commas, a batch of such rows at once
+    (``export.joined_block``), else as cells read the typed way; elsewhere as
     :func:`iter_export_rows` gives them. The database writing the text
     saves most of what a CSV export of a million rows costs.
     """
@@ -321,6 +324,11 @@ def iter_csv_rows(
         if size is not None:
             query = query.where(c.leaf_index < size)
         for batch in _batches(conn, query):
+            texts = [text for _, text in batch]
+            block = joined_block(texts) if None not in texts else None
+            if block is not None:
+                yield block
+                continue
             for seq, text in batch:
                 if text is not None and plain_joined(text):
                     yield text

@@ -408,6 +408,13 @@ def _sqlite_hash_text() -> str:
     the database saves making two dozen Python objects a row, most of what
     a verify of a million costs.
     """
+    guards, text = sqlite_hash_parts()
+    return f"CASE WHEN {' AND '.join(guards)} THEN {text} END"
+
+
+def sqlite_hash_parts() -> tuple[list[str], str]:
+    """:func:`_sqlite_hash_text` in two: the SQL conditions under which the
+    text is right, and the printf that writes it (whatever the row holds)."""
     guards, parts, args = [], [], []
     for name in HASHED_FIELDS:
         if name == "continues":
@@ -422,10 +429,7 @@ def _sqlite_hash_text() -> str:
         " WHEN typeof(continues) = 'text'"
         " THEN ',\"continues\":\"' || continues || '\"' END"
     )
-    return (
-        f"CASE WHEN {' AND '.join(guards)}"
-        f" THEN printf('{{{','.join(parts)}%s}}', {', '.join(args)}) END"
-    )
+    return guards, f"printf('{{{','.join(parts)}%s}}', {', '.join(args)})"
 
 
 _SQLITE_WALK = (
@@ -449,20 +453,14 @@ def _chain_rows(
     of is hashed by ``chain.row_hash`` over the row read the typed way.
     """
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_WALK, (first, last))
-            while batch := cursor.fetchmany(2000):
-                for seq, prev_hash, hash_, continued, text in batch:
-                    yield (
-                        seq,
-                        prev_hash,
-                        hash_,
-                        text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
-                    )
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_WALK, (first, last)):
+            for seq, prev_hash, hash_, continued, text in batch:
+                yield (
+                    seq,
+                    prev_hash,
+                    hash_,
+                    text_hash(text, bool(continued)) or _typed_row_hash(conn, seq),
+                )
         return
     c = consent_events.c
     query = (

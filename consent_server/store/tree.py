@@ -362,6 +362,13 @@ def _sqlite_entry_text() -> str:
     fields put in unescaped (:func:`_plain_entry` checks they needed no
     escape), or NULL for a row holding a value it cannot write exactly as
     the canonical JSON would (see ``events.sqlite_cell``)."""
+    guards, text = sqlite_entry_parts()
+    return f"CASE WHEN {' AND '.join(guards)} THEN {text} END"
+
+
+def sqlite_entry_parts() -> tuple[list[str], str]:
+    """:func:`_sqlite_entry_text` in two: the SQL conditions under which the
+    entry is right, and the printf that writes it (whatever the row holds)."""
     guards = [
         "typeof(continues) IN ('null', 'text')",
         "(scan IS NULL OR scan IN (0, 1))",
@@ -386,10 +393,7 @@ def _sqlite_entry_text() -> str:
             quote = '"' if text else ""
             parts.append(f'"{name}":{quote}{conversion}{quote}')
             args += values
-    return (
-        f"CASE WHEN {' AND '.join(guards)}"
-        f" THEN printf('{{{','.join(parts)}}}', {', '.join(args)}) END"
-    )
+    return guards, f"printf('{{{','.join(parts)}}}', {', '.join(args)})"
 
 
 _SQLITE_LEAVES = (
@@ -432,26 +436,20 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
     whose event is still there, the event's seq and what its leaf hash
     should be (a function, or the hash)."""
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_LEAVES)
-            while batch := cursor.fetchmany(2000):
-                for position, leaf, seq, continued, text in batch:
-                    if seq is None:
-                        yield position, leaf, None, None
-                        continue
-                    entry = _plain_entry(text, continued)
-                    yield (
-                        position,
-                        leaf,
-                        seq,
-                        merkle.leaf_hash(entry)
-                        if entry is not None
-                        else _typed_leaf(conn, seq),
-                    )
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_LEAVES):
+            for position, leaf, seq, continued, text in batch:
+                if seq is None:
+                    yield position, leaf, None, None
+                    continue
+                entry = _plain_entry(text, continued)
+                yield (
+                    position,
+                    leaf,
+                    seq,
+                    merkle.leaf_hash(entry)
+                    if entry is not None
+                    else _typed_leaf(conn, seq),
+                )
         return
     n = tree_nodes.c
     e = consent_events.c
@@ -485,14 +483,8 @@ _SQLITE_NODES = (
 def _stored_nodes(conn: Connection) -> Iterator[tuple[int, int, bytes]]:
     """Every stored node above the leaves: level, position, hash; by level."""
     if conn.dialect.name == "sqlite":
-        driver: Any = conn.connection.driver_connection
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_SQLITE_NODES)
-            while batch := cursor.fetchmany(5000):
-                yield from batch
-        finally:
-            cursor.close()
+        for batch in raw.sqlite_batches(conn, _SQLITE_NODES, size=5000):
+            yield from batch
         return
     n = tree_nodes.c
     query = (

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from ..domain.export import as_json, csv_lines, object_lines
 from ..domain.privacy import truncate_ip
 from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
-from ..store import accounts, log, stats, tree, tree_export
+from ..store import accounts, stats, tree, tree_export
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
+from ..store.verify import verify_log
 from .errors import DATABASE_DOWN, ApiError, database_down
 from .limits import limiter, setting
 
@@ -262,10 +263,9 @@ def verify() -> Response:
     """Walk the hash chain of the whole log."""
     _check_params(set())
     conn = get_db()
-    report = log.verify_chain(conn)
     with conn.begin():
         latest = tree.latest_checkpoint(conn)
-    found = tree.verify_tree(conn, [latest.tree_size] if latest else [])
+    report, found = verify_log(conn, [latest.tree_size] if latest else [])
     matches = (
         None if latest is None else found.roots.get(latest.tree_size) == latest.root
     )
