@@ -148,7 +148,8 @@ def scan(
     places = sorted(p for p in refused or {} if not browsers_own(p))
     if places:
         notes.append(
-            f"connections to {len(places)} places were refused by the scan's proxy, the"
+            f"connections to {len(places)} place{'s' if len(places) != 1 else ''}"
+            " were refused by the scan's proxy, the"
             " server's browser's only way out (a WebSocket, a preconnect or a"
             " worker outside the site, or a host on a network the scan may not"
             f" reach): {', '.join(places[:10])}{', …' if len(places) > 10 else ''}"
