@@ -179,5 +179,19 @@ def test_an_event_dated_before_the_witness_saw_the_tree_without_it_is_named(
     assert caught.exit_code == 1
     assert (
         "BACK-DATED: 1 events joined the tree after witness witness.example/w1"
-        " saw it with 2 leaves"
+        " saw it without them"
     ) in caught.output
+    assert "the first at leaf 2" in caught.output
+    assert "DATED LATER" not in caught.output
+    # And one in the tree the witness saw, dated a day after it saw it.
+    rows = events(engine)
+    rows[-1]["recorded_at"] += dt.timedelta(days=1)
+    rows[0]["recorded_at"] += dt.timedelta(days=1)
+    with engine.begin() as conn:
+        rechain(conn, rows)
+    later = runner.invoke(args=["verify-log"])
+    assert later.exit_code == 1
+    assert (
+        "DATED LATER: 1 events in the tree that witness witness.example/w1 saw at"
+    ) in later.output
+    assert "BACK-DATED" not in later.output
