@@ -186,8 +186,26 @@ def _row(
     }
     if continues is not None:
         fields["continues"] = continues
-    fields["hash"] = row_hash(fields)
+    # The same hash as row_hash's, by one string format where the row holds
+    # nothing JSON escapes: a third cheaper per append.
+    fields["hash"] = fast_row_hash(
+        (
+            *[fields[k] for k in _HASHED_BEFORE_TIME],
+            fields["recorded_at"].isoformat(),
+            prev_hash,
+            continues,
+        )
+    ) or row_hash(fields)
     return fields
+
+
+# The hashed fields before recorded_at (then prev_hash and continues).
+_HASHED_BEFORE_TIME = HASHED_FIELDS[: HASHED_FIELDS.index("recorded_at")]
+assert HASHED_FIELDS[len(_HASHED_BEFORE_TIME) :] == (
+    "recorded_at",
+    "prev_hash",
+    "continues",
+)
 
 
 class _Waiting:
