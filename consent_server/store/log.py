@@ -222,7 +222,8 @@ class GroupCommit:
     """Appends from the threads of one process, committed together.
 
     A thread that appends puts its event in the queue. If no other thread is
-    committing, it becomes the one that does: on its own connection it takes
+    committing, it becomes the one that does: on a connection it checks out
+    for the commit (a request checks out none for its append) it takes
     the log's write lock (the head row, which other processes may hold),
     then everything queued by then, and appends it as :func:`append_many`
     does, in one transaction (one lock on the head, one fsync), then hands
@@ -258,9 +259,12 @@ class GroupCommit:
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)
 
     def append(
-        self, conn: Connection, event: NewEvent, claim: Claim | None = None
+        self, engine: Engine, event: NewEvent, claim: Claim | None = None
     ) -> dict[str, Any]:
         """Queue one event, wait for the commit that holds it; returns its row.
+
+        The commit is made on a connection of ``engine``'s checked out for it
+        alone, so that a request waiting for it holds none.
 
         :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
         """
@@ -274,7 +278,7 @@ class GroupCommit:
                 if mine.done:
                     break
                 self._committing = True
-            self._commit(conn)
+            self._commit(engine)
         if mine.error is not None:
             raise mine.error
         assert mine.row is not None
@@ -287,12 +291,14 @@ class GroupCommit:
             self._in_flight = len(batch)
         return batch
 
-    def _commit(self, conn: Connection) -> None:
+    def _commit(self, engine: Engine) -> None:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
         try:
-            with self._writer(), conn.begin():
+            # The connection before the writers' lock: no process waits for
+            # the lock while this one waits for the pool.
+            with engine.connect() as conn, self._writer(), conn.begin():
                 # The lock first, then the batch: what arrives while this
                 # process waits for another's commit joins this one.
                 head = _lock_head(conn)
