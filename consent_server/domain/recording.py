@@ -145,7 +145,9 @@ def record(
             )
         ):
             claim = Claim(found.id, functools.partial(_current, found))
-    user_agent = "".join(c for c in visitor.user_agent if c.isprintable())
+    user_agent = visitor.user_agent
+    if not user_agent.isprintable():
+        user_agent = "".join(c for c in user_agent if c.isprintable())
     row = store.append(
         NewEvent(
             consent_id=str(uuid.uuid4()),
