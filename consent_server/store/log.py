@@ -209,13 +209,20 @@ assert HASHED_FIELDS[len(_HASHED_BEFORE_TIME) :] == (
 
 
 class _Waiting:
-    """One append waiting for the commit that holds its row."""
+    """One append waiting for the commit that holds its row.
+
+    Its gate is a lock held from the start: the thread waits by acquiring
+    it, and is let through, once, when its row is committed or when it is
+    to make the next commit.
+    """
 
     def __init__(self, event: NewEvent, claim: Claim | None) -> None:
         self.item = (event, claim)
         self.row: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.gate = threading.Lock()
+        self.gate.acquire()
 
 
 class GroupCommit:
@@ -229,8 +236,10 @@ class GroupCommit:
     does, in one transaction (one lock on the head, one fsync), then hands
     each waiting thread its row. Events that arrive while it waits for the
     lock join its commit; those that arrive after wait for the next commit,
-    which the first of them to wake up makes. So nobody waits for a timer:
-    alone, an append commits at once; under load, the commits grow.
+    which the committer hands to the first of them. So nobody waits for a
+    timer: alone, an append commits at once; under load, the commits grow.
+    Only the threads whose rows were committed, and the next committer, are
+    woken: a thread waiting for a later commit sleeps on.
 
     Every append returns only after the commit that holds its row. When that
     commit fails, every append of it raises the error and nothing of it is
@@ -251,7 +260,7 @@ class GroupCommit:
     def __init__(self, lock_path: str | None = None) -> None:
         self._lock_path = lock_path
         self._lock_file: tuple[int, int] | None = None  # (pid, descriptor)
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Waiting] = []
         self._committing = False
         self._in_flight = 0
@@ -269,29 +278,28 @@ class GroupCommit:
         :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
         """
         mine = _Waiting(event, claim)
-        with self._changed:
+        with self._lock:
             self._queue.append(mine)
-        while True:
-            with self._changed:
-                while not mine.done and self._committing:
-                    self._changed.wait()
-                if mine.done:
-                    break
-                self._committing = True
-            self._commit(engine)
+            leading = not self._committing
+            self._committing = True
+        if not leading:
+            # Let through when committed, or to make the next commit.
+            mine.gate.acquire()
+        while not mine.done:
+            self._commit(engine, mine)
         if mine.error is not None:
             raise mine.error
         assert mine.row is not None
         return mine.row
 
     def _take(self) -> list[_Waiting]:
-        with self._changed:
+        with self._lock:
             batch = self._queue[: self.MAX_BATCH]
             del self._queue[: self.MAX_BATCH]
             self._in_flight = len(batch)
         return batch
 
-    def _commit(self, engine: Engine) -> None:
+    def _commit(self, engine: Engine, mine: _Waiting) -> None:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
@@ -309,16 +317,26 @@ class GroupCommit:
             batch = batch or self._take()
         if error is None:
             self._committed(rows)
-        with self._changed:
-            for i, waiting in enumerate(batch):
-                if error is None:
-                    waiting.row = rows[i]
-                else:
-                    waiting.error = _own_copy(error)
-                waiting.done = True
-            self._committing = False
+        for i, waiting in enumerate(batch):
+            if error is None:
+                waiting.row = rows[i]
+            else:
+                waiting.error = _own_copy(error)
+            waiting.done = True
+        with self._lock:
             self._in_flight = 0
-            self._changed.notify_all()
+            # The next commit is made by this thread if its own event is
+            # still queued (past MAX_BATCH), else by the first one queued.
+            following = None
+            if self._queue and mine.done:
+                following = self._queue[0]
+            elif not self._queue:
+                self._committing = False
+        for waiting in batch:
+            if waiting is not mine:
+                waiting.gate.release()
+        if following is not None:
+            following.gate.release()
 
     def _committed(self, rows: list[dict[str, Any]]) -> None:
         """Called once for every batch, right after its commit and before any
@@ -345,7 +363,7 @@ class GroupCommit:
 
     def pending(self) -> int:
         """How many appends are waiting or being committed now."""
-        with self._changed:
+        with self._lock:
             return len(self._queue) + self._in_flight
 
 
