@@ -216,8 +216,12 @@ class _Waiting:
     to make the next commit.
     """
 
-    def __init__(self, event: NewEvent, claim: Claim | None) -> None:
+    def __init__(
+        self, event: NewEvent, claim: Claim | None, conn: Connection | None
+    ) -> None:
         self.item = (event, claim)
+        # The connection the waiting thread holds, idle until it is let through.
+        self.conn = conn
         self.row: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -268,16 +272,24 @@ class GroupCommit:
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)
 
     def append(
-        self, engine: Engine, event: NewEvent, claim: Claim | None = None
+        self,
+        engine: Engine,
+        event: NewEvent,
+        claim: Claim | None = None,
+        conn: Connection | None = None,
     ) -> dict[str, Any]:
         """Queue one event, wait for the commit that holds it; returns its row.
 
-        The commit is made on a connection of ``engine``'s checked out for it
-        alone, so that a request waiting for it holds none.
+        ``conn`` is a connection the caller holds, idle while it waits. A
+        commit is made on the connection of one of the threads waiting for
+        it, if any holds one: threads that all held one and waited for
+        another to be checked out would wait for each other. Only when none
+        does is a connection of ``engine``'s checked out for the commit, so
+        that a request that only appends need hold none while it waits.
 
         :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
         """
-        mine = _Waiting(event, claim)
+        mine = _Waiting(event, claim, conn)
         with self._lock:
             self._queue.append(mine)
             leading = not self._committing
@@ -303,10 +315,20 @@ class GroupCommit:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
+        with self._lock:
+            # A waiting thread's connection, if one holds one: its thread
+            # uses it again only once let through, after this commit (or,
+            # queued past this batch, later still).
+            held = mine.conn or next(
+                (w.conn for w in self._queue if w.conn is not None), None
+            )
         try:
             # The connection before the writers' lock: no process waits for
             # the lock while this one waits for the pool.
-            with engine.connect() as conn, self._writer(), conn.begin():
+            connection = (
+                contextlib.nullcontext(held) if held is not None else engine.connect()
+            )
+            with connection as conn, self._writer(), conn.begin():
                 # The lock first, then the batch: what arrives while this
                 # process waits for another's commit joins this one.
                 head = _lock_head(conn)

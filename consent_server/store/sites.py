@@ -351,7 +351,7 @@ class SqlConsentStore:
         threads of this process append at the same time; see
         :class:`consent_server.store.log.GroupCommit`."""
         engine = self.conn.engine
-        return log.group_commit(engine).append(engine, event, claim)
+        return log.group_commit(engine).append(engine, event, claim, self.conn)
 
 
 def revision_document(conn: Connection, site: str, revision: int) -> str | None:
