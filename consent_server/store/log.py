@@ -16,7 +16,6 @@ import datetime as dt
 import fcntl
 import os
 import threading
-import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -34,6 +33,7 @@ from ..domain.chain import (
     row_hash,
     text_hash,
 )
+from ..domain.ids import new_id
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import erasure, raw, tree
 from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
@@ -163,7 +163,7 @@ def _row(
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "seq": seq,
-        "event_id": str(uuid.uuid4()),
+        "event_id": new_id(),
         "consent_id": consent_id,
         "site": event.site,
         "consent_revision": event.consent_revision,
