@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from consent_server.domain import privacy
 from consent_server.store import accounts
 from consent_server.store.engine import get_db
 from tests import fuzzing
@@ -179,3 +180,40 @@ def test_nothing_personal_or_secret_is_stored_or_logged(service, caplog, capfd):
         if needle in haystack
     ]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    (
+        "198.51.100.77",
+        "0.0.0.0",
+        "255.255.255.255",
+        "10.0.0.1",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1.2.3",
+        "1.2.3.4.5",
+        " 1.2.3.4",
+        "1.2.3.4\n",
+        "\u0661.2.3.4",
+        "1.2.3.4/24",
+        "",
+        None,
+        VISITOR_V6,
+        "::ffff:198.51.100.77",
+    ),
+)
+def test_an_address_is_cut_as_ipaddress_cuts_it(address):
+    # IPv4 is cut by its text; the answer is the one ipaddress gives.
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        expected = ""
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        prefix = 24 if ip.version == 4 else 48
+        network = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        expected = str(network.network_address)
+    assert privacy.truncate_ip(address) == expected

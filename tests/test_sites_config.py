@@ -555,3 +555,17 @@ def test_texts_hash_falls_back_to_the_default_language():
 
     assert languages.texts_hash(config, "pt") == languages.texts_hash(config, "de")
     assert languages.texts_hash(config, "pt") != languages.texts_hash(config, "en")
+
+
+def test_texts_hash_is_kept_per_texts_object():
+    # A config's texts are hashed once; another config with other texts in
+    # the same language gets its own hash.
+    plain = site_config.validate_config(demo_site.demo_config())
+    retitled = site_config.validate_config(
+        _changed(("languages", "en", "title"), "Cookies?")
+    )
+
+    first = languages.texts_hash(plain, "en")
+    assert languages.texts_hash(plain, "en") == first
+    assert languages.texts_hash(retitled, "en") != first
+    assert languages.texts_hash(plain, "en") == first

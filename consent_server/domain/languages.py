@@ -171,6 +171,15 @@ def fill_languages(
     return result
 
 
+# The hash of each language's texts hashed lately, by the texts object: a
+# published config is kept in each process's cache and reused by every
+# recording, so its texts are the same object request after request. Each
+# entry holds its object, so that an id is never taken for another's; a
+# published config is never changed in place (its models are frozen).
+_hashed: dict[int, tuple[Texts, str]] = {}
+MAX_HASHED = 256
+
+
 def texts_hash(config: SiteConfig, language: str) -> str:
     """Hash of the banner texts shown in one language, for the consent log."""
     languages = config.languages
@@ -179,6 +188,17 @@ def texts_hash(config: SiteConfig, language: str) -> str:
         or languages.get(language.split("-")[0].lower())
         or languages[config.default_language]
     )
+    found = _hashed.get(id(texts))
+    if found is not None and found[0] is texts:
+        return found[1]
+    digest = _hash(texts)
+    if len(_hashed) >= MAX_HASHED:
+        _hashed.clear()
+    _hashed[id(texts)] = (texts, digest)
+    return digest
+
+
+def _hash(texts: Texts) -> str:
     blob = json.dumps(
         texts.model_dump(mode="json"),
         sort_keys=True,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ from ..tokens import Verification, sign_token, verify_token
 from .chain import Claim, NewEvent
 from .choices import check_choice, read_request
 from .errors import NotAllowed
+from .ids import new_id
 from .languages import texts_hash
 from .origins import origin_allowed
 from .privacy import truncate_ip
@@ -145,10 +145,12 @@ def record(
             )
         ):
             claim = Claim(found.id, functools.partial(_current, found))
-    user_agent = "".join(c for c in visitor.user_agent if c.isprintable())
+    user_agent = visitor.user_agent
+    if not user_agent.isprintable():
+        user_agent = "".join(c for c in user_agent if c.isprintable())
     row = store.append(
         NewEvent(
-            consent_id=str(uuid.uuid4()),
+            consent_id=new_id(),
             site=site,
             consent_revision=config.consent_revision,
             config_revision=shown.revision,

@@ -60,6 +60,12 @@ def get_db() -> Connection:
     return conn
 
 
+def opened_db() -> Connection | None:
+    """This request's connection if it opened one already, else None."""
+    conn: Connection | None = g.get("db")
+    return conn
+
+
 def close_db(_exc: BaseException | None = None) -> None:
     """Close the request's connection, if one was opened."""
     conn = g.pop("db", None)

@@ -16,7 +16,6 @@ import datetime as dt
 import fcntl
 import os
 import threading
-import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -34,6 +33,7 @@ from ..domain.chain import (
     row_hash,
     text_hash,
 )
+from ..domain.ids import new_id
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import erasure, raw, tree
 from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
@@ -163,7 +163,7 @@ def _row(
 ) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "seq": seq,
-        "event_id": str(uuid.uuid4()),
+        "event_id": new_id(),
         "consent_id": consent_id,
         "site": event.site,
         "consent_revision": event.consent_revision,
@@ -186,32 +186,64 @@ def _row(
     }
     if continues is not None:
         fields["continues"] = continues
-    fields["hash"] = row_hash(fields)
+    # The same hash as row_hash's, by one string format where the row holds
+    # nothing JSON escapes: a third cheaper per append.
+    fields["hash"] = fast_row_hash(
+        (
+            *[fields[k] for k in _HASHED_BEFORE_TIME],
+            fields["recorded_at"].isoformat(),
+            prev_hash,
+            continues,
+        )
+    ) or row_hash(fields)
     return fields
 
 
-class _Waiting:
-    """One append waiting for the commit that holds its row."""
+# The hashed fields before recorded_at (then prev_hash and continues).
+_HASHED_BEFORE_TIME = HASHED_FIELDS[: HASHED_FIELDS.index("recorded_at")]
+assert HASHED_FIELDS[len(_HASHED_BEFORE_TIME) :] == (
+    "recorded_at",
+    "prev_hash",
+    "continues",
+)
 
-    def __init__(self, event: NewEvent, claim: Claim | None) -> None:
+
+class _Waiting:
+    """One append waiting for the commit that holds its row.
+
+    Its gate is a lock held from the start: the thread waits by acquiring
+    it, and is let through, once, when its row is committed or when it is
+    to make the next commit.
+    """
+
+    def __init__(
+        self, event: NewEvent, claim: Claim | None, conn: Connection | None
+    ) -> None:
         self.item = (event, claim)
+        # The connection the waiting thread holds, idle until it is let through.
+        self.conn = conn
         self.row: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.done = False
+        self.gate = threading.Lock()
+        self.gate.acquire()
 
 
 class GroupCommit:
     """Appends from the threads of one process, committed together.
 
     A thread that appends puts its event in the queue. If no other thread is
-    committing, it becomes the one that does: on its own connection it takes
+    committing, it becomes the one that does: on a connection it checks out
+    for the commit (a request checks out none for its append) it takes
     the log's write lock (the head row, which other processes may hold),
     then everything queued by then, and appends it as :func:`append_many`
     does, in one transaction (one lock on the head, one fsync), then hands
     each waiting thread its row. Events that arrive while it waits for the
     lock join its commit; those that arrive after wait for the next commit,
-    which the first of them to wake up makes. So nobody waits for a timer:
-    alone, an append commits at once; under load, the commits grow.
+    which the committer hands to the first of them. So nobody waits for a
+    timer: alone, an append commits at once; under load, the commits grow.
+    Only the threads whose rows were committed, and the next committer, are
+    woken: a thread waiting for a later commit sleeps on.
 
     Every append returns only after the commit that holds its row. When that
     commit fails, every append of it raises the error and nothing of it is
@@ -232,7 +264,7 @@ class GroupCommit:
     def __init__(self, lock_path: str | None = None) -> None:
         self._lock_path = lock_path
         self._lock_file: tuple[int, int] | None = None  # (pid, descriptor)
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Waiting] = []
         self._committing = False
         self._in_flight = 0
@@ -240,41 +272,63 @@ class GroupCommit:
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)
 
     def append(
-        self, conn: Connection, event: NewEvent, claim: Claim | None = None
+        self,
+        engine: Engine,
+        event: NewEvent,
+        claim: Claim | None = None,
+        conn: Connection | None = None,
     ) -> dict[str, Any]:
         """Queue one event, wait for the commit that holds it; returns its row.
 
+        ``conn`` is a connection the caller holds, idle while it waits. A
+        commit is made on the connection of one of the threads waiting for
+        it, if any holds one: threads that all held one and waited for
+        another to be checked out would wait for each other. Only when none
+        does is a connection of ``engine``'s checked out for the commit, so
+        that a request that only appends need hold none while it waits.
+
         :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
         """
-        mine = _Waiting(event, claim)
-        with self._changed:
+        mine = _Waiting(event, claim, conn)
+        with self._lock:
             self._queue.append(mine)
-        while True:
-            with self._changed:
-                while not mine.done and self._committing:
-                    self._changed.wait()
-                if mine.done:
-                    break
-                self._committing = True
-            self._commit(conn)
+            leading = not self._committing
+            self._committing = True
+        if not leading:
+            # Let through when committed, or to make the next commit.
+            mine.gate.acquire()
+        while not mine.done:
+            self._commit(engine, mine)
         if mine.error is not None:
             raise mine.error
         assert mine.row is not None
         return mine.row
 
     def _take(self) -> list[_Waiting]:
-        with self._changed:
+        with self._lock:
             batch = self._queue[: self.MAX_BATCH]
             del self._queue[: self.MAX_BATCH]
             self._in_flight = len(batch)
         return batch
 
-    def _commit(self, conn: Connection) -> None:
+    def _commit(self, engine: Engine, mine: _Waiting) -> None:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
+        with self._lock:
+            # A waiting thread's connection, if one holds one: its thread
+            # uses it again only once let through, after this commit (or,
+            # queued past this batch, later still).
+            held = mine.conn or next(
+                (w.conn for w in self._queue if w.conn is not None), None
+            )
         try:
-            with self._writer(), conn.begin():
+            # The connection before the writers' lock: no process waits for
+            # the lock while this one waits for the pool.
+            connection = (
+                contextlib.nullcontext(held) if held is not None else engine.connect()
+            )
+            with connection as conn, self._writer(), conn.begin():
                 # The lock first, then the batch: what arrives while this
                 # process waits for another's commit joins this one.
                 head = _lock_head(conn)
@@ -285,16 +339,26 @@ class GroupCommit:
             batch = batch or self._take()
         if error is None:
             self._committed(rows)
-        with self._changed:
-            for i, waiting in enumerate(batch):
-                if error is None:
-                    waiting.row = rows[i]
-                else:
-                    waiting.error = _own_copy(error)
-                waiting.done = True
-            self._committing = False
+        for i, waiting in enumerate(batch):
+            if error is None:
+                waiting.row = rows[i]
+            else:
+                waiting.error = _own_copy(error)
+            waiting.done = True
+        with self._lock:
             self._in_flight = 0
-            self._changed.notify_all()
+            # The next commit is made by this thread if its own event is
+            # still queued (past MAX_BATCH), else by the first one queued.
+            following = None
+            if self._queue and mine.done:
+                following = self._queue[0]
+            elif not self._queue:
+                self._committing = False
+        for waiting in batch:
+            if waiting is not mine:
+                waiting.gate.release()
+        if following is not None:
+            following.gate.release()
 
     def _committed(self, rows: list[dict[str, Any]]) -> None:
         """Called once for every batch, right after its commit and before any
@@ -321,7 +385,7 @@ class GroupCommit:
 
     def pending(self) -> int:
         """How many appends are waiting or being committed now."""
-        with self._changed:
+        with self._lock:
             return len(self._queue) + self._in_flight
 
 

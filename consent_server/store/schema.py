@@ -142,7 +142,8 @@ consent_events = sa.Table(
         autoincrement=False,
     ),
     sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-    sa.Column("consent_id", sa.String(36), nullable=False, index=True),
+    # Looked up by ix_consent_events_consent_id_seq below, which starts with it.
+    sa.Column("consent_id", sa.String(36), nullable=False),
     sa.Column("site", sa.String(MAX_SITE_ID), nullable=False),
     sa.Column("consent_revision", sa.Integer, nullable=False),
     sa.Column("config_revision", sa.Integer, nullable=False),

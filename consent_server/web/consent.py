@@ -13,13 +13,15 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import Engine
 
+from ..domain.chain import Claim, NewEvent
 from ..domain.errors import UnknownSite
 from ..domain.fields import input_error, says
 from ..domain.recording import Visitor, record, superseded
 from ..domain.site_config import PublishedConfig
 from ..store import log, sites
-from ..store.engine import get_db
+from ..store.engine import get_db, get_engine, opened_db
 from ..tokens import verify_token
 from . import fast, replay, scan_auth
 from .body import json_body
@@ -66,19 +68,32 @@ def site_config(site: str) -> Response:
 
 
 @dataclasses.dataclass(frozen=True)
-class CachedStore(sites.SqlConsentStore):
+class CachedStore:
     """Recording's storage, with the newest config from this process's cache,
-    so that a first choice makes no database round trip but its commit."""
+    so that a first choice makes no database round trip but its commit.
+
+    It takes the request's connection only to read (an older revision, or
+    the newest now): a request that only appends holds none, and its commit
+    is made on a connection the process's group commit checks out for it.
+    """
+
+    engine: Engine
 
     def config(self, site: str, revision: int | None = None) -> PublishedConfig:
         """The cached newest config, or the given revision from the database."""
         if revision is None:
             return published(site)
-        return super().config(site, revision)
+        return sites.current_config(get_db(), site, revision)
 
     def newest(self, site: str) -> PublishedConfig:
         """The newest config, read from the database now."""
-        return sites.current_config(self.conn, site)
+        return sites.current_config(get_db(), site)
+
+    def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
+        """Append and commit one event with those of this process's other
+        threads; see :class:`consent_server.store.log.GroupCommit`."""
+        writer = log.group_commit(self.engine)
+        return writer.append(self.engine, event, claim, opened_db())
 
 
 @bp.post("/v1/consent")
@@ -99,7 +114,8 @@ def record_consent() -> tuple[Response, int]:
         user_agent=request.user_agent.string,
         gpc_header=request.headers.get("Sec-GPC") == "1",
     )
-    response = jsonify(recorded(CachedStore(get_db()), body, visitor, scan=scan))
+    store = CachedStore(get_engine())
+    response = jsonify(recorded(store, body, visitor, scan=scan))
     response.headers["Cache-Control"] = "no-store"
     fast.learn(RECORDED)
     return response, 201

@@ -37,7 +37,7 @@ from limits import parse
 from ..domain.errors import ConsentError
 from ..domain.recording import Visitor
 from ..domain.vocabulary import MAX_BODY
-from ..store.engine import get_db
+from ..store.engine import get_engine
 from . import cors, replay
 from . import limits as rate_limits
 from .body import decode_json
@@ -148,7 +148,7 @@ class Fast:
             user_agent=environ.get("HTTP_USER_AGENT", ""),
             gpc_header=environ.get("HTTP_SEC_GPC") == "1",
         )
-        store = self._consent.CachedStore(get_db())
+        store = self._consent.CachedStore(get_engine())
         return self._consent.recorded(store, decode_json(raw), visitor)
 
     def _verify(self, raw: bytes, environ: dict[str, Any]) -> dict[str, Any]:

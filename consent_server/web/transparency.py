@@ -14,13 +14,15 @@ Both ``/v1/log/`` paths are public unless ``CONSENT_LOG_PUBLIC`` is false;
 then they need a bearer token of scope ``audit``, like the audit API.
 
 Checkpoints are signed by whichever process is recording (at most one each
-:data:`CHECKPOINT_INTERVAL` seconds, after a batch of appends is committed),
+:data:`CHECKPOINT_INTERVAL` seconds, after a batch of appends is committed,
+and not when another process signed one within that time),
 and on demand when someone asks for one while the newest does not cover the
 tree: so there is a new checkpoint within a second or two of any event.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
@@ -29,12 +31,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import Connection
 
 from .. import log_key
 from ..domain.cosignature import Witness, cosigned_by, with_cosignatures
 from ..domain.entry import entry_object
 from ..domain.fields import input_error
-from ..domain.note import Checkpoint, NoteError, open_note
+from ..domain.note import Checkpoint, NoteError, Signer, open_note
 from ..domain.receipt import build
 from ..store import accounts, cosignatures, tree
 from ..store.engine import get_db
@@ -58,9 +61,15 @@ class Checkpointer:
         """Whether this process may sign again now."""
         return time.monotonic() - self._last >= self.interval
 
-    def sign(self, app: Flask) -> None:
+    def sign(self, app: Flask, *, unless_signed_lately: bool = False) -> None:
         """Sign a checkpoint of the tree now, unless one was signed here in
-        the last ``interval`` seconds or another thread is signing."""
+        the last ``interval`` seconds or another thread is signing.
+
+        With ``unless_signed_lately``, not if another process signed one in
+        the last ``interval`` seconds either (with the log's key of now):
+        each of a server's processes would sign one a second, each a write
+        of the log's head and two roots of the tree, where one will do.
+        """
         if not self.due() or not self._lock.acquire(blocking=False):
             return
         try:
@@ -68,8 +77,11 @@ class Checkpointer:
                 return
             self._last = time.monotonic()
             engine = app.extensions["consent_db"]
+            signer = app.extensions["consent_log_signer"]
             with engine.connect() as conn:
-                tree.sign_checkpoint(conn, app.extensions["consent_log_signer"])
+                if unless_signed_lately and self._signed_lately(conn, signer):
+                    return
+                tree.sign_checkpoint(conn, signer)
         except tree.TreeMismatch as exc:
             app.logger.error("%s", exc)
         except Exception as exc:  # noqa: BLE001
@@ -79,6 +91,14 @@ class Checkpointer:
             app.logger.error("could not sign a checkpoint: %s", exc)
         finally:
             self._lock.release()
+
+    def _signed_lately(self, conn: Connection, signer: Signer) -> bool:
+        with conn.begin():
+            latest = tree.latest_checkpoint(conn)
+        if latest is None:
+            return False
+        age = dt.datetime.now(dt.UTC) - latest.signed_at
+        return age.total_seconds() < self.interval and tree.signed_by(latest, signer)
 
 
 def checkpointer(app: Flask | None = None) -> Checkpointer:
@@ -96,7 +116,7 @@ def after_append() -> None:
     """Called once a recorded consent is committed: sign if one is due."""
     worker = checkpointer()
     if worker.due():
-        worker.sign(current_app)
+        worker.sign(current_app, unless_signed_lately=True)
 
 
 def current_checkpoint(conn: Any) -> tree.StoredCheckpoint | None:
