@@ -195,3 +195,86 @@ def test_an_event_dated_before_the_witness_saw_the_tree_without_it_is_named(
         "DATED LATER: 1 events in the tree that witness witness.example/w1 saw at"
     ) in later.output
     assert "BACK-DATED" not in later.output
+
+
+def cosigned_note(client, signer, when):
+    note = client.get("/v1/log/checkpoint").text
+    text = note[: note.index("\n\n") + 1]
+    return note + signer.cosign(text, when).line
+
+
+def test_a_cosignature_from_the_future_or_of_an_empty_tree_is_not_kept(app, engine):
+    signer = WitnessSigner.generate("witness.example/w1")
+    named(app, signer)
+    client = app.test_client()
+    empty = cosigned_note(client, signer, 1_767_000_000)
+    refused = client.post("/v1/log/cosignature", data=empty)
+    assert refused.status_code == 400 and "empty tree" in refused.text
+    record(app, 1)
+    for when in ((1 << 63) - 1, int(dt.datetime.now(dt.UTC).timestamp()) + 86_400):
+        future = client.post(
+            "/v1/log/cosignature", data=cosigned_note(client, signer, when)
+        )
+        assert future.status_code == 400, future.text
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(log_cosignatures)).all() == []
+
+
+def test_receipts_name_only_the_witnesses_of_now_under_the_key_of_now(app, tmp_path):
+    from consent_server.domain.note import Signer
+
+    kept = WitnessSigner.generate("witness.example/w1")
+    # Another key under the same name: a cosignature of one is not the other's.
+    twin = WitnessSigner.generate("witness.example/w1")
+    named(app, kept, twin)
+    client = app.test_client()
+    made = record(app, 2)
+    answer = client.post(
+        "/v1/log/cosignature", data=cosigned_note(client, kept, 1_767_000_000)
+    )
+    assert answer.status_code == 201
+    body = client.post("/v1/consent/receipt", json={"token": made[0]["token"]})
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(body.get_json()))
+    log_key = app.extensions["consent_log_signer"].verifier.key
+    args = ["verify-receipt", str(path), "--key", log_key]
+    runner = CliRunner()
+    assert runner.invoke(main, [*args, "--witness", kept.witness.key]).exit_code == 0
+    both = runner.invoke(
+        main, [*args, "--witness", kept.witness.key, "--witness", twin.witness.key]
+    )
+    assert both.exit_code == 1, both.output
+    # A witness the operator no longer names: its cosignatures go out no more.
+    named(app, twin)
+    again = client.post("/v1/consent/receipt", json={"token": made[0]["token"]})
+    assert "witness.example/w1" not in again.get_json()["checkpoint"]
+    # After a change of the log's key, receipts are in a checkpoint the new
+    # key signed, and check with it.
+    named(app, kept)
+    new = Signer.generate(app.extensions["consent_log_signer"].name)
+    app.extensions["consent_log_signer"] = new
+    rotated = client.post("/v1/consent/receipt", json={"token": made[0]["token"]})
+    assert rotated.status_code == 200, rotated.text
+    path.write_text(json.dumps(rotated.get_json()))
+    checked = runner.invoke(
+        main, ["verify-receipt", str(path), "--key", new.verifier.key]
+    )
+    assert checked.exit_code == 0, checked.output
+
+
+def test_the_leash_runs_a_program_from_a_path_with_spaces(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from consent_server.scan import crawl
+
+    folder = tmp_path / "an interpreter's folder"
+    folder.mkdir()
+    (folder / "python").symlink_to(sys.executable)
+    monkeypatch.setattr(crawl.sys, "executable", str(folder / "python"))
+    profile = tmp_path / "a profile"
+    profile.mkdir()
+    wrapper = crawl._leashed("/bin/echo", str(profile))
+    assert wrapper != "/bin/echo"
+    ran = subprocess.run([wrapper, "it", "ran"], capture_output=True, text=True)
+    assert (ran.returncode, ran.stdout) == (0, "it ran\n"), ran.stderr

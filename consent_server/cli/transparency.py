@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import datetime as dt
 import json
 import os
 import sys
@@ -21,7 +20,13 @@ from flask.cli import with_appcontext
 
 from .. import log_key
 from ..domain import json_text, merkle
-from ..domain.cosignature import Witness, WitnessSigner, cosigned_by, with_cosignatures
+from ..domain.cosignature import (
+    Witness,
+    WitnessSigner,
+    cosigned_by,
+    shown_time,
+    with_cosignatures,
+)
 from ..domain.note import (
     BadKey,
     Checkpoint,
@@ -127,7 +132,7 @@ def verify_receipt_command(
         click.echo(f"INVALID: {printable(exc.message)}", err=True)
         sys.exit(1)
     cosigned = cosigned_by(open_note(receipt["checkpoint"], [verifier]), witnesses)
-    missing = [w.name for w in witnesses if w.name not in cosigned]
+    missing = [w.name for w in witnesses if w.id not in cosigned]
     if missing:
         click.echo(
             f"INVALID: the receipt's checkpoint is not cosigned by witness"
@@ -145,10 +150,10 @@ def verify_receipt_command(
         f" {checked.leaf_index} of the log {printable(checked.checkpoint.origin)},"
         f" in its signed checkpoint of {checked.checkpoint.size} events"
     )
-    for name, when in sorted(cosigned.items()):
-        at = dt.datetime.fromtimestamp(when, dt.UTC)
+    for witness in witnesses:
+        when, _ = cosigned[witness.id]
         click.echo(
-            f"cosigned by witness {printable(name)} at {at:%Y-%m-%d %H:%M:%S} UTC:"
+            f"cosigned by witness {printable(witness.name)} at {shown_time(when)}:"
             " it had seen this tree, extending every earlier one"
         )
     choices = {k: event.get(k) for k in ("preferences", "analytics", "advertising")}

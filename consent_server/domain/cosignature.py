@@ -25,6 +25,7 @@ time T was recorded by then.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import struct
 from collections.abc import Iterable
@@ -106,6 +107,12 @@ class Witness:
         if key_id(name, raw) != wanted:
             raise BadKey("the witness key's keyid does not match its name and key")
         return cls(name, wanted, Ed25519PublicKey.from_public_bytes(raw))
+
+    @property
+    def id(self) -> str:
+        """The witness's name and key id, ``NAME+HEX(keyid)``: two keys may
+        share a name."""
+        return f"{self.name}+{self.key_id.hex()}"
 
     @property
     def key(self) -> str:
@@ -195,16 +202,27 @@ class WitnessSigner:
         return Signature(self.name, self.key_id, _b64(raw))
 
 
-def cosigned_by(note: Note, witnesses: Iterable[Witness]) -> dict[str, int]:
-    """The witnesses (by name) that validly cosigned an opened checkpoint
-    note, each with its time; lines by other keys are left alone."""
-    found: dict[str, int] = {}
+def cosigned_by(
+    note: Note, witnesses: Iterable[Witness]
+) -> dict[str, tuple[int, Signature]]:
+    """The witnesses (by :attr:`Witness.id`) that validly cosigned an opened
+    checkpoint note, each with its latest time and line; lines by other
+    keys are left alone."""
+    found: dict[str, tuple[int, Signature]] = {}
     for witness in witnesses:
         for signature in note.unverified:
             when = witness.timestamp(note.text, signature)
-            if when is not None:
-                found[witness.name] = max(when, found.get(witness.name, when))
+            if when is not None and when >= found.get(witness.id, (-1, signature))[0]:
+                found[witness.id] = (when, signature)
     return found
+
+
+def shown_time(timestamp: int) -> str:
+    """A witness's time in words (UTC), or as it is when no date can hold it."""
+    try:
+        return f"{dt.datetime.fromtimestamp(timestamp, dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+    except (OverflowError, OSError, ValueError):
+        return f"{timestamp} (seconds since 1970)"
 
 
 def with_cosignatures(note: str, lines: Iterable[str]) -> str:

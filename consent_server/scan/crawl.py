@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -187,14 +188,17 @@ class Chromium:
 
 # Runs a program so that the kernel kills it (SIGKILL) when the process, or
 # the thread, that started it ends, however it ends (Linux's
-# PR_SET_PDEATHSIG, which an exec keeps; elsewhere it just runs it).
-LEASH = """#!{python}
+# PR_SET_PDEATHSIG, which an exec keeps; elsewhere it just runs it). A shell
+# script, so that no path in its first line can hold a space.
+LEASH = """#!/bin/sh
+exec {python} -c '
 import ctypes, os, signal, sys
 try:
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)
 except (OSError, AttributeError):
     pass
-os.execv({binary!r}, [{binary!r}, *sys.argv[1:]])
+os.execv(sys.argv[1], sys.argv[1:])
+' {binary} "$@"
 """
 
 
@@ -202,11 +206,16 @@ def _leashed(binary: str, profile: str) -> str:
     """A program in ``profile`` that runs ``binary`` on a :data:`LEASH`: so
     chromedriver dies with the server process that started it, and Chromium
     with chromedriver, and a server killed mid-scan (a restart, a deploy)
-    leaves no browser running on."""
+    leaves no browser running on. Where the profile's folder cannot hold a
+    program (a noexec mount) or there is no /bin/sh, ``binary`` itself."""
     path = Path(profile) / f"{Path(binary).name}-leashed"
-    path.write_text(LEASH.format(python=sys.executable, binary=binary))
+    if not Path("/bin/sh").exists():
+        return binary
+    path.write_text(
+        LEASH.format(python=shlex.quote(sys.executable), binary=shlex.quote(binary))
+    )
     path.chmod(0o700)
-    return str(path)
+    return str(path) if os.access(path, os.X_OK) else binary
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.cosignature import Witness
+from ..domain.cosignature import Witness, shown_time
 from ..domain.note import Signature
 from .schema import consent_events, log_cosignatures
 
@@ -38,11 +38,6 @@ class Cosigned:
     line: str
 
 
-def witness_id(witness: Witness) -> str:
-    """How a witness's key is named in the table: its name and key id."""
-    return f"{witness.name}+{witness.key_id.hex()}"
-
-
 def keep(
     conn: Connection, tree_size: int, witness: Witness, when: int, line: Signature
 ) -> None:
@@ -50,7 +45,7 @@ def keep(
     c = log_cosignatures.c
     found = conn.execute(
         sa.select(c.first_time, c.last_time).where(
-            c.tree_size == tree_size, c.witness == witness_id(witness)
+            c.tree_size == tree_size, c.witness == witness.id
         )
     ).first()
     now = dt.datetime.now(dt.UTC)
@@ -58,7 +53,7 @@ def keep(
         conn.execute(
             log_cosignatures.insert().values(
                 tree_size=tree_size,
-                witness=witness_id(witness),
+                witness=witness.id,
                 first_time=when,
                 last_time=when,
                 line=line.line,
@@ -72,25 +67,32 @@ def keep(
         values.update(line=line.line, received_at=now)
     conn.execute(
         log_cosignatures.update()
-        .where(c.tree_size == tree_size, c.witness == witness_id(witness))
+        .where(c.tree_size == tree_size, c.witness == witness.id)
         .values(**values)
     )
 
 
-def of_size(conn: Connection, tree_size: int) -> list[Cosigned]:
-    """The cosignatures of one tree size, by witness."""
+def of_size(conn: Connection, tree_size: int, witnesses: list[str]) -> list[Cosigned]:
+    """The cosignatures of one tree size by the witnesses named (their ids)."""
     c = log_cosignatures.c
     rows = conn.execute(
-        sa.select(log_cosignatures).where(c.tree_size == tree_size).order_by(c.witness)
+        sa.select(log_cosignatures)
+        .where(c.tree_size == tree_size, c.witness.in_(witnesses))
+        .order_by(c.witness)
     )
     return [_cosigned(r) for r in rows]
 
 
-def largest_covering(conn: Connection, leaf_index: int) -> int | None:
-    """The largest cosigned tree size that holds ``leaf_index``, if any."""
+def largest_covering(
+    conn: Connection, leaf_index: int, witnesses: list[str]
+) -> int | None:
+    """The largest tree size that holds ``leaf_index`` and that one of the
+    witnesses named (their ids) cosigned, if any."""
     c = log_cosignatures.c
     size = conn.execute(
-        sa.select(sa.func.max(c.tree_size)).where(c.tree_size > leaf_index)
+        sa.select(sa.func.max(c.tree_size)).where(
+            c.tree_size > leaf_index, c.witness.in_(witnesses)
+        )
     ).scalar()
     return int(size) if size is not None else None
 
@@ -111,6 +113,15 @@ def _cosigned(row: sa.Row[tuple[object, ...]]) -> Cosigned:
         int(m["last_time"]),
         str(m["line"]),
     )
+
+
+def _moment(timestamp: int) -> dt.datetime:
+    # The endpoint keeps no time past the clock's slack; an older row's
+    # could be anything, and is held to what a date can be.
+    try:
+        return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return dt.datetime.max.replace(tzinfo=dt.UTC) - 2 * CLOCK_SLACK
 
 
 def dating_problems(conn: Connection, limit: int = 10) -> list[str]:
@@ -154,13 +165,13 @@ def dating_problems(conn: Connection, limit: int = 10) -> list[str]:
         _, last, who = seen[size]
         if last > latest:
             latest, by = last, who
-        at = dt.datetime.fromtimestamp(latest, dt.UTC)
+        at = _moment(latest)
         check(
             size,
             sizes[n + 1] if n + 1 < len(sizes) else None,
             e.recorded_at < at - CLOCK_SLACK,
             f"BACK-DATED: {{count}} events joined the tree after witness {by} saw"
-            f" it without them at {at:%Y-%m-%d %H:%M:%S} UTC, but say they were"
+            f" it without them at {shown_time(latest)}, but say they were"
             " recorded before, the first at leaf {leaf} (or they joined the tree"
             " late, after the service stopped)",
         )
@@ -170,13 +181,13 @@ def dating_problems(conn: Connection, limit: int = 10) -> list[str]:
         first, _, who = seen[sizes[n]]
         if earliest is None or first < earliest:
             earliest, by = first, who
-        at = dt.datetime.fromtimestamp(earliest, dt.UTC)
+        at = _moment(earliest)
         check(
             sizes[n - 1] if n else 0,
             sizes[n],
             e.recorded_at > at + CLOCK_SLACK,
             f"DATED LATER: {{count}} events in the tree that witness {by} saw at"
-            f" {at:%Y-%m-%d %H:%M:%S} UTC say they were recorded after it, the"
+            f" {shown_time(earliest)} say they were recorded after it, the"
             " first at leaf {leaf}",
         )
     return problems

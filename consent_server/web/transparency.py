@@ -235,12 +235,20 @@ def cosignature() -> tuple[Response, int]:
         ) from None
     if checkpoint.origin != verifier.name:
         raise ApiError(400, "invalid_note", "a checkpoint of another log")
-    found = cosigned_by(opened, witnesses)
+    if checkpoint.size == 0:
+        raise ApiError(400, "invalid_note", "an empty tree proves nothing")
+    # A time past this clock's (give or take its slack) is no witness's now.
+    latest = time.time() + cosignatures.CLOCK_SLACK.total_seconds()
+    found = {
+        k: (when, line)
+        for k, (when, line) in cosigned_by(opened, witnesses).items()
+        if when <= latest
+    }
     if not found:
         raise ApiError(
             400,
             "no_cosignature",
-            "the note holds no valid cosignature by a witness this log names",
+            "the note holds no valid cosignature of now by a witness this log names",
         )
     conn = get_db()
     with conn.begin():
@@ -262,18 +270,11 @@ def cosignature() -> tuple[Response, int]:
                 "this log's tree does not have that checkpoint's root",
             )
         for witness in witnesses:
-            when = found.get(witness.name)
-            line = next(
-                (
-                    s
-                    for s in opened.unverified
-                    if witness.timestamp(opened.text, s) == when
-                ),
-                None,
-            )
-            if when is not None and line is not None:
+            if witness.id in found:
+                when, line = found[witness.id]
                 cosignatures.keep(conn, checkpoint.size, witness, when, line)
-    answer = jsonify(tree_size=checkpoint.size, cosigned_by=sorted(found))
+    named = sorted({w.name for w in witnesses if w.id in found})
+    answer = jsonify(tree_size=checkpoint.size, cosigned_by=named)
     answer.headers["Cache-Control"] = "no-store"
     return answer, 201
 
@@ -282,11 +283,16 @@ def receipt_checkpoint(conn: Any, leaf_index: int) -> tuple[int, str] | None:
     """The tree size and note a receipt of ``leaf_index`` is given in: the
     largest checkpoint that a witness cosigned and that holds the leaf, with
     the cosignatures, else the newest checkpoint (None if it lacks the leaf)."""
+    named = [Witness.from_key(k).id for k in current_app.config["LOG_WITNESSES"]]
     with conn.begin():
-        size = cosignatures.largest_covering(conn, leaf_index)
+        size = cosignatures.largest_covering(conn, leaf_index, named)
         signed = tree.checkpoint_at(conn, size) if size is not None else None
-        if signed is not None:
-            lines = [c.line for c in cosignatures.of_size(conn, signed.tree_size)]
+        # Under the log's key of now only: after a change of key, receipts
+        # are checked with the new one.
+        if signed is not None and tree.signed_by(signed, log_key.signer()):
+            lines = [
+                c.line for c in cosignatures.of_size(conn, signed.tree_size, named)
+            ]
             return signed.tree_size, with_cosignatures(signed.note, lines)
     covering = current_checkpoint(conn)
     if covering is None or covering.tree_size <= leaf_index:
