@@ -171,23 +171,34 @@ class WitnessAlarm(Exception):
     """The log did something a witness must not accept; the message says what."""
 
 
-def _fetch(url: str, token: str | None) -> bytes:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(url, headers=headers)
+def _open(
+    request: urllib.request.Request,
+    refused: Callable[[urllib.error.HTTPError], str],
+) -> bytes:
+    """The answer's body (1 MB at most), or one plain line: ``refused`` words
+    an error status, and an address that cannot be reached is said so."""
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             body: bytes = answer.read(1 << 20)
             return body
     except urllib.error.HTTPError as exc:
-        raise click.ClickException(
-            f"{printable(url)} answered {exc.code}"
-            + (": send --token for a log kept to auditors" if exc.code == 401 else "")
-        ) from None
+        raise click.ClickException(refused(exc)) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise click.ClickException(
-            f"cannot reach {printable(url)}: {printable(str(reason))}"
+            f"cannot reach {printable(request.full_url)}: {printable(str(reason))}"
         ) from None
+
+
+def _fetch(url: str, token: str | None) -> bytes:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def refused(exc: urllib.error.HTTPError) -> str:
+        return f"{printable(url)} answered {exc.code}" + (
+            ": send --token for a log kept to auditors" if exc.code == 401 else ""
+        )
+
+    return _open(urllib.request.Request(url, headers=headers), refused)
 
 
 def _log_url(url: str) -> str:
@@ -364,22 +375,15 @@ def _post(url: str, body: bytes, token: str | None) -> None:
     headers = {"Content-Type": "text/plain; charset=utf-8"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30):
-            return
-    except urllib.error.HTTPError as exc:
+
+    def refused(exc: urllib.error.HTTPError) -> str:
         said = exc.read(2000).decode(errors="replace")
         with contextlib.suppress(ValueError, KeyError, TypeError):
             said = json.loads(said)["error"]["message"]
-        raise click.ClickException(
-            f"the log refused the cosignature ({exc.code}): {printable(said)}"
-        ) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise click.ClickException(
-            f"cannot reach {printable(url)}: {printable(str(reason))}"
-        ) from None
+        return f"the log refused the cosignature ({exc.code}): {printable(said)}"
+
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    _open(request, refused)
 
 
 @click.command("erase")

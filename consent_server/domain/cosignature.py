@@ -46,6 +46,7 @@ from .note import (
     _b64decode,
     valid_name,
 )
+from .note import _parse_key as note_key
 
 ALG_COSIGNATURE_V1 = 0x04
 HEADER = b"cosignature/v1\n"
@@ -65,25 +66,16 @@ def message(text: str, timestamp: int) -> bytes:
 
 
 def _parse_key(fields: list[str], what: str) -> tuple[str, bytes, bytes]:
-    name, hex_id, key64 = fields
-    try:
-        key = _b64decode(key64)
-    except ValueError:
-        key = b""
-    if not valid_name(name) or len(hex_id) != 8 or not key:
-        raise BadKey(f"malformed {what} key")
-    try:
-        wanted = bytes.fromhex(hex_id)
-    except ValueError:
-        raise BadKey(f"malformed {what} key") from None
-    if key[0] != ALG_COSIGNATURE_V1:
-        raise BadKey(
-            f"not a {what} key: its algorithm is {key[0]}, a witness's is"
+    """The name, keyid and 32 key bytes of a witness key's last three fields."""
+
+    def wrong_alg(alg: int) -> str:
+        return (
+            f"not a {what} key: its algorithm is {alg}, a witness's is"
             f" {ALG_COSIGNATURE_V1} (consent-server keygen --witness makes one)"
         )
-    if len(key) != 33:
-        raise BadKey(f"malformed {what} key: an Ed25519 key has 32 bytes")
-    return name, wanted, key[1:]
+
+    wanted, raw = note_key(fields, what, ALG_COSIGNATURE_V1, wrong_alg)
+    return fields[0], wanted, raw
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature as _BadSignature
@@ -112,8 +112,14 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _parse_key(fields: Sequence[str], what: str) -> tuple[bytes, bytes]:
-    """The keyid and the 32 key bytes of a key's last three fields."""
+def _parse_key(
+    fields: Sequence[str],
+    what: str,
+    alg: int = ALG_ED25519,
+    wrong_alg: Callable[[int], str] | None = None,
+) -> tuple[bytes, bytes]:
+    """The keyid and the 32 key bytes of a key's last three fields, whose
+    key starts with the algorithm byte ``alg`` (``wrong_alg`` words another)."""
     name, hex_id, key64 = fields
     try:
         key = _b64decode(key64)
@@ -121,8 +127,12 @@ def _parse_key(fields: Sequence[str], what: str) -> tuple[bytes, bytes]:
         key = b""
     if not valid_name(name) or not _HEX8.fullmatch(hex_id) or not key:
         raise BadKey(f"malformed {what} key")
-    if key[0] != ALG_ED25519:
-        raise BadKey(f"unknown {what} key algorithm {key[0]}: only Ed25519 (1)")
+    if key[0] != alg:
+        raise BadKey(
+            wrong_alg(key[0])
+            if wrong_alg
+            else f"unknown {what} key algorithm {key[0]}: only Ed25519 (1)"
+        )
     if len(key) != 33:
         raise BadKey(f"malformed {what} key: an Ed25519 key has 32 bytes")
     return bytes.fromhex(hex_id), key[1:]
