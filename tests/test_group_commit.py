@@ -8,7 +8,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from consent_server.domain.chain import NewEvent
 from consent_server.store import log as store_log
+from consent_server.store.engine import make_engine
 from consent_server.store.schema import consent_events, log_head
 from tests.conftest import ORIGIN
 from tests.helpers import count_events, events
@@ -131,6 +133,79 @@ def test_many_posts_unsynchronised_each_get_their_row(app, consent, engine):
     assert chain_ok(engine)
 
 
+def an_event(consent_id):
+    return NewEvent(
+        consent_id=consent_id,
+        site="demo",
+        consent_revision=1,
+        config_revision=1,
+        choices=NOTHING,
+        method="reject_all",
+        gpc=False,
+        language="en",
+        texts_hash="a" * 64,
+        origin=ORIGIN,
+        path="/",
+        ip="203.0.113.0",
+        user_agent="a browser",
+    )
+
+
+def test_a_commit_never_waits_for_a_connection_held_by_an_append_it_holds(
+    engine, database_url
+):
+    # A pool of one, taken by a request that then waits for the commit: were
+    # the commit to wait for that pool, both would wait until its timeout.
+    small = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    writer = store_log.group_commit(small)
+    rows = {}
+    holding, go = threading.Event(), threading.Event()
+
+    def append(name):
+        try:
+            rows[name] = writer.append(an_event(name))
+        except Exception as exc:  # noqa: BLE001 (the test reports it)
+            rows[name] = exc
+
+    def hold_then_append(name):
+        with small.connect():
+            holding.set()
+            go.wait(10)
+            append(name)
+
+    first = threading.Thread(target=append, args=("c-first",))
+    second = threading.Thread(target=hold_then_append, args=("c-second",))
+    try:
+        with head_held(engine):
+            second.start()
+            assert holding.wait(10)
+            first.start()
+            wait_for(lambda: writer.pending() == 1, "the first append")
+            go.set()
+            wait_for(lambda: writer.pending() == 2, "the second append")
+        first.join(timeout=30)
+        second.join(timeout=30)
+    finally:
+        small.dispose()
+    assert {name: type(row) for name, row in rows.items()} == {
+        "c-first": dict,
+        "c-second": dict,
+    }
+    assert count_events(engine) == 2
+    assert chain_ok(engine)
+
+
+def test_disposing_of_an_engine_closes_its_writers_connection(engine, database_url):
+    made = make_engine(database_url)
+    writer = store_log.group_commit(made)
+    writer.append(an_event("c-1"))
+    commits = writer.commit_engine()
+    assert commits.pool.checkedin() == 1
+    made.dispose()
+    assert commits.pool.checkedin() == 0
+    assert count_events(engine) == 1
+
+
 def test_a_bad_consent_does_not_fail_the_others_of_its_commit(app, consent, engine):
     bodies = [consent.body() for _ in range(POSTS)]
     for body in bodies[::3]:
@@ -175,9 +250,10 @@ def failing_commits(engine):
         if statement.startswith("UPDATE log_head SET hash"):
             raise sa.exc.OperationalError(statement, parameters, OSError("disk I/O"))
 
-    sa.event.listen(engine, "before_cursor_execute", fail)
+    commits = store_log.group_commit(engine).commit_engine()
+    sa.event.listen(commits, "before_cursor_execute", fail)
     yield
-    sa.event.remove(engine, "before_cursor_execute", fail)
+    sa.event.remove(commits, "before_cursor_execute", fail)
 
 
 def test_a_failing_commit_answers_503_to_all_its_posts_and_writes_nothing(
@@ -201,11 +277,12 @@ def test_after_a_failing_commit_the_next_posts_are_recorded(app, consent, engine
         if statement.startswith("UPDATE log_head SET hash"):
             raise sa.exc.OperationalError(statement, parameters, OSError("disk I/O"))
 
-    sa.event.listen(engine, "before_cursor_execute", fail)
+    commits = store_log.group_commit(engine).commit_engine()
+    sa.event.listen(commits, "before_cursor_execute", fail)
     try:
         assert consent.post().status_code == 503
     finally:
-        sa.event.remove(engine, "before_cursor_execute", fail)
+        sa.event.remove(commits, "before_cursor_execute", fail)
     posts, _ = queued_together(app, engine, [consent.body() for _ in range(POSTS)])
     assert [status for status, _ in posts.answers] == [201] * POSTS
     assert count_events(engine) == POSTS

@@ -7,6 +7,7 @@ import sys
 
 import sqlalchemy as sa
 
+from consent_server.store import log as store_log
 from consent_server.store import sites
 from consent_server.store.schema import consent_events
 
@@ -25,11 +26,13 @@ made.dispose()
 def test_a_first_choice_reads_no_config_from_the_database(client, consent, engine):
     assert consent.post().status_code == 201
     statements = []
-    sa.event.listen(
-        engine,
-        "before_cursor_execute",
-        lambda _conn, _cursor, statement, *_args: statements.append(statement),
-    )
+    # The requests' engine and the one the commits are made on.
+    for each in (engine, store_log.group_commit(engine).commit_engine()):
+        sa.event.listen(
+            each,
+            "before_cursor_execute",
+            lambda _conn, _cursor, statement, *_args: statements.append(statement),
+        )
 
     answer = consent.post()
 

@@ -27,8 +27,9 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Build the engine for a database URL, with the settings each backend needs."""
+def make_engine(url: str, **pool: int) -> Engine:
+    """Build the engine for a database URL, with the settings each backend
+    needs; ``pool`` sizes its pool (``pool_size``, ``max_overflow``)."""
     if url.startswith("postgresql://"):
         # Use psycopg 3, not SQLAlchemy's default psycopg2 driver.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -40,7 +41,9 @@ def make_engine(url: str) -> Engine:
     # proxy's timeout): each checkout tries it first. A SQLite file cannot
     # be disconnected, and the ping would be a second statement per request.
     pre_ping = not url.startswith("sqlite")
-    engine = sa.create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args)
+    engine = sa.create_engine(
+        url, pool_pre_ping=pre_ping, connect_args=connect_args, **pool
+    )
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -57,12 +60,6 @@ def get_db() -> Connection:
     if "db" not in g:
         g.db = get_engine().connect()
     conn: Connection = g.db
-    return conn
-
-
-def opened_db() -> Connection | None:
-    """This request's connection if it opened one already, else None."""
-    conn: Connection | None = g.get("db")
     return conn
 
 

@@ -36,6 +36,7 @@ from ..domain.chain import (
 from ..domain.ids import new_id
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import erasure, raw, tree
+from .engine import make_engine
 from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
 from .schema import consent_events, log_head, log_prunes
 
@@ -216,12 +217,8 @@ class _Waiting:
     to make the next commit.
     """
 
-    def __init__(
-        self, event: NewEvent, claim: Claim | None, conn: Connection | None
-    ) -> None:
+    def __init__(self, event: NewEvent, claim: Claim | None) -> None:
         self.item = (event, claim)
-        # The connection the waiting thread holds, idle until it is let through.
-        self.conn = conn
         self.row: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -233,17 +230,16 @@ class GroupCommit:
     """Appends from the threads of one process, committed together.
 
     A thread that appends puts its event in the queue. If no other thread is
-    committing, it becomes the one that does: on a connection it checks out
-    for the commit (a request checks out none for its append) it takes
-    the log's write lock (the head row, which other processes may hold),
-    then everything queued by then, and appends it as :func:`append_many`
-    does, in one transaction (one lock on the head, one fsync), then hands
-    each waiting thread its row. Events that arrive while it waits for the
-    lock join its commit; those that arrive after wait for the next commit,
-    which the committer hands to the first of them. So nobody waits for a
-    timer: alone, an append commits at once; under load, the commits grow.
-    Only the threads whose rows were committed, and the next committer, are
-    woken: a thread waiting for a later commit sleeps on.
+    committing, it becomes the one that does: on the writer's own connection
+    (see :meth:`commit_engine`) it takes the log's write lock (the head row, which
+    other processes may hold), then everything queued by then, and appends it
+    as :func:`append_many` does, in one transaction (one lock on the head, one
+    fsync), then hands each waiting thread its row. Events that arrive while
+    it waits for the lock join its commit; those that arrive after wait for
+    the next commit, which the committer hands to the first of them. So nobody
+    waits for a timer: alone, an append commits at once; under load, the
+    commits grow. Only the threads whose rows were committed, and the next
+    committer, are woken: a thread waiting for a later commit sleeps on.
 
     Every append returns only after the commit that holds its row. When that
     commit fails, every append of it raises the error and nothing of it is
@@ -261,7 +257,10 @@ class GroupCommit:
     # no answer waits on an unbounded transaction.
     MAX_BATCH = 256
 
-    def __init__(self, lock_path: str | None = None) -> None:
+    def __init__(self, engine: Engine, lock_path: str | None = None) -> None:
+        # Weak: the engine keys the process's writers, and outlives none.
+        self._engine = weakref.ref(engine)
+        self._own: tuple[int, Engine] | None = None  # (pid, engine)
         self._lock_path = lock_path
         self._lock_file: tuple[int, int] | None = None  # (pid, descriptor)
         self._lock = threading.Lock()
@@ -271,25 +270,17 @@ class GroupCommit:
         # The size of each commit, newest last (for tests and benchmarks).
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)
 
-    def append(
-        self,
-        engine: Engine,
-        event: NewEvent,
-        claim: Claim | None = None,
-        conn: Connection | None = None,
-    ) -> dict[str, Any]:
+    def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
         """Queue one event, wait for the commit that holds it; returns its row.
 
-        ``conn`` is a connection the caller holds, idle while it waits. A
-        commit is made on the connection of one of the threads waiting for
-        it, if any holds one: threads that all held one and waited for
-        another to be checked out would wait for each other. Only when none
-        does is a connection of ``engine``'s checked out for the commit, so
-        that a request that only appends need hold none while it waits.
+        The caller may hold a connection of the engine's pool while it waits:
+        commits are made on a connection of the writer's own (:meth:`_connect`),
+        so threads that all hold one never wait for the pool to hand the
+        writer another.
 
         :raise sqlalchemy.exc.SQLAlchemyError: that commit failed.
         """
-        mine = _Waiting(event, claim, conn)
+        mine = _Waiting(event, claim)
         with self._lock:
             self._queue.append(mine)
             leading = not self._committing
@@ -298,11 +289,45 @@ class GroupCommit:
             # Let through when committed, or to make the next commit.
             mine.gate.acquire()
         while not mine.done:
-            self._commit(engine, mine)
+            self._commit(mine)
         if mine.error is not None:
             raise mine.error
         assert mine.row is not None
         return mine.row
+
+    def commit_engine(self) -> Engine:
+        """The engine commits are made on: this process's writer's own, with a
+        pool of one connection.
+
+        Only one thread of a process commits at a time, so a commit never
+        waits for that pool. Sharing the requests' pool, it could wait for a
+        connection that only requests waiting for this very commit hold.
+        An in-memory SQLite database has one connection for everyone: then
+        it is the requests' engine.
+        """
+        engine = self._engine()
+        assert engine is not None, "a writer outlived its engine"
+        if engine.dialect.name == "sqlite" and engine.url.database in (
+            None,
+            "",
+            ":memory:",
+        ):
+            return engine
+        with self._lock:
+            if self._own is None or self._own[0] != os.getpid():
+                if self._own is not None:
+                    # Inherited through fork: the parent's connection is its own.
+                    self._own[1].dispose(close=False)
+                url = engine.url.render_as_string(hide_password=False)
+                own = make_engine(url, pool_size=1, max_overflow=0)
+                self._own = (os.getpid(), own)
+            return self._own[1]
+
+    def dispose(self) -> None:
+        """Close the writer's own connection (with its engine's others)."""
+        if self._own is not None and self._own[0] == os.getpid():
+            self._own[1].dispose()
+        self._own = None
 
     def _take(self) -> list[_Waiting]:
         with self._lock:
@@ -311,24 +336,14 @@ class GroupCommit:
             self._in_flight = len(batch)
         return batch
 
-    def _commit(self, engine: Engine, mine: _Waiting) -> None:
+    def _commit(self, mine: _Waiting) -> None:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
-        with self._lock:
-            # A waiting thread's connection, if one holds one: its thread
-            # uses it again only once let through, after this commit (or,
-            # queued past this batch, later still).
-            held = mine.conn or next(
-                (w.conn for w in self._queue if w.conn is not None), None
-            )
         try:
             # The connection before the writers' lock: no process waits for
-            # the lock while this one waits for the pool.
-            connection = (
-                contextlib.nullcontext(held) if held is not None else engine.connect()
-            )
-            with connection as conn, self._writer(), conn.begin():
+            # the lock while this one connects.
+            with self.commit_engine().connect() as conn, self._writer(), conn.begin():
                 # The lock first, then the batch: what arrives while this
                 # process waits for another's commit joins this one.
                 head = _lock_head(conn)
@@ -415,7 +430,9 @@ def group_commit(engine: Engine) -> GroupCommit:
                 ":memory:",
             ):
                 lock_path = f"{database}-writer"
-            writer = _writers[engine] = GroupCommit(lock_path)
+            writer = _writers[engine] = GroupCommit(engine, lock_path)
+            # Disposing of the engine closes the writer's connection too.
+            sa.event.listen(engine, "engine_disposed", lambda _e: writer.dispose())
         return writer
 
 

@@ -350,8 +350,7 @@ class SqlConsentStore:
         """Append and commit one event, in one commit with the events other
         threads of this process append at the same time; see
         :class:`consent_server.store.log.GroupCommit`."""
-        engine = self.conn.engine
-        return log.group_commit(engine).append(engine, event, claim, self.conn)
+        return log.group_commit(self.conn.engine).append(event, claim)
 
 
 def revision_document(conn: Connection, site: str, revision: int) -> str | None:

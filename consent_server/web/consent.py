@@ -21,7 +21,7 @@ from ..domain.fields import input_error, says
 from ..domain.recording import Visitor, record, superseded
 from ..domain.site_config import PublishedConfig
 from ..store import log, sites
-from ..store.engine import get_db, get_engine, opened_db
+from ..store.engine import get_db, get_engine
 from ..tokens import verify_token
 from . import fast, replay, scan_auth
 from .body import json_body
@@ -74,7 +74,7 @@ class CachedStore:
 
     It takes the request's connection only to read (an older revision, or
     the newest now): a request that only appends holds none, and its commit
-    is made on a connection the process's group commit checks out for it.
+    is made on the connection of the process's group commit.
     """
 
     engine: Engine
@@ -92,8 +92,7 @@ class CachedStore:
     def append(self, event: NewEvent, claim: Claim | None = None) -> dict[str, Any]:
         """Append and commit one event with those of this process's other
         threads; see :class:`consent_server.store.log.GroupCommit`."""
-        writer = log.group_commit(self.engine)
-        return writer.append(self.engine, event, claim, opened_db())
+        return log.group_commit(self.engine).append(event, claim)
 
 
 @bp.post("/v1/consent")
