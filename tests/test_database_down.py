@@ -4,6 +4,7 @@ with Retry-After (never a 500), and the paths that do not need it still work."""
 import pytest
 
 from consent_server.store import accounts
+from consent_server.store import engine as store_engine
 from consent_server.store.engine import get_db, make_engine
 from consent_server.web.errors import RETRY_AFTER
 from tests.conftest import ORIGIN
@@ -104,3 +105,33 @@ def test_with_limits_on_a_503_still_says_when_to_come_back(make_app, tmp_path):
     finally:
         app.extensions["consent_db"].dispose()
         app.extensions["consent_db"] = working
+
+
+def _cut_every_other_connection(url):
+    # As a restart of the server would, for the connections waiting in pools.
+    other = make_engine(url)
+    try:
+        with other.connect() as conn:
+            cut = conn.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+    finally:
+        other.dispose()
+    return cut
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_connections_cut_while_they_waited_in_the_pool_are_replaced(
+    consent, database_url, monkeypatch
+):
+    first = consent.post()
+    assert first.status_code == 201
+    assert consent.verify(first.get_json()["token"]).get_json()["valid"] is True
+    assert _cut_every_other_connection(database_url) >= 1
+    # They waited long enough to be tried before use.
+    monkeypatch.setattr(store_engine, "IDLE_PING_SECONDS", 0.0)
+    answer = consent.verify(first.get_json()["token"])
+    assert answer.status_code == 200
+    assert answer.get_json()["valid"] is True
+    assert consent.post().status_code == 201

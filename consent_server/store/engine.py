@@ -7,6 +7,7 @@ out one connection per request (or CLI command) and closes it at teardown.
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,40 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.close()
 
 
+# A pooled connection that sat unused this long is tried before use.
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Try a pooled connection before use when it sat in the pool a while.
+
+    A PostgreSQL connection may be cut while it waits there (a restart, a
+    proxy's idle timeout): one unused for :data:`IDLE_PING_SECONDS` is tried
+    with one round trip, and replaced if it is dead. One in steady use is not
+    (SQLAlchemy's ``pool_pre_ping`` would try it at every checkout, a round
+    trip on each request): a cut then fails the statements in flight, which
+    answer 503, and SQLAlchemy drops the pool's older connections at once.
+    """
+
+    @sa.event.listens_for(engine.pool, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine.pool, "checkout")
+    def _try_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # new, or in steady use
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            # The pool replaces it with a new connection and tries again.
+            raise sa.exc.DisconnectionError("a pooled connection was cut")
+
+
 def make_engine(url: str, **pool: int) -> Engine:
     """Build the engine for a database URL, with the settings each backend
     needs; ``pool`` sizes its pool (``pool_size``, ``max_overflow``)."""
@@ -37,13 +72,10 @@ def make_engine(url: str, **pool: int) -> Engine:
     connect_args = (
         {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
     )
-    # A pooled PostgreSQL connection may have been cut (a restart, a
-    # proxy's timeout): each checkout tries it first. A SQLite file cannot
-    # be disconnected, and the ping would be a second statement per request.
-    pre_ping = not url.startswith("sqlite")
-    engine = sa.create_engine(
-        url, pool_pre_ping=pre_ping, connect_args=connect_args, **pool
-    )
+    engine = sa.create_engine(url, connect_args=connect_args, **pool)
+    if engine.dialect.name != "sqlite":
+        # A SQLite file cannot be disconnected: no ping there.
+        _ping_when_idle(engine)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

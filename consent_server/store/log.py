@@ -690,7 +690,7 @@ _RAW_LATEST_EVENT = raw.Statement(_LATEST_EVENT)
 def latest_event(conn: Connection, consent_id: str) -> dict[str, Any] | None:
     """The ``event_id`` and ``recorded_at`` of one consent id's newest logged
     event, or None if it has none: one lookup in the consent id's index."""
-    rows = _RAW_LATEST_EVENT.rows(conn, {"consent_id": consent_id})
+    rows = _RAW_LATEST_EVENT.read(conn, {"consent_id": consent_id})
     if not rows:
         return None
     return {"event_id": rows[0][0], "recorded_at": rows[0][1]}

@@ -20,6 +20,9 @@ from sqlalchemy.sql.expression import Executable
 
 Convert = Callable[[Any], Any] | None
 
+# psycopg's TransactionStatus.IDLE (not imported: SQLite needs no psycopg).
+_IDLE = 0
+
 
 class _Compiled:
     def __init__(
@@ -106,6 +109,28 @@ class Statement:
         finally:
             cursor.close()
         return [compiled.row(r) for r in found]
+
+    def read(
+        self, conn: Connection, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`rows` of a read that needs no transaction of its own.
+
+        On PostgreSQL, when the connection is in no transaction, it runs in
+        autocommit: one round trip, where a transaction begun for it costs a
+        ``BEGIN`` before and a ``ROLLBACK`` when the connection goes back to
+        the pool. In a transaction, or on SQLite, it is :meth:`rows`.
+        """
+        if conn.dialect.name != "postgresql" or conn.in_transaction():
+            return self.rows(conn, values)
+        driver: Any = conn.connection.dbapi_connection
+        if driver.autocommit or driver.info.transaction_status != _IDLE:
+            return self.rows(conn, values)
+        driver.autocommit = True
+        try:
+            return self.rows(conn, values)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
 
     def many(self, conn: Connection, values: Sequence[Mapping[str, Any]]) -> None:
         """Run it once per mapping in ``values``, in one driver call; for an
