@@ -143,7 +143,12 @@ class Statement:
         parameters = [compiled.parameters(v) for v in values]
         _announce(conn, cursor, compiled.sql, parameters, many=True)
         try:
-            cursor.executemany(compiled.sql, parameters)
+            if len(parameters) == 1:
+                # psycopg runs executemany in a pipeline, whose sync costs
+                # round trips of its own: for one row, execute is one.
+                cursor.execute(compiled.sql, parameters[0])
+            else:
+                cursor.executemany(compiled.sql, parameters)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, cursor, exc, compiled.sql, parameters) from exc
         finally:
