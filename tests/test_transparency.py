@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from consent_server.domain import merkle, note
 from consent_server.domain.receipt import check as check_receipt
-from consent_server.store import accounts, schema
+from consent_server.store import accounts, schema, sites
 from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
 from consent_server.store.schema import site_revisions
@@ -378,6 +378,63 @@ def test_verify_receipt_checks_one_offline(client, consent, verifier, tmp_path):
         main, ["verify-receipt", "/nonexistent", "--key", verifier.key]
     )
     assert missing.exit_code == 1 and missing.output.startswith("Error: cannot read")
+
+
+def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
+    app, client, consent, verifier, auditor, tmp_path
+):
+    from click.testing import CliRunner
+
+    from consent_server.cli import main
+    from consent_server.domain.demo_site import demo_config
+
+    token = post(consent, 1, language="de")[0]["token"]
+    receipt = receipt_of(client, token).get_json()
+    event = receipt["event"]
+    assert event["language"] == "de"
+    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
+    shown = auditor(f"/v1/audit/sites/demo/revisions/{event['config_revision']}")
+    (tmp_path / "shown.json").write_bytes(shown.get_data())
+    # Another revision: the same banner but its German title.
+    changed = demo_config()
+    changed["languages"]["de"]["title"] = "Ganz andere Worte"
+    with app.app_context():
+        other = sites.publish(get_db(), changed, published_by="editor").revision
+    later = auditor(f"/v1/audit/sites/demo/revisions/{other}")
+    assert later.status_code == 200
+    (tmp_path / "later.json").write_bytes(later.get_data())
+    foreign = {**json.loads(shown.get_data()), "site": "another"}
+    (tmp_path / "foreign.json").write_text(json.dumps(foreign))
+    (tmp_path / "nonsense.json").write_text('{"site": "demo"}')
+
+    def verify(banner):
+        return CliRunner().invoke(
+            main,
+            [
+                "verify-receipt",
+                str(tmp_path / "receipt.json"),
+                "--key",
+                verifier.key,
+                "--banner",
+                str(tmp_path / banner),
+            ],
+        )
+
+    good = verify("shown.json")
+    assert good.exit_code == 0, good.output
+    assert "holds the texts the visitor was shown" in good.output
+    assert f"texts_hash {event['texts_hash']}" in good.output
+    for banner, says in (
+        ("later.json", "are not the ones this event records (language de)"),
+        ("foreign.json", "is the config of site another"),
+    ):
+        bad = verify(banner)
+        assert bad.exit_code == 1, bad.output
+        assert says in bad.output and "INVALID" in bad.output
+    nonsense = verify("nonsense.json")
+    assert nonsense.exit_code == 1
+    assert "is not a site's config document" in nonsense.output
+    assert len(nonsense.output.strip().splitlines()) == 1
 
 
 def test_checkpoint_command_prints_a_signed_checkpoint(app, consent, verifier):

@@ -13,10 +13,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from pydantic import ValidationError
 
 from .. import log_key
 from ..domain import json_text, merkle
@@ -27,6 +29,7 @@ from ..domain.cosignature import (
     shown_time,
     with_cosignatures,
 )
+from ..domain.languages import texts_hash
 from ..domain.note import (
     BadKey,
     Checkpoint,
@@ -37,6 +40,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.receipt import BadReceipt, check
+from ..domain.site_config import SiteConfig
 from ..store import erasure, tree
 from ..store.engine import get_db
 from .common import schema_ready
@@ -98,12 +102,22 @@ def checkpoint_command(out: Path | None) -> None:
     help="A witness's key (NAME+KEYID+KEY) that must have cosigned the"
     " receipt's checkpoint; may be given more than once.",
 )
+@click.option(
+    "--banner",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The site's config document of the event's config_revision (from"
+    " GET /v1/audit/sites/SITE/revisions/N): check that its texts are the"
+    " ones the visitor was shown.",
+)
 def verify_receipt_command(
-    file: Path, verifier_key: str, witness_keys: tuple[str, ...]
+    file: Path, verifier_key: str, witness_keys: tuple[str, ...], banner: Path | None
 ) -> None:
     """Check a consent receipt offline: its checkpoint's signature, the
-    event's inclusion proof, and (with --witness) the witnesses'
-    cosignatures of that checkpoint. Needs no database and no network."""
+    event's inclusion proof, (with --witness) the witnesses' cosignatures
+    of that checkpoint, and (with --banner) that a config document holds
+    the banner texts the visitor was shown. Needs no database and no
+    network."""
     try:
         verifier = Verifier.from_key(verifier_key.strip())
     except BadKey as exc:
@@ -112,20 +126,8 @@ def verify_receipt_command(
         witnesses = [Witness.from_key(k) for k in witness_keys]
     except BadKey as exc:
         raise click.ClickException(f"--witness: {printable(exc.message)}") from None
-    try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text()
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot read {printable(str(file))}: {exc.strerror}"
-        ) from None
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{printable(str(file))} is not a receipt") from None
-    try:
-        receipt = json_text.loads(text)
-    except (ValueError, RecursionError):
-        raise click.ClickException(
-            f"{printable(str(file))} is not a receipt (not JSON)"
-        ) from None
+    receipt = _read_json(file, "a receipt")
+    shown = _config_document(banner) if banner else None
     try:
         checked = check(receipt, verifier)
     except BadReceipt as exc:
@@ -158,6 +160,69 @@ def verify_receipt_command(
         )
     choices = {k: event.get(k) for k in ("preferences", "analytics", "advertising")}
     click.echo("choices: " + json.dumps(choices, separators=(", ", ": ")))
+    if banner is not None and shown is not None:
+        _check_banner(banner, shown, event)
+
+
+def _read_json(path: Path, what: str) -> Any:
+    """The JSON in ``path`` (``-``: standard input); one plain line if not."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read {printable(str(path))}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{printable(str(path))} is not {what}") from None
+    try:
+        return json_text.loads(text)
+    except (ValueError, RecursionError):
+        raise click.ClickException(
+            f"{printable(str(path))} is not {what} (not JSON)"
+        ) from None
+
+
+def _config_document(path: Path) -> SiteConfig:
+    """The published config in ``path``; one plain line if it is none."""
+    try:
+        return SiteConfig.model_validate(_read_json(path, "a config document"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the document"
+        raise click.ClickException(
+            f"{printable(str(path))} is not a site's config document: {where}:"
+            f" {printable(first['msg'])}"
+        ) from None
+
+
+def _check_banner(path: Path, config: SiteConfig, event: dict[str, Any]) -> None:
+    """The receipt's event recorded the texts of ``config`` (a published
+    config) in its language; else INVALID and exit 1."""
+    name = printable(str(path))
+    site, language = event.get("site"), event.get("language")
+    revision = event.get("config_revision")
+    if config.site != site:
+        click.echo(
+            f"INVALID: {name} is the config of site {printable(config.site)},"
+            f" the event is for site {printable(str(site))}",
+            err=True,
+        )
+        sys.exit(1)
+    if not isinstance(language, str) or texts_hash(config, language) != event.get(
+        "texts_hash"
+    ):
+        click.echo(
+            f"INVALID: the banner texts of {name} are not the ones this event"
+            f" records (language {printable(str(language))}): the banner it was"
+            f" shown is GET /v1/audit/sites/{printable(str(site))}/revisions/"
+            f"{printable(str(revision))}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(
+        f"banner: {name} holds the texts the visitor was shown (language"
+        f" {printable(language)}, texts_hash {printable(str(event['texts_hash']))})"
+    )
 
 
 # What a witness keeps in its state folder.
