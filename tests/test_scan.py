@@ -559,6 +559,32 @@ def test_reports_show_what_the_storefront_wrote_without_obeying_it():
 
 
 @pytest.mark.parametrize(
+    ("url", "is_the_service"),
+    (
+        ("https://consent.example/s/demo/consent.js", True),
+        # The same origin however the page writes it.
+        ("https://CONSENT.example:443/v1/consent", True),
+        ("https://user@consent.example/v1/consent", True),
+        # Another port, scheme or host; or a path the banner never asks for.
+        ("https://consent.example:8443/v1/consent", False),
+        ("http://consent.example/v1/consent", False),
+        ("https://consent.example@tracker.example/v1/consent", False),
+        ("https://consent.example/collect", False),
+    ),
+)
+def test_only_the_banners_requests_to_its_service_are_left_out(url, is_the_service):
+    visit = Visit(
+        "http://shop.test/", "before",
+        requests=[Request(url, url.split("/")[2].split("@")[-1].lower(), "Script",
+                          "the markup of http://shop.test/, line 1", "")],
+    )  # fmt: skip
+    report = build_report(
+        Crawl("http://shop.test/", [visit]), [], "demo", "https://consent.example:443"
+    )
+    assert (report.leaks == [] and report.undeclared == []) is is_the_service
+
+
+@pytest.mark.parametrize(
     ("seen", "options", "problem", "status"),
     (
         # What a shop's CI gets: 1 for a leak, 2 for a scan that could not

@@ -294,10 +294,25 @@ def host_of(url: str) -> str:
         return ""
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of an address."""
+    """``scheme://host[:port]`` of an address, as the browser compares them:
+    lower case, with no user part, and no port when it is the scheme's own
+    (``https://shop.example:443`` is ``https://shop.example``)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # not a port: the address as written, never a match
+        return f"{scheme}://{parts.netloc}".lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 class NetworkLog:
