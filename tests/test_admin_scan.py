@@ -363,6 +363,17 @@ def test_the_number_of_pages_is_bounded(app, editor):
     assert scan_rows(app.extensions["consent_db"]) == []
 
 
+def test_more_pages_than_the_time_bound_fits_are_refused_inline(app, editor):
+    # Some 20 s a page: a scan bounded to 60 s would stop after 3 pages.
+    app.config["SCAN_SECONDS"] = 60
+    answer = editor.post("/admin/sites/demo/scan", start_data(SHOP, "4"))
+    assert answer.status_code == 400
+    assert 'id="scan-pages-error"' in answer.text
+    assert "stops a scan after 60 seconds" in answer.text
+    assert "choose at most 3" in answer.text
+    assert scan_rows(app.extensions["consent_db"]) == []
+
+
 def test_a_second_start_while_a_scan_runs_is_refused(app, editor):
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():

@@ -27,7 +27,7 @@ from ...store import drafts, scans, sites
 from ...store.engine import get_db, get_engine
 from .. import public
 from . import scan_job, scan_section
-from .forms import ScanForm
+from .forms import SCAN_PAGES, ScanForm
 from .session import me, require
 from .site_edit import account, back, working
 from .sites import _site_page
@@ -75,6 +75,16 @@ def _cannot_run(exc: ScanError) -> str:
     )
 
 
+# What one page of a scan takes, about: three visits in a fresh browser, each
+# waiting for the page to settle (measured on the demo storefront).
+SECONDS_A_PAGE = 20
+
+
+def pages_within(seconds: int) -> int:
+    """The most pages a scan bounded to ``seconds`` can be expected to finish."""
+    return max(SCAN_PAGES[0], min(SCAN_PAGES[1], seconds // SECONDS_A_PAGE))
+
+
 @bp.post("/sites/<site>/scan")
 @require("edit_sites")
 def start(site: str) -> ResponseReturnValue:
@@ -92,6 +102,13 @@ def start(site: str) -> ResponseReturnValue:
             url = page_on(form.start_url.data or "", origins)
         except ValueError as exc:
             form.start_url.errors = [str(exc)]
+    most = pages_within(current_app.config["SCAN_SECONDS"])
+    if not form.pages.errors and (form.pages.data or 0) > most:
+        form.pages.errors = [
+            f"This server stops a scan after {current_app.config['SCAN_SECONDS']}"
+            f" seconds, and a page takes some {SECONDS_A_PAGE}: choose at most"
+            f" {most}, or ask the operator to raise CONSENT_SCAN_SECONDS."
+        ]
     if form.errors:
         return _site_page(site, 400, scan_form=form)
     chromium = scan_job.chromium(current_app.config)
