@@ -195,7 +195,8 @@ def _wrapped(
 ) -> sa.exc.DBAPIError:
     """The driver's error as SQLAlchemy would have raised it (an
     OperationalError for a lost connection, and so on), with the connection
-    invalidated when the error says it is gone, as SQLAlchemy does."""
+    and the pool's older ones invalidated when the error says it is gone,
+    as SQLAlchemy does."""
     dialect = conn.dialect
     gone = dialect.is_disconnect(
         error,  # type: ignore[arg-type]
@@ -203,6 +204,11 @@ def _wrapped(
         cursor,
     )
     if gone:
+        # As SQLAlchemy does with an error of its own execution: every
+        # connection of the pool older than now is replaced at its next
+        # checkout, instead of failing a request each. (Pool._invalidate is
+        # the call SQLAlchemy makes there; it has no public name.)
+        conn.engine.pool._invalidate(conn.connection, error)
         conn.invalidate(error)
     wrapped = sa.exc.DBAPIError.instance(
         sql,
