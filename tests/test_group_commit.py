@@ -199,11 +199,35 @@ def test_disposing_of_an_engine_closes_its_writers_connection(engine, database_u
     made = make_engine(database_url)
     writer = store_log.group_commit(made)
     writer.append(an_event("c-1"))
-    commits = writer.commit_engine()
-    assert commits.pool.checkedin() == 1
+    pool = writer.commit_engine().pool
+    assert pool.checkedin() == 1
     made.dispose()
-    assert commits.pool.checkedin() == 0
+    assert pool.checkedin() == 0
     assert count_events(engine) == 1
+
+
+def test_an_engine_disposed_of_during_a_commit_leaves_no_connection_open(
+    engine, database_url
+):
+    made = make_engine(database_url)
+    writer = store_log.group_commit(made)
+    pool = writer.commit_engine().pool
+    done = {}
+    with head_held(engine):
+        during = threading.Thread(
+            target=lambda: done.setdefault("row", writer.append(an_event("c-1")))
+        )
+        during.start()
+        wait_for(lambda: writer.pending() == 1, "the commit to wait for the lock")
+        made.dispose()
+    during.join(timeout=30)
+    assert "row" in done
+    # The commit's connection went back to the pool disposed of meanwhile,
+    # which closed it.
+    assert pool.checkedin() == 0 and pool.checkedout() == 0
+    writer.append(an_event("c-2"))
+    made.dispose()
+    assert count_events(engine) == 2
 
 
 def test_a_bad_consent_does_not_fail_the_others_of_its_commit(app, consent, engine):

@@ -324,10 +324,12 @@ class GroupCommit:
             return self._own[1]
 
     def dispose(self) -> None:
-        """Close the writer's own connection (with its engine's others)."""
-        if self._own is not None and self._own[0] == os.getpid():
-            self._own[1].dispose()
-        self._own = None
+        """Close the writer's own connection (with its engine's others); a
+        commit under way closes its connection once it is done."""
+        with self._lock:
+            own, self._own = self._own, None
+        if own is not None and own[0] == os.getpid():
+            own[1].dispose()
 
     def _take(self) -> list[_Waiting]:
         with self._lock:
@@ -340,10 +342,12 @@ class GroupCommit:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
+        engine = self.commit_engine()
+        pool = engine.pool  # a dispose meanwhile gives the engine a new one
         try:
             # The connection before the writers' lock: no process waits for
             # the lock while this one connects.
-            with self.commit_engine().connect() as conn, self._writer(), conn.begin():
+            with engine.connect() as conn, self._writer(), conn.begin():
                 # The lock first, then the batch: what arrives while this
                 # process waits for another's commit joins this one.
                 head = _lock_head(conn)
@@ -352,6 +356,15 @@ class GroupCommit:
         except BaseException as exc:  # handed to every append of the batch
             error = exc
             batch = batch or self._take()
+        finally:
+            with self._lock:
+                dropped = engine is not self._engine() and (
+                    self._own is None or self._own[1] is not engine
+                )
+            if dropped:
+                # Disposed of while this commit ran: its connection came back
+                # to a pool nobody uses any more.
+                pool.dispose()
         if error is None:
             self._committed(rows)
         for i, waiting in enumerate(batch):
