@@ -138,10 +138,11 @@ def test_connections_cut_while_they_waited_in_the_pool_are_replaced(
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_connections_cut_in_steady_use_cost_one_503_a_pool(app, consent, database_url):
+def test_connections_cut_in_steady_use_cost_no_answer(app, consent, database_url):
     # Five requests at once used five connections a moment ago: too recently
-    # to be tried before use. The first request on a dead one fails; the
-    # rest of the pool is replaced with it, not found dead one by one.
+    # to be tried before use. The first request on a dead one replaces the
+    # rest of the pool with it, and its read (or the commit that had taken
+    # no lock yet) is made again on a new connection.
     token = consent.post().get_json()["token"]
     engine = app.extensions["consent_db"]
     held = [engine.connect() for _ in range(5)]
@@ -151,8 +152,7 @@ def test_connections_cut_in_steady_use_cost_one_503_a_pool(app, consent, databas
         conn.close()
     assert _cut_every_other_connection(database_url) >= 6
     verifies = [consent.verify(token).status_code for _ in range(6)]
-    assert verifies.count(503) <= 1, verifies
-    assert verifies[-1] == 200
-    # The writer's own pool of one: its next commit fails, the one after works.
+    assert verifies == [200] * 6
+    # The writer's own connection, cut too.
     posts = [consent.post().status_code for _ in range(2)]
-    assert posts.count(503) <= 1 and posts[-1] == 201, posts
+    assert posts == [201, 201]

@@ -226,6 +226,10 @@ class _Waiting:
         self.gate.acquire()
 
 
+class _LostBeforeTheLock(Exception):
+    """A commit found its connection lost before it held the log's lock."""
+
+
 class GroupCommit:
     """Appends from the threads of one process, committed together.
 
@@ -342,29 +346,18 @@ class GroupCommit:
         error: BaseException | None = None
         batch: list[_Waiting] = []
         rows: list[dict[str, Any]] = []
-        engine = self.commit_engine()
-        pool = engine.pool  # a dispose meanwhile gives the engine a new one
         try:
-            # The connection before the writers' lock: no process waits for
-            # the lock while this one connects.
-            with engine.connect() as conn, self._writer(), conn.begin():
-                # The lock first, then the batch: what arrives while this
-                # process waits for another's commit joins this one.
-                head = _lock_head(conn)
-                batch = self._take()
-                rows = _append_locked(conn, head, [w.item for w in batch])
+            try:
+                rows = self._try_commit(batch)
+            except _LostBeforeTheLock:
+                # The writer's connection was dead (the database restarted):
+                # nothing was sent but the lock, so once more on a new one.
+                rows = self._try_commit(batch)
         except BaseException as exc:  # handed to every append of the batch
             error = exc
+            if isinstance(exc, _LostBeforeTheLock) and exc.__cause__ is not None:
+                error = exc.__cause__  # lost again: the driver's error
             batch = batch or self._take()
-        finally:
-            with self._lock:
-                dropped = engine is not self._engine() and (
-                    self._own is None or self._own[1] is not engine
-                )
-            if dropped:
-                # Disposed of while this commit ran: its connection came back
-                # to a pool nobody uses any more.
-                pool.dispose()
         if error is None:
             self._committed(rows)
         for i, waiting in enumerate(batch):
@@ -387,6 +380,39 @@ class GroupCommit:
                 waiting.gate.release()
         if following is not None:
             following.gate.release()
+
+    def _try_commit(self, batch: list[_Waiting]) -> list[dict[str, Any]]:
+        """One commit of what is queued; returns its rows. ``batch`` gets the
+        appends it took, so that they get its error if it fails.
+
+        :raise _LostBeforeTheLock: the connection was found lost while taking
+            the lock, before anything was taken (or written).
+        """
+        engine = self.commit_engine()
+        pool = engine.pool  # a dispose meanwhile gives the engine a new one
+        try:
+            # The connection before the writers' lock: no process waits for
+            # the lock while this one connects.
+            with engine.connect() as conn, self._writer(), conn.begin():
+                # The lock first, then the batch: what arrives while this
+                # process waits for another's commit joins this one.
+                try:
+                    head = _lock_head(conn)
+                except sa.exc.DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise _LostBeforeTheLock from exc
+                    raise
+                batch.extend(self._take())
+                return _append_locked(conn, head, [w.item for w in batch])
+        finally:
+            with self._lock:
+                dropped = engine is not self._engine() and (
+                    self._own is None or self._own[1] is not engine
+                )
+            if dropped:
+                # Disposed of while this commit ran: its connection came back
+                # to a pool nobody uses any more.
+                pool.dispose()
 
     def _committed(self, rows: list[dict[str, Any]]) -> None:
         """Called once for every batch, right after its commit and before any

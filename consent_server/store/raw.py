@@ -118,10 +118,23 @@ class Statement:
         On PostgreSQL, when the connection is in no transaction, it runs in
         autocommit: one round trip, where a transaction begun for it costs a
         ``BEGIN`` before and a ``ROLLBACK`` when the connection goes back to
-        the pool. In a transaction, or on SQLite, it is :meth:`rows`.
+        the pool; a connection found lost there is replaced and the read
+        made again. In a transaction, or on SQLite, it is :meth:`rows`.
         """
         if conn.dialect.name != "postgresql" or conn.in_transaction():
             return self.rows(conn, values)
+        try:
+            return self._autocommit_rows(conn, values)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The connection was lost (the database restarted): in no
+            # transaction, the read is tried once more on a new one.
+            return self._autocommit_rows(conn, values)
+
+    def _autocommit_rows(
+        self, conn: Connection, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
         driver: Any = conn.connection.dbapi_connection
         if driver.autocommit or driver.info.transaction_status != _IDLE:
             return self.rows(conn, values)
