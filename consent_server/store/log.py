@@ -278,7 +278,7 @@ class GroupCommit:
         """Queue one event, wait for the commit that holds it; returns its row.
 
         The caller may hold a connection of the engine's pool while it waits:
-        commits are made on a connection of the writer's own (:meth:`_connect`),
+        commits are made on a connection of the writer's own (:meth:`commit_engine`),
         so threads that all hold one never wait for the pool to hand the
         writer another.
 
