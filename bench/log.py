@@ -181,6 +181,9 @@ def events(count: int, days: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             "user_agent": visitor.agent,
             "recorded_at": when,
             "continues": continues,
+            # As recorded now: the hash of the config document shown, so
+            # every entry is of version 2.
+            "config_hash": "c4" * 32,
         }
 
 

@@ -41,6 +41,7 @@ def fill_log(
     # through the API; choices, methods and GPC follow a fixed pattern of seq.
     with engine.begin() as conn:
         seq, prev = conn.execute(sa.select(log_head.c.seq, log_head.c.hash)).one()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("consent_events")}
     when = start or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     methods = ("accept_all", "reject_all", "custom", "withdraw")
     batch = []
@@ -73,6 +74,10 @@ def fill_log(
             "prev_hash": prev,
         }
         row["hash"] = prev = chain.row_hash(row)
+        if "config_hash" in columns:
+            # Events recorded before the log kept the config document's
+            # hash (version-1 entries) between those recorded since.
+            row["config_hash"] = None if seq % 2 else "b" * 64
         batch.append(row)
         if len(batch) == chunk or i == count - 1:
             with engine.begin() as conn:

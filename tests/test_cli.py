@@ -235,6 +235,7 @@ def test_init_upgrades_an_older_schema_and_keeps_its_data(runner, consent, engin
             "DROP INDEX ix_consent_events_consent_id_seq",
             "ALTER TABLE consent_events DROP COLUMN leaf_index",
             "ALTER TABLE consent_events DROP COLUMN scan",
+            "ALTER TABLE consent_events DROP COLUMN config_hash",
             "ALTER TABLE log_head DROP COLUMN tree_size",
             "ALTER TABLE log_head DROP COLUMN tree_edge",
             "ALTER TABLE log_prunes DROP COLUMN through_leaf",

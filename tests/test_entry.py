@@ -4,7 +4,13 @@ import random
 
 import pytest
 
-from consent_server.domain.entry import FIELDS_V1, entry_bytes, entry_object, fast_entry
+from consent_server.domain.entry import (
+    FIELDS_V1,
+    FIELDS_V2,
+    entry_bytes,
+    entry_object,
+    fast_entry,
+)
 
 AWKWARD = [
     "",
@@ -56,7 +62,9 @@ def event(rng):
         "recorded_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         + dt.timedelta(microseconds=rng.choice([0, 1, 999_999, rng.randrange(10**13)])),
         "scan": rng.choice([None, True, False]),
-        # Fields outside version 1 never reach the entry.
+        # None: an event recorded before version 2 (a version-1 entry).
+        "config_hash": rng.choice([None, text()]),
+        # Fields outside the entry's version never reach it.
         "hash": text(),
         "leaf_index": 3,
     }
@@ -69,11 +77,19 @@ def test_the_fast_entry_is_the_canonical_one_over_awkward_values():
         assert fast_entry(fields) == entry_bytes(fields)
 
 
-def test_an_entry_is_rfc_8785_json_of_version_1_fields():
-    fields = event(random.Random(1))
+def test_an_entry_is_rfc_8785_json_of_its_versions_fields():
+    fields = {**event(random.Random(1)), "config_hash": None}
     value = json.loads(entry_bytes(fields))
     assert list(value) == sorted(value)
-    assert set(value) == {"v", *FIELDS_V1}
+    assert set(value) == {"v", *FIELDS_V1} and value["v"] == 1
+    shown = json.loads(entry_bytes({**fields, "config_hash": "c" * 64}))
+    assert list(shown) == sorted(shown)
+    assert set(shown) == {"v", *FIELDS_V2} and shown["v"] == 2
+    assert shown["config_hash"] == "c" * 64
+    # Version 2 adds its field and changes nothing else of version 1.
+    assert {k: v for k, v in shown.items() if k not in ("v", "config_hash")} == {
+        k: v for k, v in value.items() if k != "v"
+    }
     assert value == json.loads(json.dumps(entry_object(fields)))
     assert b" " not in entry_bytes(
         {**fields, **{k: "x" for k in ("user_agent", "path")}}

@@ -113,6 +113,7 @@ def test_init_adopts_a_database_made_before_alembic(old_engine, app_on, older):
     assert [r.pop("continues") for r in after] == [None] * 41
     assert [r.pop("leaf_index") for r in after] == list(range(41))
     assert [r.pop("scan") for r in after] == [None] * 41
+    assert [r.pop("config_hash") for r in after] == [None] * 41
     assert after == before
     assert head_row(old_engine) == head_before
     with old_engine.connect() as conn:
@@ -215,6 +216,7 @@ def test_a_log_from_before_continues_verifies_after_the_upgrade(old_engine, app_
     assert [r.pop("continues") for r in after] == [None] * 21
     assert [r.pop("leaf_index") for r in after] == list(range(21))
     assert [r.pop("scan") for r in after] == [None] * 21
+    assert [r.pop("config_hash") for r in after] == [None] * 21
     assert after == before
     with old_engine.connect() as conn:
         assert log.verify_chain(conn) == chain.ChainReport(True, 21, None)

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from consent_server.domain import merkle, note
+from consent_server.domain.languages import texts_hash
 from consent_server.domain.receipt import check as check_receipt
 from consent_server.store import accounts, schema, sites
 from consent_server.store import log as store_log
@@ -45,7 +46,12 @@ ENTRY_FIELDS = (
 
 def entry_of(row):
     value = {k: row[k] for k in ENTRY_FIELDS}
+    # Version 2 adds the hash of the config document shown; an event
+    # recorded before it existed has none and keeps a version-1 entry.
     value["v"] = 1
+    if row["config_hash"] is not None:
+        value["v"] = 2
+        value["config_hash"] = row["config_hash"]
     value["recorded_at"] = row["recorded_at"].isoformat()
     value["scan"] = row["scan"] is True
     return json.dumps(
@@ -403,8 +409,24 @@ def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
     later = auditor(f"/v1/audit/sites/demo/revisions/{other}")
     assert later.status_code == 200
     (tmp_path / "later.json").write_bytes(later.get_data())
+    # And one with the same texts but a service more: the banner would read
+    # the same, but the visitor did not agree to that service.
+    more = demo_config()
+    more["services"] = [
+        *more["services"],
+        {"name": "Heatmaps", "category": "analytics", "cookies": [], "hosts": []},
+    ]
+    with app.app_context():
+        third = sites.publish(get_db(), more, published_by="editor").revision
+    (tmp_path / "more.json").write_bytes(
+        auditor(f"/v1/audit/sites/demo/revisions/{third}").get_data()
+    )
     foreign = {**json.loads(shown.get_data()), "site": "another"}
     (tmp_path / "foreign.json").write_text(json.dumps(foreign))
+    # The shown document, but written out again with other whitespace.
+    (tmp_path / "reformatted.json").write_text(
+        json.dumps(json.loads(shown.get_data()), indent=2)
+    )
     (tmp_path / "nonsense.json").write_text('{"site": "demo"}')
 
     def verify(banner):
@@ -420,12 +442,18 @@ def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
             ],
         )
 
+    assert event["v"] == 2
+    assert event["config_hash"] == hashlib.sha256(shown.get_data()).hexdigest()
     good = verify("shown.json")
     assert good.exit_code == 0, good.output
-    assert "holds the texts the visitor was shown" in good.output
+    assert "is the config document the visitor was shown" in good.output
+    assert f"config_hash {event['config_hash']}" in good.output
     assert f"texts_hash {event['texts_hash']}" in good.output
+    not_it = "is not the config document this event records"
     for banner, says in (
-        ("later.json", "are not the ones this event records (language de)"),
+        ("later.json", not_it),
+        ("more.json", not_it),
+        ("reformatted.json", not_it),
         ("foreign.json", "is the config of site another"),
     ):
         bad = verify(banner)
@@ -435,6 +463,69 @@ def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
     assert nonsense.exit_code == 1
     assert "is not a site's config document" in nonsense.output
     assert len(nonsense.output.strip().splitlines()) == 1
+
+
+def test_verify_receipt_of_an_older_event_checks_only_its_texts(
+    app, client, engine, verifier, auditor, tmp_path
+):
+    from click.testing import CliRunner
+
+    from consent_server.cli import main
+    from consent_server.domain import chain
+    from consent_server.tokens import sign_token
+    from tests.conftest import SECRET
+
+    # An event as the log recorded them before it kept the config
+    # document's hash: a version-1 entry.
+    shown = auditor("/v1/audit/sites/demo/revisions/1").get_data()
+    with app.app_context():
+        config = sites.current_config(get_db(), "demo", 1)
+    with engine.connect() as conn:
+        row = store_log.append(
+            conn,
+            chain.NewEvent(
+                consent_id="00000000-0000-4000-8000-000000000001",
+                site="demo",
+                consent_revision=1,
+                config_revision=1,
+                choices={"preferences": True, "analytics": False, "advertising": False},
+                method="custom",
+                gpc=False,
+                language="en",
+                texts_hash=texts_hash(config, "en"),
+                origin="https://shop.example",
+                path="/",
+                ip="203.0.113.0",
+                user_agent="Mozilla/5.0",
+            ),
+        )
+    token = sign_token(
+        SECRET,
+        consent_id=row["consent_id"],
+        site="demo",
+        revision=1,
+        choices={"preferences": True, "analytics": False, "advertising": False},
+        expires_at=4_000_000_000,
+        event_id=row["event_id"],
+    )
+    receipt = receipt_of(client, token).get_json()
+    assert receipt["event"]["v"] == 1 and "config_hash" not in receipt["event"]
+    (tmp_path / "receipt.json").write_text(json.dumps(receipt))
+    (tmp_path / "shown.json").write_bytes(shown)
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify-receipt",
+            str(tmp_path / "receipt.json"),
+            "--key",
+            verifier.key,
+            "--banner",
+            str(tmp_path / "shown.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "holds the texts the visitor was shown" in result.output
+    assert "its categories and services are not proved" in result.output
 
 
 def test_checkpoint_command_prints_a_signed_checkpoint(app, consent, verifier):

@@ -177,6 +177,10 @@ CHANGES = {
     "the last visitor erased": lambda e: erase(e, 20),
     "awkward rows": awkward,
     "a field changed": lambda e: edit(e, 3, analytics=False),
+    "a config hash changed": lambda e: edit(e, 4, config_hash="c" * 64),
+    "a config hash taken off": lambda e: edit(e, 6, config_hash=None),
+    "a config hash added": lambda e: edit(e, 7, config_hash="b" * 64),
+    "a config hash not hex": lambda e: edit(e, 8, config_hash='"' + "b" * 63),
     "a field changed, its hash made again": recomputed,
     "the first row deleted": lambda e: edit(e, 1, seq=1000),
     "a row deleted": lambda e: edit(e, 9, seq=1000, leaf_index=1000),
@@ -243,3 +247,16 @@ def test_a_long_pruned_start_and_erased_rows_at_batch_edges(engine):
     chain_report, tree_report = full(engine, [4096, 8192, 9000])
     assert chain_report.ok and tree_report.ok
     assert one_pass(engine, [4096, 8192, 9000]) == (chain_report, tree_report)
+
+
+@pytest.mark.parametrize("changed", [{"config_hash": "c" * 64}, {"config_hash": None}])
+def test_a_changed_config_hash_breaks_the_tree(engine, changed):
+    # Event 4 records the config document it was shown: rewriting which
+    # one, or taking it off, changes its leaf.
+    fill_log(engine, 20)
+    assert events(engine)[3]["config_hash"] == "b" * 64
+    edit(engine, 4, **changed)
+    with engine.connect() as conn:
+        chain_report, tree_report = verify.verify_log(conn)
+    assert chain_report.ok  # the older chain does not cover it
+    assert not tree_report.ok

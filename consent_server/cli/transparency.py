@@ -40,7 +40,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.receipt import BadReceipt, check
-from ..domain.site_config import SiteConfig
+from ..domain.site_config import SiteConfig, document_hash
 from ..store import erasure, tree
 from ..store.engine import get_db
 from .common import schema_ready
@@ -106,18 +106,19 @@ def checkpoint_command(out: Path | None) -> None:
     "--banner",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="The site's config document of the event's config_revision (from"
-    " GET /v1/audit/sites/SITE/revisions/N): check that its texts are the"
-    " ones the visitor was shown.",
+    help="The site's config document of the event's config_revision, byte"
+    " for byte as GET /v1/audit/sites/SITE/revisions/N serves it: check that"
+    " it is the one the visitor was shown (its categories, services and"
+    " texts; only its texts for an event recorded before the log kept the"
+    " document's hash).",
 )
 def verify_receipt_command(
     file: Path, verifier_key: str, witness_keys: tuple[str, ...], banner: Path | None
 ) -> None:
     """Check a consent receipt offline: its checkpoint's signature, the
     event's inclusion proof, (with --witness) the witnesses' cosignatures
-    of that checkpoint, and (with --banner) that a config document holds
-    the banner texts the visitor was shown. Needs no database and no
-    network."""
+    of that checkpoint, and (with --banner) that a config document is the
+    one the visitor was shown. Needs no database and no network."""
     try:
         verifier = Verifier.from_key(verifier_key.strip())
     except BadKey as exc:
@@ -166,26 +167,36 @@ def verify_receipt_command(
 
 def _read_json(path: Path, what: str) -> Any:
     """The JSON in ``path`` (``-``: standard input); one plain line if not."""
+    return _read_json_bytes(path, what)[0]
+
+
+def _read_json_bytes(path: Path, what: str) -> tuple[Any, bytes]:
+    """The JSON in ``path`` (``-``: standard input) and the file's bytes;
+    one plain line if it holds no JSON in UTF-8."""
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text()
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise click.ClickException(
             f"cannot read {printable(str(path))}: {exc.strerror}"
         ) from None
+    try:
+        text = data.decode()
     except UnicodeDecodeError:
         raise click.ClickException(f"{printable(str(path))} is not {what}") from None
     try:
-        return json_text.loads(text)
+        return json_text.loads(text), data
     except (ValueError, RecursionError):
         raise click.ClickException(
             f"{printable(str(path))} is not {what} (not JSON)"
         ) from None
 
 
-def _config_document(path: Path) -> SiteConfig:
-    """The published config in ``path``; one plain line if it is none."""
+def _config_document(path: Path) -> tuple[SiteConfig, bytes]:
+    """The published config in ``path`` and the file's bytes; one plain
+    line if it is none."""
+    value, data = _read_json_bytes(path, "a config document")
     try:
-        return SiteConfig.model_validate(_read_json(path, "a config document"))
+        return SiteConfig.model_validate(value), data
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "the document"
@@ -195,16 +206,34 @@ def _config_document(path: Path) -> SiteConfig:
         ) from None
 
 
-def _check_banner(path: Path, config: SiteConfig, event: dict[str, Any]) -> None:
-    """The receipt's event recorded the texts of ``config`` (a published
-    config) in its language; else INVALID and exit 1."""
+def _check_banner(
+    path: Path, shown: tuple[SiteConfig, bytes], event: dict[str, Any]
+) -> None:
+    """The receipt's event recorded the config document in ``shown`` (a
+    published config and its bytes): its hash, for an event whose entry
+    has one (version 2), and its texts in the event's language; else
+    INVALID and exit 1."""
+    config, data = shown
     name = printable(str(path))
     site, language = event.get("site"), event.get("language")
     revision = event.get("config_revision")
+    where = (
+        f"GET /v1/audit/sites/{printable(str(site))}/revisions/"
+        f"{printable(str(revision))}"
+    )
     if config.site != site:
         click.echo(
             f"INVALID: {name} is the config of site {printable(config.site)},"
             f" the event is for site {printable(str(site))}",
+            err=True,
+        )
+        sys.exit(1)
+    recorded = event.get("config_hash")
+    if recorded is not None and document_hash(data) != recorded:
+        click.echo(
+            f"INVALID: {name} is not the config document this event records"
+            f" (config_hash {printable(str(recorded))}): the one it was shown is"
+            f" {where}, byte for byte as served",
             err=True,
         )
         sys.exit(1)
@@ -214,14 +243,25 @@ def _check_banner(path: Path, config: SiteConfig, event: dict[str, Any]) -> None
         click.echo(
             f"INVALID: the banner texts of {name} are not the ones this event"
             f" records (language {printable(str(language))}): the banner it was"
-            f" shown is GET /v1/audit/sites/{printable(str(site))}/revisions/"
-            f"{printable(str(revision))}",
+            f" shown is {where}",
             err=True,
         )
         sys.exit(1)
+    texts = (
+        f"language {printable(language)},"
+        f" texts_hash {printable(str(event['texts_hash']))}"
+    )
+    if recorded is None:
+        click.echo(
+            f"banner: {name} holds the texts the visitor was shown ({texts});"
+            " the event was recorded before the log kept the document's hash,"
+            " so its categories and services are not proved"
+        )
+        return
     click.echo(
-        f"banner: {name} holds the texts the visitor was shown (language"
-        f" {printable(language)}, texts_hash {printable(str(event['texts_hash']))})"
+        f"banner: {name} is the config document the visitor was shown"
+        f" (config_hash {printable(str(recorded))}): its categories, services"
+        f" and texts ({texts})"
     )
 
 

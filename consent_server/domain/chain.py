@@ -75,6 +75,10 @@ class NewEvent:
     # visitor: kept out of statistics and visitors' histories. Not in the
     # chain's hash (a stored format); the event's Merkle leaf covers it.
     scan: bool = False
+    # SHA-256 (hex) of the config document shown (the revision's stored
+    # bytes). Not in the chain's hash either: the event's version-2 entry
+    # covers it.
+    config_hash: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

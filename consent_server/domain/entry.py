@@ -15,7 +15,10 @@ import json
 from json.encoder import encode_basestring as _s
 from typing import Any
 
-VERSION = 1
+# The newest version, written for every event recorded now; a version-1
+# entry is that of an event recorded before version 2 existed.
+VERSION = 2
+VERSIONS = (1, 2)
 
 # The fields of a version-1 entry, as the export names them. Written out, not
 # taken from the vocabulary, on purpose: this is a stored format.
@@ -45,6 +48,15 @@ FIELDS_V1 = (
     "scan",
 )
 
+# Version 2: version 1's and the SHA-256 (hex) of the config document the
+# visitor was shown, as published (the categories, services and texts).
+FIELDS_V2 = (*FIELDS_V1, "config_hash")
+
+
+def version_of(fields: dict[str, Any]) -> int:
+    """The entry version of an event: 2 when it records its config document."""
+    return 1 if fields.get("config_hash") is None else 2
+
 
 def timestamp(value: dt.datetime) -> str:
     """A recorded time as entries and exports write it: ISO 8601 in UTC."""
@@ -53,8 +65,9 @@ def timestamp(value: dt.datetime) -> str:
 
 def entry_object(fields: dict[str, Any]) -> dict[str, Any]:
     """The ``entry`` object of an event: what its leaf commits to."""
-    out: dict[str, Any] = {"v": VERSION}
-    for name in FIELDS_V1:
+    version = version_of(fields)
+    out: dict[str, Any] = {"v": version}
+    for name in FIELDS_V2 if version == 2 else FIELDS_V1:
         out[name] = fields.get(name)
     out["recorded_at"] = timestamp(fields["recorded_at"])
     out["scan"] = fields.get("scan") is True
@@ -99,6 +112,9 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+_SHOWN = ',"config_hash":'
+
+
 def fast_entry(fields: dict[str, Any], recorded_at: str | None = None) -> bytes:
     """:func:`entry_bytes`, without building the entry object: the same
     bytes for every event the log can hold (tests compare the two over
@@ -109,11 +125,13 @@ def fast_entry(fields: dict[str, Any], recorded_at: str | None = None) -> bytes:
     caller has it already (``fields["recorded_at"]`` is then not read)."""
     f = fields
     continues = f.get("continues")
+    shown = f.get("config_hash")
     when = timestamp(f["recorded_at"]) if recorded_at is None else recorded_at
     return (
         f'{{"advertising":{_flag(f["advertising"])}'
         f',"analytics":{_flag(f["analytics"])}'
         f',"authentication":{_flag(f["authentication"])}'
+        f"{'' if shown is None else _SHOWN + _text(shown)}"
         f',"config_revision":{_number(f["config_revision"])}'
         f',"consent_id":{_text(f["consent_id"])}'
         f',"consent_revision":{_number(f["consent_revision"])}'
@@ -133,5 +151,5 @@ def fast_entry(fields: dict[str, Any], recorded_at: str | None = None) -> bytes:
         f',"site":{_text(f["site"])}'
         f',"texts_hash":{_text(f["texts_hash"])}'
         f',"user_agent":{_text(f["user_agent"])}'
-        f',"v":{VERSION}}}'
+        f',"v":{1 if shown is None else 2}}}'
     ).encode()

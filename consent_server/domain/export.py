@@ -22,8 +22,9 @@ from .vocabulary import CATEGORIES
 
 EXPORT_FIELDS = (*HASHED_FIELDS, "hash")
 # The CSV export's columns: the event's, then whether the cookie scanner made
-# it (added last, so that columns read by position stay where they were).
-CSV_FIELDS = (*EXPORT_FIELDS, "scan")
+# it and the hash of the config document shown (each added last, so that
+# columns read by position stay where they were).
+CSV_FIELDS = (*EXPORT_FIELDS, "scan", "config_hash")
 
 # Characters a terminal or a spreadsheet would act on instead of showing: C0
 # controls (tab and newline included), DEL, C1 controls, and the bidi
@@ -40,6 +41,8 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
     # Not a chain field (the event's Merkle leaf covers it): a choice the
     # cookie scanner made, not a visitor.
     out["scan"] = row.get("scan") in (True, 1)
+    # Nor this: the event's version-2 entry covers it (None on older events).
+    out["config_hash"] = row.get("config_hash")
     return out
 
 
@@ -138,6 +141,7 @@ _BOOLEANS = tuple(
 
 
 _CONTINUES = CSV_FIELDS.index("continues")
+_CONFIG_HASH = CSV_FIELDS.index("config_hash")
 _CSV_TEMPLATE = ",".join(["%s"] * len(CSV_FIELDS))
 _COMMAS = len(CSV_FIELDS) - 1
 # The types of a row's cells once its booleans are words and a missing
@@ -174,6 +178,8 @@ def _csv_line(row: Sequence[Any]) -> str:
             cells[i] = "true" if value else "false"
     if cells[_CONTINUES] is None:
         cells[_CONTINUES] = ""  # as csv.writer writes None
+    if cells[_CONFIG_HASH] is None:
+        cells[_CONFIG_HASH] = ""
     if tuple(map(type, cells)) in _PLAIN_CELLS:
         line = _CSV_TEMPLATE % tuple(cells)
         # No cell to quote for a quote or escape for a backslash or a

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import merkle
-from .entry import VERSION, canonical
+from .entry import VERSIONS, canonical
 from .errors import InvalidInput
 from .note import Checkpoint, NoteError, Verifier, open_checkpoint
 
@@ -96,8 +96,10 @@ def check(receipt: Any, verifier: Verifier) -> CheckedReceipt:
     if missing:
         raise BadReceipt(f"the receipt has no {', '.join(missing)}")
     event = receipt["event"]
-    if not isinstance(event, dict) or event.get("v") != VERSION:
-        raise BadReceipt(f"event is not a version {VERSION} log entry")
+    if not isinstance(event, dict) or event.get("v") not in VERSIONS:
+        raise BadReceipt(
+            f"event is not a log entry of version {' or '.join(map(str, VERSIONS))}"
+        )
     leaf_index = _whole(receipt["leaf_index"], "leaf_index")
     tree_size = _whole(receipt["tree_size"], "tree_size")
     proof = _hashes(receipt["inclusion"])

@@ -164,6 +164,7 @@ def record(
             ip=truncate_ip(visitor.ip),
             user_agent=user_agent[:MAX_USER_AGENT],
             scan=scan,
+            config_hash=shown.document_hash,
         ),
         claim,
     )

@@ -9,6 +9,7 @@ checks a document with the model, then applies the rules that span fields.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -182,6 +184,13 @@ class SiteConfig(Document):
         return data
 
 
+def document_hash(document: str | bytes) -> str:
+    """SHA-256 (hex) of a published config document as stored and served
+    (text as UTF-8): what the consent log records of the config shown."""
+    data = document.encode() if isinstance(document, str) else document
+    return hashlib.sha256(data).hexdigest()
+
+
 class PublishedConfig(SiteConfig):
     """A published config, with the revisions the server gave it."""
 
@@ -189,6 +198,15 @@ class PublishedConfig(SiteConfig):
     consent_revision: int = Field(
         ge=1, description="bumped when every visitor must be asked again"
     )
+    # SHA-256 (hex) of the document as stored when it was published (see
+    # ``store.sites``); None for one never stored (a preview).
+    _document_hash: str | None = PrivateAttr(default=None)
+
+    @property
+    def document_hash(self) -> str | None:
+        """SHA-256 (hex) of this revision's document, byte for byte as the
+        audit API serves it: what the log's entries bind a choice to."""
+        return self._document_hash
 
 
 class SiteConfigDocument(Document):

@@ -211,20 +211,22 @@ OnStart = Callable[[Connection], int | None]
 
 
 _SCAN = sa.type_coerce(consent_events.c.scan, sa.types.NullType()).label("scan")
+_CONFIG_HASH = consent_events.c.config_hash
 
 
 def iter_export_rows(
     conn: Connection, where: EventFilter | None = None, on_start: OnStart | None = None
 ) -> Iterator[list[Any]]:
-    """Stream events as export cells (see :func:`raw_rows`, and ``scan``
-    last: :data:`~consent_server.domain.export.CSV_FIELDS`) in sequence order."""
-    query = (where or EventFilter()).select(*raw_columns(), _SCAN)
+    """Stream events as export cells (see :func:`raw_rows`, then ``scan``
+    and ``config_hash``: :data:`~consent_server.domain.export.CSV_FIELDS`)
+    in sequence order."""
+    query = (where or EventFilter()).select(*raw_columns(), _SCAN, _CONFIG_HASH)
     with conn.begin():
         size = on_start(conn) if on_start is not None else None
         if size is not None:
             query = query.where(consent_events.c.leaf_index < size)
         for values in raw_rows(conn, query):
-            values[-1] = values[-1] in (1, True)
+            values[-2] = values[-2] in (1, True)
             yield values
 
 
@@ -278,10 +280,10 @@ def _sqlite_csv_text() -> str:
     # The export's cells as text, joined by export.JOINED, or NULL.
     guards, parts, args = [], [], []
     for name in CSV_FIELDS:
-        if name == "continues":
-            guards.append("typeof(continues) IN ('null', 'text')")
+        if name in ("continues", "config_hash"):
+            guards.append(f"typeof({name}) IN ('null', 'text')")
             parts.append("%s")
-            args.append("coalesce(continues, '')")
+            args.append(f"coalesce({name}, '')")
             continue
         if name == "scan":
             # NULL (a visitor's, or a row from before scans were marked) is false.

@@ -184,6 +184,7 @@ def _row(
         # On every row, so that one INSERT takes a batch of both kinds; NULL,
         # as on rows written before the column existed, for a visitor's.
         "scan": True if event.scan else None,
+        "config_hash": event.config_hash,
     }
     if continues is not None:
         fields["continues"] = continues

@@ -169,6 +169,10 @@ consent_events = sa.Table(
     # True for a choice the cookie scanner made (`consent-server scan`): kept
     # out of statistics and histories. NULL means a visitor's choice.
     sa.Column("scan", sa.Boolean, nullable=True),
+    # SHA-256 (hex) of the config document the visitor was shown, as
+    # published (site_revisions.document): in the event's entry from version
+    # 2 on. NULL on rows written before it existed (version-1 entries).
+    sa.Column("config_hash", sa.String(64), nullable=True),
     sa.Index("ix_consent_events_leaf_index", "leaf_index", unique=True),
     # A visitor's newest event (verify, receipts) in one index range.
     sa.Index("ix_consent_events_consent_id_seq", "consent_id", "seq"),

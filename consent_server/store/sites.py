@@ -24,6 +24,7 @@ from ..domain.site_config import (
     SITE_ID,
     PublishedConfig,
     SiteConfig,
+    document_hash,
     validate_config,
 )
 from . import log
@@ -31,11 +32,13 @@ from .schema import site_revisions, sites
 
 
 def _published(
-    config: SiteConfig, revision: int, consent_revision: int
+    config: SiteConfig, revision: int, consent_revision: int, document: str
 ) -> PublishedConfig:
-    return PublishedConfig(
+    published = PublishedConfig(
         **dict(config), revision=revision, consent_revision=consent_revision
     )
+    published._document_hash = document_hash(document)
+    return published
 
 
 @functools.lru_cache(maxsize=128)
@@ -74,7 +77,9 @@ def current_config(
         ).first()
     if row is None:
         raise UnknownSite(site)
-    return _published(_parse(row.document), row.revision, row.consent_revision)
+    return _published(
+        _parse(row.document), row.revision, row.consent_revision, row.document
+    )
 
 
 # How long a process answers from its cached config before it asks the
@@ -288,19 +293,20 @@ def publish_in(
         added = set(config.categories) - set(json.loads(prev.document)["categories"])
         bump = ask_again or bool(added)
         consent_revision = prev.consent_revision + (1 if bump else 0)
+    document = json.dumps(
+        config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
+    )
     conn.execute(
         site_revisions.insert().values(
             site=site,
             revision=revision,
             consent_revision=consent_revision,
-            document=json.dumps(
-                config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
-            ),
+            document=document,
             published_at=now,
             published_by=published_by,
         )
     )
-    return _published(config, revision, consent_revision)
+    return _published(config, revision, consent_revision, document)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain import merkle
-from ..domain.entry import FIELDS_V1, VERSION, entry_bytes, fast_entry
+from ..domain.entry import FIELDS_V1, FIELDS_V2, entry_bytes, fast_entry
 from ..domain.note import Checkpoint, NoteError, Signer, open_checkpoint
 from . import erasure, raw
 from .events import BOOLEANS, STREAM, sqlite_cell
@@ -358,7 +358,7 @@ def b64(value: bytes) -> str:
 
 
 def _sqlite_entry_text() -> str:
-    """SQL for SQLite that writes an event's version-1 entry itself, text
+    """SQL for SQLite that writes an event's entry (of either version) itself, text
     fields put in unescaped (:func:`_plain_entry` checks they needed no
     escape), or NULL for a row holding a value it cannot write exactly as
     the canonical JSON would (see ``events.sqlite_cell``)."""
@@ -372,11 +372,21 @@ def sqlite_entry_parts() -> tuple[list[str], str]:
     guards = [
         "typeof(continues) IN ('null', 'text')",
         "(scan IS NULL OR scan IN (0, 1))",
+        CONFIG_HASH_GUARD,
     ]
     parts, args = [], []
-    for name in sorted((*FIELDS_V1, "v")):
+    for name in sorted((*FIELDS_V2, "v")):
         if name == "v":
-            parts.append(f'"v":{VERSION}')
+            # Version 2 for an event that records its config document.
+            parts.append('"v":%d')
+            args.append("1 + (config_hash IS NOT NULL)")
+        elif name == "config_hash":
+            # Only in a version-2 entry: the key and its comma, or nothing.
+            parts[-1] += "%s"
+            args.append(
+                "CASE WHEN config_hash IS NULL THEN ''"
+                " ELSE ',\"config_hash\":\"' || config_hash || '\"' END"
+            )
         elif name == "continues":
             parts.append('"continues":%s')
             args.append(
@@ -396,8 +406,21 @@ def sqlite_entry_parts() -> tuple[list[str], str]:
     return guards, f"printf('{{{','.join(parts)}}}', {', '.join(args)})"
 
 
+# A config_hash SQLite can write as it is: none, or 64 lower-case hex digits.
+CONFIG_HASH_GUARD = (
+    "(config_hash IS NULL OR typeof(config_hash) = 'text'"
+    " AND length(config_hash) = 64 AND config_hash NOT GLOB '*[^0-9a-f]*')"
+)
+# The quotes an entry has beyond those of a version-1 entry without a
+# continues id: two for the id, four for the config hash's key and value.
+_SQLITE_EXTRA_QUOTES = "2 * (continues IS NOT NULL) + 4 * (config_hash IS NOT NULL)"
+
 _SQLITE_LEAVES = (
-    "SELECT n.position, n.hash, e.seq, e.continues IS NOT NULL, "
+    "SELECT n.position, n.hash, e.seq, "
+    + _SQLITE_EXTRA_QUOTES.replace("continues", "e.continues").replace(
+        "config_hash", "e.config_hash"
+    )
+    + ", "
     + _sqlite_entry_text()
     + " FROM tree_nodes AS n LEFT JOIN consent_events AS e"
     " ON e.leaf_index = n.position WHERE n.level = 0 ORDER BY n.position"
@@ -410,13 +433,14 @@ _QUOTES = 2 * (len(FIELDS_V1) + 1) + 2 * _ENTRY_TEXTS
 _PLAIN = bytes(b for b in range(0x20, 0x7F) if b != ord("\\"))
 
 
-def _plain_entry(text: str | None, continued: int) -> bytes | None:
+def _plain_entry(text: str | None, extra_quotes: int) -> bytes | None:
     """The entry's bytes when the text the database wrote needed no escape
-    (printable ASCII, no backslash, no quote but the template's), else None."""
+    (printable ASCII, no backslash, no quote but the template's and the
+    ``extra_quotes`` of the row's optional fields), else None."""
     if text is None or not text.isascii():
         return None
     data = text.encode()
-    quotes = _QUOTES + (2 if continued else 0)
+    quotes = _QUOTES + extra_quotes
     if data.translate(None, _PLAIN) or data.count(b'"') != quotes:
         return None
     return data
@@ -437,11 +461,11 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
     should be (a function, or the hash)."""
     if conn.dialect.name == "sqlite":
         for batch in raw.sqlite_batches(conn, _SQLITE_LEAVES):
-            for position, leaf, seq, continued, text in batch:
+            for position, leaf, seq, extra_quotes, text in batch:
                 if seq is None:
                     yield position, leaf, None, None
                     continue
-                entry = _plain_entry(text, continued)
+                entry = _plain_entry(text, extra_quotes)
                 yield (
                     position,
                     leaf,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.chain import GENESIS_HASH
-from ..domain.entry import FIELDS_V1, VERSION
+from ..domain.entry import FIELDS_V1, FIELDS_V2, version_of
 from ..domain.export import EXPORT_FIELDS
 from . import tree
 from .events import EventFilter, raw_columns, raw_rows
@@ -28,6 +28,7 @@ _EXTRA = (
     consent_events.c.leaf_index,
     sa.type_coerce(consent_events.c.scan, sa.types.NullType()).label("scan"),
     tree_nodes.c.hash.label("leaf_hash"),
+    consent_events.c.config_hash,
 )
 _N = len(EXPORT_FIELDS)
 
@@ -37,8 +38,9 @@ def _b64(value: bytes) -> str:
 
 
 def _entry(shown: dict[str, Any], scan: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"v": VERSION}
-    for name in FIELDS_V1:
+    version = version_of(shown)
+    entry: dict[str, Any] = {"v": version}
+    for name in FIELDS_V2 if version == 2 else FIELDS_V1:
         entry[name] = shown.get(name)
     entry["scan"] = scan in (1, True)
     return entry
@@ -83,6 +85,7 @@ def records(
             shown = dict(zip(EXPORT_FIELDS, cells[:_N], strict=True))
             # As the audit API shows an event: the cookie scanner's, or not.
             shown["scan"] = cells[_N + 1] in (1, True)
+            shown["config_hash"] = cells[_N + 3]
             shown["leaf_index"] = leaf_index
             shown["leaf_hash"] = _b64(cells[_N + 2])
             shown["entry"] = _entry(shown, cells[_N + 1])

@@ -146,7 +146,7 @@ def _rows(conn: Connection, first: int, last: int) -> Iterator[list[Row]]:
         return
     c = consent_events.c
     query = (
-        sa.select(*raw_columns(), _SCAN, c.leaf_index)
+        sa.select(*raw_columns(), _SCAN, c.config_hash, c.leaf_index)
         .where(c.seq >= first, c.seq <= last)
         .order_by(c.seq)
     )
@@ -167,11 +167,12 @@ _HASH = EXPORT_FIELDS.index("hash")
 
 def _python_row(conn: Connection, values: list[Any]) -> Row:
     # raw_rows' cells (recorded_at as text, booleans as the driver gives
-    # them), then scan and leaf_index.
+    # them), then scan, config_hash and leaf_index.
     seq = values[0]
     should_be = fast_row_hash(values[:_HASH])
     fields = dict(zip(EXPORT_FIELDS, values, strict=False))
-    fields["scan"] = values[-2]
+    fields["scan"] = values[-3]
+    fields["config_hash"] = values[-2]
     try:
         entry: bytes | None = fast_entry(fields, values[RECORDED_AT])
     except (TypeError, KeyError):
@@ -230,7 +231,8 @@ def _sqlite_rows(conn: Connection, first: int, last: int) -> Iterator[list[Row]]
             data = None
             if texts is not None:
                 text, _, entry = texts.partition("\x1f")
-                # Every text of the entry is in the chain's text too: with
+                # Every text of the entry is in the chain's text too, but
+                # the config hash, which the guards hold to hex digits: with
                 # no character to escape there (plain_text), and none in
                 # the entry (a cell holding the separator would leave one),
                 # both are exactly as JSON writes them.

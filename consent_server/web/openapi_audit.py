@@ -174,6 +174,14 @@ EVENT: Schema = {
             "description": "true for a choice the cookie scanner made (a scan"
             " event, kept out of statistics), not a visitor",
         },
+        "config_hash": {
+            "type": ["string", "null"],
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "SHA-256 (hex) of the config document the visitor"
+            " was shown, byte for byte as GET /v1/audit/sites/{site}/revisions/"
+            "{config_revision} serves it; null on events recorded before"
+            " consent-server recorded it",
+        },
     },
     "additionalProperties": False,
 }

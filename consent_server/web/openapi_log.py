@@ -220,8 +220,10 @@ SCHEMAS: Schema = {
             "event": {
                 "type": "object",
                 "required": ["v"],
-                "properties": {"v": {"const": 1}},
-                "description": "the event's log entry, version 1",
+                "properties": {"v": {"enum": [1, 2]}},
+                "description": "the event's log entry: version 2 (with"
+                " config_hash, the hash of the config document shown) for"
+                " events recorded since it exists, version 1 before",
             },
             "leaf_index": {"type": "integer", "minimum": 0},
             "tree_size": {"type": "integer", "minimum": 1},
