@@ -354,6 +354,7 @@ def test_verify_endpoint_reports_the_chain(audit, consent, engine):
         # The first append signed a checkpoint of one event.
         "matches_checkpoint": True,
         "tree_problem": None,
+        "documents_changed": [],
     }
     assert len(base64.b64decode(root)) == 32
     first, second = events(engine)[1:3]

@@ -709,3 +709,49 @@ def test_a_checkpoint_with_one_changed_byte_in_its_signature_fails(
     assert changed != text
     with pytest.raises(note.NoteError):
         note.open_checkpoint(changed, verifier)
+
+
+def test_verify_log_names_a_config_document_changed_after_visitors_saw_it(
+    app, consent, engine, auditor
+):
+    post(consent, 2)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["verify-log"]).exit_code == 0
+    assert auditor("/v1/audit/verify").get_json()["documents_changed"] == []
+    # A service taken out of the stored document of the revision shown.
+    where = (site_revisions.c.site == "demo") & (site_revisions.c.revision == 1)
+    with engine.begin() as conn:
+        document = json.loads(
+            conn.execute(sa.select(site_revisions.c.document).where(where)).scalar()
+        )
+        document["services"] = document["services"][1:]
+        conn.execute(
+            site_revisions.update().where(where).values(document=json.dumps(document))
+        )
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 1
+    assert (
+        "CHANGED: the config document of site demo revision 1 is not the one"
+        " 2 event(s) recorded" in result.output
+    )
+    answer = auditor("/v1/audit/verify").get_json()
+    assert answer["ok"] is False and len(answer["documents_changed"]) == 1
+    # And gone altogether.
+    with engine.begin() as conn:
+        conn.execute(site_revisions.delete().where(where))
+    result = runner.invoke(args=["verify-log"])
+    assert result.exit_code == 1 and "MISSING: the config document" in result.output
+
+
+@pytest.mark.parametrize("v, drop, add", [(2, "config_hash", {}), (1, None, {})])
+def test_a_receipt_must_hold_the_fields_of_its_entry_version(
+    client, consent, verifier, v, drop, add
+):
+    receipt = receipt_of(client, post(consent, 1)[0]["token"]).get_json()
+    event = dict(receipt["event"])
+    if v == 1:
+        event["v"] = 1  # a version-1 entry that still has a config hash
+    else:
+        event.pop(drop)  # a version-2 entry without one
+    with pytest.raises(Exception, match="does not hold the fields of a version"):
+        check_receipt({**receipt, "event": event}, verifier)

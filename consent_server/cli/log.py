@@ -21,7 +21,7 @@ from ..domain.note import (
 )
 from ..domain.printable import printable
 from ..domain.vocabulary import CATEGORIES, METHODS
-from ..store import cosignatures, events, log, tree, tree_export, verify
+from ..store import cosignatures, events, log, sites, tree, tree_export, verify
 from ..store.engine import get_db
 from ..store.tree import b64
 from .common import schema_ready
@@ -73,7 +73,9 @@ def verify_log_command(checkpoints: tuple[Path, ...], verifier_key: str | None) 
     with conn.begin():
         latest = tree.latest_checkpoint(conn)
         dating = cosignatures.dating_problems(conn)
+        changed = sites.changed_documents(conn)
     failures.extend(dating)
+    failures.extend(changed)
     for path, checkpoint in saved:
         problem = against(found, checkpoint, latest)
         name = printable(str(path))

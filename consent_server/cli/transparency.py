@@ -127,6 +127,10 @@ def verify_receipt_command(
         witnesses = [Witness.from_key(k) for k in witness_keys]
     except BadKey as exc:
         raise click.ClickException(f"--witness: {printable(exc.message)}") from None
+    if banner is not None and str(file) == "-" == str(banner):
+        raise click.ClickException(
+            "the receipt and --banner cannot both be read from standard input"
+        )
     receipt = _read_json(file, "a receipt")
     shown = _config_document(banner) if banner else None
     try:

@@ -132,8 +132,10 @@ def _template(fields: tuple[str, ...]) -> str:
 
 _TEMPLATE = _template(HASHED_FIELDS[:-1])
 _TEMPLATE_CONTINUES = _template(HASHED_FIELDS)
-_QUOTES = _TEMPLATE.count('"')
-_QUOTES_CONTINUES = _TEMPLATE_CONTINUES.count('"')
+# The quotes of a row's text without and with a continues id, when no value
+# holds one.
+QUOTES = _TEMPLATE.count('"')
+QUOTES_CONTINUES = _TEMPLATE_CONTINUES.count('"')
 # JSON's words for a boolean column, as stored (bool, or SQLite's 0 and 1).
 _JSON_BOOL = {False: "false", True: "true"}
 _FAST_TYPES = frozenset(
@@ -171,9 +173,9 @@ def fast_row_hash(values: Sequence[Any]) -> str | None:
     except KeyError:  # a boolean column holding neither 0 nor 1
         return None
     if len(v) == len(HASHED_FIELDS) and v[-1] is not None:
-        blob, quotes = _TEMPLATE_CONTINUES % (*fields, v[-1]), _QUOTES_CONTINUES
+        blob, quotes = _TEMPLATE_CONTINUES % (*fields, v[-1]), QUOTES_CONTINUES
     else:
-        blob, quotes = _TEMPLATE % fields, _QUOTES
+        blob, quotes = _TEMPLATE % fields, QUOTES
     # json.dumps(ensure_ascii=False) escapes only '"', '\' and the C0
     # controls (and cannot encode a lone surrogate): with none of them in
     # the fields, its text is this one.
@@ -213,7 +215,7 @@ def plain_text(text: str | None, continues: bool) -> bytes | None:
     if text is None or not text.isascii():
         return None
     data = text.encode()
-    quotes = _QUOTES_CONTINUES if continues else _QUOTES
+    quotes = QUOTES_CONTINUES if continues else QUOTES
     if data.translate(None, _PLAIN_JSON) or data.count(b'"') != quotes:
         return None
     return data

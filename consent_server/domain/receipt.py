@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from . import merkle
-from .entry import VERSIONS, canonical
+from .entry import FIELDS_V1, FIELDS_V2, VERSIONS, canonical
 from .errors import InvalidInput
 from .note import Checkpoint, NoteError, Verifier, open_checkpoint
+
+# A config hash as entries hold it: SHA-256 in lower-case hex.
+HEX64 = re.compile("[0-9a-f]{64}")
 
 
 class BadReceipt(InvalidInput):
@@ -99,6 +103,17 @@ def check(receipt: Any, verifier: Verifier) -> CheckedReceipt:
     if not isinstance(event, dict) or event.get("v") not in VERSIONS:
         raise BadReceipt(
             f"event is not a log entry of version {' or '.join(map(str, VERSIONS))}"
+        )
+    version = event["v"]
+    if set(event) != {"v", *(FIELDS_V2 if version == 2 else FIELDS_V1)} or (
+        version == 2
+        and not (
+            isinstance(event["config_hash"], str)
+            and HEX64.fullmatch(event["config_hash"])
+        )
+    ):
+        raise BadReceipt(
+            f"event does not hold the fields of a version {version} log entry"
         )
     leaf_index = _whole(receipt["leaf_index"], "leaf_index")
     tree_size = _whole(receipt["tree_size"], "tree_size")

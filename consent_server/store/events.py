@@ -262,6 +262,7 @@ def sqlite_cell(name: str) -> tuple[list[str], str, list[str]]:
     if name == "recorded_at":
         guards = [
             f"typeof({col}) = 'text'",
+            f"instr({col}, char(0)) = 0",
             f"{col} GLOB '{_SQLITE_TIME_GLOB}'",
             f"substr({col}, 1, 4) <> '0000'",
             f"datetime(substr({col}, 1, 19), '+0 seconds') = substr({col}, 1, 19)",
@@ -273,7 +274,14 @@ def sqlite_cell(name: str) -> tuple[list[str], str, list[str]]:
             f" ELSE substr({col}, 12) END",
         ]
         return guards, "%sT%s+00:00", args
-    return [f"typeof({col}) = 'text'"], "%s", [col]
+    return [f"typeof({col}) = 'text'", f"instr({col}, char(0)) = 0"], "%s", [col]
+
+
+def sqlite_optional_text(name: str) -> str:
+    """The SQL condition that a nullable text column holds NULL, or text
+    SQLite writes whole: printf stops at a NUL character, and so do
+    length() and GLOB, so a value with one would be written cut short."""
+    return f"({name} IS NULL OR typeof({name}) = 'text' AND instr({name}, char(0)) = 0)"
 
 
 def _sqlite_csv_text() -> str:
@@ -281,7 +289,7 @@ def _sqlite_csv_text() -> str:
     guards, parts, args = [], [], []
     for name in CSV_FIELDS:
         if name in ("continues", "config_hash"):
-            guards.append(f"typeof({name}) IN ('null', 'text')")
+            guards.append(sqlite_optional_text(name))
             parts.append("%s")
             args.append(f"coalesce({name}, '')")
             continue

@@ -37,7 +37,14 @@ from ..domain.ids import new_id
 from ..domain.vocabulary import NECESSARY, OPTIONAL
 from . import erasure, raw, tree
 from .engine import make_engine
-from .events import BOOLEANS, RECORDED_AT, raw_columns, raw_rows, sqlite_cell
+from .events import (
+    BOOLEANS,
+    RECORDED_AT,
+    raw_columns,
+    raw_rows,
+    sqlite_cell,
+    sqlite_optional_text,
+)
 from .schema import consent_events, log_head, log_prunes
 
 # The statements of an append, built once: building and caching a statement
@@ -536,7 +543,7 @@ def _sqlite_hash_text() -> str:
 def sqlite_hash_parts() -> tuple[list[str], str]:
     """:func:`_sqlite_hash_text` in two: the SQL conditions under which the
     text is right, and the printf that writes it (whatever the row holds)."""
-    guards, parts, args = [], [], []
+    guards, parts, args = [sqlite_optional_text("continues")], [], []
     for name in HASHED_FIELDS:
         if name == "continues":
             continue

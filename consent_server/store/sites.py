@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.chain import Claim, NewEvent
 from ..domain.errors import UnknownSite
+from ..domain.printable import printable
 from ..domain.site_config import (
     SITE_ID,
     PublishedConfig,
@@ -28,7 +29,7 @@ from ..domain.site_config import (
     validate_config,
 )
 from . import log
-from .schema import site_revisions, sites
+from .schema import consent_events, site_revisions, sites
 
 
 def _published(
@@ -367,3 +368,50 @@ def revision_document(conn: Connection, site: str, revision: int) -> str | None:
             sa.select(c.document).where(c.site == site, c.revision == revision)
         ).scalar()
     return document
+
+
+def changed_documents(conn: Connection, limit: int = 10) -> list[str]:
+    """Published documents that no longer are what the events recording
+    them were shown, in words (at most ``limit``).
+
+    Each event of a version-2 entry holds the hash of its revision's
+    document, so a document rewritten in the database after visitors saw
+    it (a service taken out, say) is caught here, not only by a visitor's
+    receipt. Runs in the caller's transaction.
+    """
+    e = consent_events.c
+    r = site_revisions.c
+    recorded = conn.execute(
+        sa.select(e.site, e.config_revision, e.config_hash, sa.func.count())
+        .where(e.config_hash.is_not(None))
+        .group_by(e.site, e.config_revision, e.config_hash)
+        .order_by(e.site, e.config_revision)
+    ).all()
+    wanted = {(site, revision) for site, revision, _, _ in recorded}
+    documents: dict[tuple[str, int], str] = {}
+    for site in sorted({site for site, _ in wanted}):
+        revisions = sorted(revision for s, revision in wanted if s == site)
+        for chunk in range(0, len(revisions), 500):
+            for revision, document in conn.execute(
+                sa.select(r.revision, r.document).where(
+                    r.site == site, r.revision.in_(revisions[chunk : chunk + 500])
+                )
+            ):
+                documents[(site, revision)] = document
+    problems: list[str] = []
+    for site, revision, recorded_hash, count in recorded:
+        document = documents.get((site, revision))
+        where = f"the config document of site {printable(site)} revision {revision}"
+        if document is None:
+            problems.append(
+                f"MISSING: {where}, which {count} event(s) recorded, is gone"
+            )
+        elif document_hash(document) != recorded_hash:
+            problems.append(
+                f"CHANGED: {where} is not the one {count} event(s) recorded"
+                f" (config_hash {printable(recorded_hash)}): it was changed after they"
+                " were shown it"
+            )
+        if len(problems) == limit:
+            break
+    return problems

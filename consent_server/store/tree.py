@@ -28,7 +28,7 @@ from ..domain import merkle
 from ..domain.entry import FIELDS_V1, FIELDS_V2, entry_bytes, fast_entry
 from ..domain.note import Checkpoint, NoteError, Signer, open_checkpoint
 from . import erasure, raw
-from .events import BOOLEANS, STREAM, sqlite_cell
+from .events import BOOLEANS, STREAM, sqlite_cell, sqlite_optional_text
 from .schema import consent_events, log_checkpoints, log_head, log_prunes, tree_nodes
 
 # Rows per statement when integrating an old log.
@@ -359,7 +359,7 @@ def b64(value: bytes) -> str:
 
 def _sqlite_entry_text() -> str:
     """SQL for SQLite that writes an event's entry (of either version) itself, text
-    fields put in unescaped (:func:`_plain_entry` checks they needed no
+    fields put in unescaped (:func:`plain_entry` checks they needed no
     escape), or NULL for a row holding a value it cannot write exactly as
     the canonical JSON would (see ``events.sqlite_cell``)."""
     guards, text = sqlite_entry_parts()
@@ -370,7 +370,7 @@ def sqlite_entry_parts() -> tuple[list[str], str]:
     """:func:`_sqlite_entry_text` in two: the SQL conditions under which the
     entry is right, and the printf that writes it (whatever the row holds)."""
     guards = [
-        "typeof(continues) IN ('null', 'text')",
+        sqlite_optional_text("continues"),
         "(scan IS NULL OR scan IN (0, 1))",
         CONFIG_HASH_GUARD,
     ]
@@ -409,6 +409,7 @@ def sqlite_entry_parts() -> tuple[list[str], str]:
 # A config_hash SQLite can write as it is: none, or 64 lower-case hex digits.
 CONFIG_HASH_GUARD = (
     "(config_hash IS NULL OR typeof(config_hash) = 'text'"
+    " AND instr(config_hash, char(0)) = 0"
     " AND length(config_hash) = 64 AND config_hash NOT GLOB '*[^0-9a-f]*')"
 )
 # The quotes an entry has beyond those of a version-1 entry without a
@@ -428,31 +429,41 @@ _SQLITE_LEAVES = (
 # The quotes of an entry without and with a continues id: every key's two,
 # and two for each text value.
 _ENTRY_TEXTS = 11
-_QUOTES = 2 * (len(FIELDS_V1) + 1) + 2 * _ENTRY_TEXTS
+ENTRY_QUOTES = 2 * (len(FIELDS_V1) + 1) + 2 * _ENTRY_TEXTS
 # The bytes an entry's text holds as they are (printable ASCII but '\').
 _PLAIN = bytes(b for b in range(0x20, 0x7F) if b != ord("\\"))
 
 
-def _plain_entry(text: str | None, extra_quotes: int) -> bytes | None:
+def plain_entry(text: str | None, extra_quotes: int) -> bytes | None:
     """The entry's bytes when the text the database wrote needed no escape
     (printable ASCII, no backslash, no quote but the template's and the
     ``extra_quotes`` of the row's optional fields), else None."""
     if text is None or not text.isascii():
         return None
     data = text.encode()
-    quotes = _QUOTES + extra_quotes
+    quotes = ENTRY_QUOTES + extra_quotes
     if data.translate(None, _PLAIN) or data.count(b'"') != quotes:
         return None
     return data
 
 
-def _typed_leaf(conn: Connection, seq: int) -> bytes:
+def _typed_leaf(conn: Connection, seq: int) -> bytes | None:
     row = (
         conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
         .mappings()
         .one()
     )
-    return leaf_of(dict(row))
+    return _checked_leaf(dict(row))
+
+
+def _checked_leaf(fields: dict[str, Any]) -> bytes | None:
+    """:func:`leaf_of` a row read back to be checked, or None for a row no
+    append could have written (a value of another type, text that cannot
+    be written as UTF-8): it matches no leaf."""
+    try:
+        return leaf_of(fields)
+    except (TypeError, ValueError):
+        return None
 
 
 def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
@@ -465,7 +476,7 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
                 if seq is None:
                     yield position, leaf, None, None
                     continue
-                entry = _plain_entry(text, extra_quotes)
+                entry = plain_entry(text, extra_quotes)
                 yield (
                     position,
                     leaf,
@@ -494,7 +505,7 @@ def _leaves(conn: Connection) -> Iterator[tuple[int, bytes, int | None, Any]]:
                 row["leaf_position"],
                 bytes(row["leaf_hash"]),
                 seq,
-                leaf_of(dict(row)) if seq is not None else None,
+                _checked_leaf(dict(row)) if seq is not None else None,
             )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..domain.export import as_json, csv_lines, object_lines
 from ..domain.privacy import truncate_ip
 from ..domain.vocabulary import CATEGORIES, METHODS, OPTIONAL
-from ..store import accounts, stats, tree, tree_export
+from ..store import accounts, sites, stats, tree, tree_export
 from ..store import events as event_store
 from ..store.engine import get_db, get_engine
 from ..store.verify import verify_log
@@ -266,11 +266,14 @@ def verify() -> Response:
     with conn.begin():
         latest = tree.latest_checkpoint(conn)
     report, found = verify_log(conn, [latest.tree_size] if latest else [])
+    with conn.begin():
+        changed = sites.changed_documents(conn)
     matches = (
         None if latest is None else found.roots.get(latest.tree_size) == latest.root
     )
     return jsonify(
-        ok=report.ok and found.ok and matches is not False,
+        ok=report.ok and found.ok and matches is not False and not changed,
+        documents_changed=changed,
         events=report.events,
         first_bad_seq=report.first_bad_seq,
         tree_size=found.tree_size,

@@ -251,6 +251,7 @@ SCHEMAS: Schema = {
             "root",
             "matches_checkpoint",
             "tree_problem",
+            "documents_changed",
         ],
         "additionalProperties": False,
         "properties": {
@@ -267,6 +268,13 @@ SCHEMAS: Schema = {
             "tree_problem": {
                 "type": ["string", "null"],
                 "description": "what broke in the Merkle tree, in words",
+            },
+            "documents_changed": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "published config documents that are no longer"
+                " the ones events recorded being shown (their config_hash),"
+                " in words; empty when all are",
             },
         },
     },
