@@ -194,11 +194,13 @@ def test_scan_events_stay_in_the_log_exports_and_tree(
     ]
     assert base64.b64encode(merkle.root_of(leaves)).decode() == end["root"]
 
-    # The CSV export has every event and its scan column, at the end.
+    # The CSV export has every event and its scan column, next to last
+    # (before the config document's hash, added later).
     csv_text = runner.invoke(args=["export", "--format", "csv"]).output
     header, *rows, last = csv_text.splitlines()
-    assert header.split(",")[-1] == "scan" and last.startswith("#end rows=3")
-    assert [r.rsplit(",", 1)[1] for r in rows] == ["false", "true", "false"]
+    assert header.split(",")[-2:] == ["scan", "config_hash"]
+    assert last.startswith("#end rows=3")
+    assert [r.rsplit(",", 2)[1] for r in rows] == ["false", "true", "false"]
 
 
 @pytest.mark.parametrize(

@@ -260,3 +260,33 @@ def test_a_changed_config_hash_breaks_the_tree(engine, changed):
         chain_report, tree_report = verify.verify_log(conn)
     assert chain_report.ok  # the older chain does not cover it
     assert not tree_report.ok
+
+
+# SQLite only: PostgreSQL's text holds no NUL and its VARCHAR no bytes.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "field", ["user_agent", "path", "texts_hash", "continues", "config_hash"]
+)
+def test_a_nul_and_more_after_a_value_is_a_changed_row(engine, field):
+    # SQLite's printf, length() and GLOB stop at a NUL: "value\0more" must
+    # not pass for "value" in either check.
+    fill_log(engine, 20)
+    row = events(engine)[3]
+    value = row[field] if row[field] is not None else "b" * 60
+    if field == "config_hash":
+        value = value[:60]  # 64 characters with the NUL and what follows
+    edit(engine, 4, **{field: value + "\x00abc"})
+    chain_report, tree_report = full(engine)
+    assert not (chain_report.ok and tree_report.ok)
+    with engine.connect() as conn:
+        assert verify.verify_log(conn) == (chain_report, tree_report)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_blob_where_text_belongs_is_a_changed_row_not_a_crash(engine):
+    fill_log(engine, 5)
+    edit(engine, 2, config_hash=b"\x01" * 64)
+    with engine.connect() as conn:
+        chain_report, tree_report = verify.verify_log(conn)
+    assert not tree_report.ok
+    assert "does not hash to its leaf" in tree_report.problem

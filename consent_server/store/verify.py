@@ -211,11 +211,15 @@ def _sqlite_pass() -> str:
     guards = " AND ".join(dict.fromkeys([*chain_guards, *entry_guards]))
     return (
         "SELECT seq, leaf_index, prev_hash, hash, continues IS NOT NULL,"
+        f" {_EXTRA_QUOTES_SQL},"
         f" CASE WHEN {guards} THEN {chain_text} || char(31) || {entry_text} END"
         " FROM consent_events WHERE seq >= ? AND seq <= ? ORDER BY seq"
     )
 
 
+# The quotes a row's entry has beyond those of a version-1 entry without a
+# continues id: two for the id, four for the config hash's key and value.
+_EXTRA_QUOTES_SQL = "2 * (continues IS NOT NULL) + 4 * (config_hash IS NOT NULL)"
 _SQLITE_PASS = _sqlite_pass()
 
 
@@ -225,22 +229,25 @@ def _sqlite_rows(conn: Connection, first: int, last: int) -> Iterator[list[Row]]
     ``tree.sqlite_entry_parts``); a row they cannot be sure of (a condition
     false, or a character JSON escapes) is read the typed way."""
     sha256 = _sha256
+    quotes = tree.ENTRY_QUOTES
     for batch in raw.sqlite_batches(conn, _SQLITE_PASS, (first, last), BATCH):
         out: list[Row] = []
-        for seq, leaf_index, prev_hash, hash_, continued, texts in batch:
-            data = None
+        for seq, leaf_index, prev_hash, hash_, continued, extra, texts in batch:
+            data = entry = None
             if texts is not None:
-                text, _, entry = texts.partition("\x1f")
+                text, _, written = texts.partition("\x1f")
                 # Every text of the entry is in the chain's text too, but
                 # the config hash, which the guards hold to hex digits: with
                 # no character to escape there (plain_text), and none in
-                # the entry (a cell holding the separator would leave one),
-                # both are exactly as JSON writes them.
-                if "\x1f" not in entry:
+                # the entry (its quotes are its template's, and a cell
+                # holding the separator would leave one), both are exactly
+                # as JSON writes them.
+                entry = written.encode()
+                if "\x1f" not in written and entry.count(b'"') == quotes + extra:
                     data = plain_text(text, continued)
-            if data is not None:
+            if data is not None and entry is not None:
                 should_be = sha256(data).hexdigest()
-                leaf = sha256(b"\x00" + entry.encode()).digest()
+                leaf = sha256(b"\x00" + entry).digest()
             else:
                 should_be, typed_entry = _typed(conn, seq)
                 leaf = _leaf(typed_entry)
@@ -463,24 +470,35 @@ def _compare_levels(conn: Connection, levels: list[bytearray]) -> None:
     rebuilt one stored; :raise _Unsure: else."""
     n = tree_nodes.c
     for level, built in enumerate(levels, start=1):
-        count = 0
+        # The level's nodes are at 0, 1, 2, ... (a level and a position
+        # name one node: the primary key), each a hash of 32 bytes; then
+        # their hashes in order, joined, are the level rebuilt.
+        count, first, last, odd = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.min(n.position),
+                sa.func.max(n.position),
+                sa.func.count().filter(sa.func.length(n.hash) != merkle.HASH_SIZE),
+            ).where(n.level == level)
+        ).one()
+        if (
+            count * merkle.HASH_SIZE != len(built)
+            or first != 0
+            or last != count - 1
+            or odd
+        ):
+            raise _Unsure
+        at = 0
         for batch in _batches(
             conn,
-            sa.select(n.position, n.hash).where(n.level == level).order_by(n.position),
-            "SELECT position, hash FROM tree_nodes WHERE level = ? ORDER BY position",
+            sa.select(n.hash).where(n.level == level).order_by(n.position),
+            "SELECT hash FROM tree_nodes WHERE level = ? ORDER BY position",
             level,
         ):
-            positions, hashes = zip(*batch, strict=True)
-            at = merkle.HASH_SIZE * count
-            if (
-                positions != tuple(range(count, count + len(batch)))
-                or any(len(h) != merkle.HASH_SIZE for h in hashes)
-                or b"".join(hashes) != built[at : at + merkle.HASH_SIZE * len(batch)]
-            ):
+            joined = b"".join([value for (value,) in batch])
+            if joined != built[at : at + len(joined)]:
                 raise _Unsure
-            count += len(batch)
-        if count * merkle.HASH_SIZE != len(built):
-            raise _Unsure
+            at += len(joined)
     above = conn.execute(
         sa.select(sa.func.count()).where(n.level > len(levels))
     ).scalar_one()
