@@ -4,6 +4,7 @@ import json
 import pytest
 
 from consent_server.cli import demo_accounts
+from consent_server.domain.note import Verifier
 from consent_server.store import schema
 from consent_server.web.settings import BadSetting
 from tests.admin_helpers import (
@@ -623,3 +624,7 @@ def test_demo_prints_how_to_log_in(monkeypatch, tmp_path):
     assert "Config page: http://127.0.0.1:5300/admin/" in result.output
     assert "editor: email editor@demo.test  password " in result.output
     assert "admin: email admin@demo.test  password " in result.output
+    # And the key a visitor's receipt is checked with.
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Log verifier")]
+    key = line.rsplit(" ", 1)[1]
+    assert Verifier.from_key(key).key == key

@@ -159,6 +159,10 @@ def demo_command(host: str, port: int, storefront_port: int | None) -> None:
     click.echo(f"Config page: http://{host}:{port}/admin/ (new passwords every start)")
     for email, role, password in accounts_made:
         click.echo(f"  {role}: email {email}  password {password}")
+    # What visitors' receipts and witnesses are checked with (the demo's
+    # own signing key, kept in its instance folder).
+    verifier = app.extensions["consent_log_signer"].verifier.key
+    click.echo(f"Log verifier key (verify-receipt --key, witness): {verifier}")
     # Flask's app.run() refuses to run inside a `flask`-style CLI command.
     run_simple(host, port, app, threaded=True)
 
