@@ -8,6 +8,27 @@ from consent_server.store import tree
 from consent_server.store.schema import consent_events, log_head
 
 
+def new_event(**changes):
+    # A choice as recording hands it to the log (no config document hash,
+    # as events were before it was kept), with any field changed.
+    fields = {
+        "consent_id": "c-1",
+        "site": "demo",
+        "consent_revision": 1,
+        "config_revision": 1,
+        "choices": {"preferences": False, "analytics": False, "advertising": False},
+        "method": "reject_all",
+        "gpc": False,
+        "language": "en",
+        "texts_hash": "a" * 64,
+        "origin": "https://shop.example",
+        "path": "/",
+        "ip": "203.0.113.0",
+        "user_agent": "Mozilla/5.0",
+    }
+    return chain.NewEvent(**{**fields, **changes})
+
+
 def count_events(engine):
     with engine.connect() as conn:
         return conn.execute(

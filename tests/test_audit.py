@@ -11,14 +11,14 @@ from urllib.parse import parse_qsl
 import pytest
 import sqlalchemy as sa
 
-from consent_server.domain import chain, export
+from consent_server.domain import export
 from consent_server.domain.vocabulary import CATEGORIES
 from consent_server.store import accounts
 from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
 from consent_server.store.schema import audit_access, consent_events
 from tests.conftest import ORIGIN
-from tests.helpers import events, fill_log
+from tests.helpers import events, fill_log, new_event
 
 
 @pytest.fixture
@@ -476,19 +476,9 @@ HOSTILE_AGENT = "Mozilla/5.0 \x1b[2J\u202eevil\nnext\\x1b \x7f\x85\u2066"
 def append_raw(engine, user_agent):
     # Step: a row as an older version (or plain SQL with the chain redone)
     # could have stored it, past recording's own clean-up.
-    event = chain.NewEvent(
-        consent_id="c-1",
-        site="demo",
-        consent_revision=1,
-        config_revision=1,
+    event = new_event(
         choices={k: True for k in CATEGORIES},
         method="accept_all",
-        gpc=False,
-        language="en",
-        texts_hash="a" * 64,
-        origin="https://shop.example",
-        path="/",
-        ip="203.0.113.0",
         user_agent=user_agent,
     )
     with engine.connect() as conn:

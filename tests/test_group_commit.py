@@ -8,12 +8,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from consent_server.domain.chain import NewEvent
 from consent_server.store import log as store_log
 from consent_server.store.engine import make_engine
 from consent_server.store.schema import consent_events, log_head
 from tests.conftest import ORIGIN
-from tests.helpers import count_events, events
+from tests.helpers import count_events, events, new_event
 
 EVERYTHING = {"preferences": True, "analytics": True, "advertising": True}
 NOTHING = {"preferences": False, "analytics": False, "advertising": False}
@@ -134,21 +133,7 @@ def test_many_posts_unsynchronised_each_get_their_row(app, consent, engine):
 
 
 def an_event(consent_id):
-    return NewEvent(
-        consent_id=consent_id,
-        site="demo",
-        consent_revision=1,
-        config_revision=1,
-        choices=NOTHING,
-        method="reject_all",
-        gpc=False,
-        language="en",
-        texts_hash="a" * 64,
-        origin=ORIGIN,
-        path="/",
-        ip="203.0.113.0",
-        user_agent="a browser",
-    )
+    return new_event(consent_id=consent_id, origin=ORIGIN, user_agent="a browser")
 
 
 def test_a_commit_never_waits_for_a_connection_held_by_an_append_it_holds(

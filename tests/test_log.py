@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from consent_server.domain import chain as log_chain
 from consent_server.store import log as store_log
 from consent_server.store.schema import consent_events, log_head, log_prunes
-from tests.helpers import events, fill_log
+from tests.helpers import events, fill_log, new_event
 
 
 def record(consent, n):
@@ -317,19 +317,9 @@ def test_what_an_event_continues_is_in_its_hash():
 def test_an_appended_row_hashes_as_row_hash_writes(engine, user_agent):
     # Appends hash a row by a faster way where they can: the stored hash is
     # row_hash's, for a first choice and for one continuing a history.
-    event = log_chain.NewEvent(
-        consent_id="c-1",
-        site="demo",
-        consent_revision=1,
-        config_revision=1,
+    event = new_event(
         choices={"preferences": True, "analytics": False, "advertising": True},
         method="custom",
-        gpc=False,
-        language="en",
-        texts_hash="a" * 64,
-        origin="https://shop.example",
-        path="/",
-        ip="203.0.113.0",
         user_agent=user_agent,
     )
     claim = log_chain.Claim("c-1", lambda event_id, recorded_at: True)

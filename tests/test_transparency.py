@@ -13,7 +13,7 @@ from consent_server.store import log as store_log
 from consent_server.store.engine import get_db
 from consent_server.store.schema import site_revisions
 from tests.conftest import ConsentActions
-from tests.helpers import events
+from tests.helpers import events, new_event
 from tests.rfc9162 import Reference
 
 # The product's Merkle code is checked against tests/rfc9162.py, written from
@@ -287,6 +287,16 @@ def test_the_revision_a_visitor_was_shown(client, consent, auditor, engine):
 # -- receipts ------------------------------------------------------------------
 
 
+def verify_receipt(receipt, verifier, banner):
+    # consent-server verify-receipt RECEIPT --key KEY --banner DOCUMENT
+    from click.testing import CliRunner
+
+    from consent_server.cli import main
+
+    args = ["verify-receipt", str(receipt), "--key", verifier.key]
+    return CliRunner().invoke(main, [*args, "--banner", str(banner)])
+
+
 def receipt_of(client, token):
     return client.post("/v1/consent/receipt", json={"token": token})
 
@@ -389,9 +399,7 @@ def test_verify_receipt_checks_one_offline(client, consent, verifier, tmp_path):
 def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
     app, client, consent, verifier, auditor, tmp_path
 ):
-    from click.testing import CliRunner
 
-    from consent_server.cli import main
     from consent_server.domain.demo_site import demo_config
 
     token = post(consent, 1, language="de")[0]["token"]
@@ -430,17 +438,7 @@ def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
     (tmp_path / "nonsense.json").write_text('{"site": "demo"}')
 
     def verify(banner):
-        return CliRunner().invoke(
-            main,
-            [
-                "verify-receipt",
-                str(tmp_path / "receipt.json"),
-                "--key",
-                verifier.key,
-                "--banner",
-                str(tmp_path / banner),
-            ],
-        )
+        return verify_receipt(tmp_path / "receipt.json", verifier, tmp_path / banner)
 
     assert event["v"] == 2
     assert event["config_hash"] == hashlib.sha256(shown.get_data()).hexdigest()
@@ -468,10 +466,7 @@ def test_verify_receipt_checks_the_banner_the_visitor_was_shown(
 def test_verify_receipt_of_an_older_event_checks_only_its_texts(
     app, client, engine, verifier, auditor, tmp_path
 ):
-    from click.testing import CliRunner
 
-    from consent_server.cli import main
-    from consent_server.domain import chain
     from consent_server.tokens import sign_token
     from tests.conftest import SECRET
 
@@ -483,20 +478,11 @@ def test_verify_receipt_of_an_older_event_checks_only_its_texts(
     with engine.connect() as conn:
         row = store_log.append(
             conn,
-            chain.NewEvent(
+            new_event(
                 consent_id="00000000-0000-4000-8000-000000000001",
-                site="demo",
-                consent_revision=1,
-                config_revision=1,
                 choices={"preferences": True, "analytics": False, "advertising": False},
                 method="custom",
-                gpc=False,
-                language="en",
                 texts_hash=texts_hash(config, "en"),
-                origin="https://shop.example",
-                path="/",
-                ip="203.0.113.0",
-                user_agent="Mozilla/5.0",
             ),
         )
     token = sign_token(
@@ -512,16 +498,8 @@ def test_verify_receipt_of_an_older_event_checks_only_its_texts(
     assert receipt["event"]["v"] == 1 and "config_hash" not in receipt["event"]
     (tmp_path / "receipt.json").write_text(json.dumps(receipt))
     (tmp_path / "shown.json").write_bytes(shown)
-    result = CliRunner().invoke(
-        main,
-        [
-            "verify-receipt",
-            str(tmp_path / "receipt.json"),
-            "--key",
-            verifier.key,
-            "--banner",
-            str(tmp_path / "shown.json"),
-        ],
+    result = verify_receipt(
+        tmp_path / "receipt.json", verifier, tmp_path / "shown.json"
     )
     assert result.exit_code == 0, result.output
     assert "holds the texts the visitor was shown" in result.output
