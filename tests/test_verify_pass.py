@@ -5,6 +5,7 @@ leaves the verdict to them."""
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from consent_server.domain import chain
 from consent_server.store import erasure, tree, verify
@@ -290,3 +291,35 @@ def test_a_blob_where_text_belongs_is_a_changed_row_not_a_crash(engine):
         chain_report, tree_report = verify.verify_log(conn)
     assert not tree_report.ok
     assert "does not hash to its leaf" in tree_report.problem
+
+
+# What only SQLite's loose typing can hold: numbers of another kind, text
+# where bytes belong, a time that does not exist.
+SQLITE_SHAPES = {
+    "a node at a position of 0.5": "UPDATE tree_nodes SET position = 0.5"
+    " WHERE level = 1 AND position = 1",
+    "a node at level 1.5": "INSERT INTO tree_nodes (level, position, hash)"
+    f" VALUES (1.5, 0, x'{'01' * 32}')",
+    "a leaf at a position of 2.5": "UPDATE tree_nodes SET position = 2.5"
+    " WHERE level = 0 AND position = 3",
+    "a node's hash as 32 characters": "UPDATE tree_nodes SET hash = '"
+    + "a" * 32
+    + "' WHERE level = 1 AND position = 1",
+    "bytes for a user agent": "UPDATE consent_events SET user_agent = x'6162'"
+    " WHERE seq = 2",
+    "a recorded time at second 60": "UPDATE consent_events SET recorded_at ="
+    " substr(recorded_at, 1, 17) || '60' || substr(recorded_at, 20) WHERE seq = 2",
+}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("shape", SQLITE_SHAPES)
+def test_odd_sqlite_values_are_named_not_passed_or_crashed_on(engine, shape):
+    fill_log(engine, 20)
+    engine_do(engine, sa.text(SQLITE_SHAPES[shape]))
+    chain_report, tree_report = full(engine, [20])
+    assert not (chain_report.ok and tree_report.ok)
+    with pytest.raises(verify._Unsure):
+        one_pass(engine, [20])
+    with engine.connect() as conn:
+        assert verify.verify_log(conn, [20]) == (chain_report, tree_report)

@@ -653,13 +653,19 @@ def _walk(conn: Connection) -> tuple[ChainReport, int | None]:
 
 
 def _typed_row_hash(conn: Connection, seq: int) -> str:
-    """:func:`row_hash` of one row read the typed way (in the walk's transaction)."""
-    row = (
-        conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
-        .mappings()
-        .one()
-    )
-    return row_hash(dict(row))
+    """:func:`row_hash` of one row read the typed way (in the walk's
+    transaction), or "" (no hash's) for a row no append could have written:
+    a value of another type (bytes in a text column), a time that does not
+    exist."""
+    try:
+        row = (
+            conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
+            .mappings()
+            .one()
+        )
+        return row_hash(dict(row))
+    except (TypeError, ValueError):
+        return ""
 
 
 def prune(

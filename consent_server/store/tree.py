@@ -448,11 +448,14 @@ def plain_entry(text: str | None, extra_quotes: int) -> bytes | None:
 
 
 def _typed_leaf(conn: Connection, seq: int) -> bytes | None:
-    row = (
-        conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
-        .mappings()
-        .one()
-    )
+    try:
+        row = (
+            conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
+            .mappings()
+            .one()
+        )
+    except ValueError:  # a time that does not exist, say: see _checked_leaf
+        return None
     return _checked_leaf(dict(row))
 
 

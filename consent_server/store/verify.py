@@ -188,12 +188,13 @@ def _leaf(entry: bytes) -> bytes:
 
 def _typed(conn: Connection, seq: int) -> tuple[str, bytes]:
     """The chain hash and the entry of one row read the typed way."""
-    row = dict(
-        conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
-        .mappings()
-        .one()
-    )
     try:
+        # Reading it can fail too: a time that does not exist, say.
+        row = dict(
+            conn.execute(sa.select(consent_events).where(consent_events.c.seq == seq))
+            .mappings()
+            .one()
+        )
         try:
             entry = fast_entry(row)
         except (TypeError, KeyError):
@@ -478,7 +479,13 @@ def _compare_levels(conn: Connection, levels: list[bytearray]) -> None:
                 sa.func.count(),
                 sa.func.min(n.position),
                 sa.func.max(n.position),
-                sa.func.count().filter(sa.func.length(n.hash) != merkle.HASH_SIZE),
+                sa.func.count().filter(
+                    (sa.func.length(n.hash) != merkle.HASH_SIZE)
+                    | (n.position != sa.cast(n.position, sa.BigInteger))
+                    | (sa.func.typeof(n.hash) != "blob")
+                    if conn.dialect.name == "sqlite"
+                    else sa.func.length(n.hash) != merkle.HASH_SIZE
+                ),
             ).where(n.level == level)
         ).one()
         if (
@@ -500,7 +507,9 @@ def _compare_levels(conn: Connection, levels: list[bytearray]) -> None:
                 raise _Unsure
             at += len(joined)
     above = conn.execute(
-        sa.select(sa.func.count()).where(n.level > len(levels))
+        sa.select(sa.func.count()).where(
+            (n.level > len(levels)) | (n.level != sa.cast(n.level, sa.BigInteger))
+        )
     ).scalar_one()
     if above:
         raise _Unsure
