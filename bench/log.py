@@ -64,7 +64,8 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from consent_server import create_app  # noqa: E402
 from consent_server.cli import init_database  # noqa: E402
 from consent_server.domain.chain import row_hash  # noqa: E402
-from consent_server.store import accounts, schema, tree  # noqa: E402
+from consent_server.domain.demo_site import demo_config  # noqa: E402
+from consent_server.store import accounts, schema, sites, tree  # noqa: E402
 from consent_server.store import engine as store_engine  # noqa: E402
 from consent_server.store.schema import consent_events, log_head  # noqa: E402
 
@@ -181,9 +182,9 @@ def events(count: int, days: int, seed: int = 7) -> Iterator[dict[str, Any]]:
             "user_agent": visitor.agent,
             "recorded_at": when,
             "continues": continues,
-            # As recorded now: the hash of the config document shown, so
-            # every entry is of version 2.
-            "config_hash": "c4" * 32,
+            # As recorded now: the hash of the config document shown (see
+            # prepare), so every entry is of version 2.
+            "config_hash": SHOWN.get("demo" if seq % 4 else "shop"),
         }
 
 
@@ -234,7 +235,19 @@ def prepare(url: str) -> tuple[Flask, str]:
     with app.app_context():
         init_database()
         token = accounts.create_token(store_engine.get_db(), "log bench", "audit")
+        # The config documents the events were shown, as a server records
+        # them: verify-log checks each against the events' config_hash.
+        for site in ("demo", "shop"):
+            config = {**demo_config(), "site": site}
+            published = sites.publish(
+                store_engine.get_db(), config, published_by="bench"
+            )
+            SHOWN[site] = published.document_hash
     return app, token
+
+
+# The hash of each site's published config document (revision 1).
+SHOWN: dict[str, str | None] = {}
 
 
 # -- measuring ----------------------------------------------------------------
