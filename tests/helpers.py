@@ -4,8 +4,9 @@ import uuid
 import sqlalchemy as sa
 
 from consent_server.domain import chain
+from consent_server.domain.site_config import document_hash
 from consent_server.store import tree
-from consent_server.store.schema import consent_events, log_head
+from consent_server.store.schema import consent_events, log_head, site_revisions
 
 
 def new_event(**changes):
@@ -63,6 +64,15 @@ def fill_log(
     with engine.begin() as conn:
         seq, prev = conn.execute(sa.select(log_head.c.seq, log_head.c.hash)).one()
         columns = {c["name"] for c in sa.inspect(conn).get_columns("consent_events")}
+        # The document each site's revision 1 published, where one was (what
+        # verify-log holds the events to); else a made-up hash.
+        shown = {site: "b" * 64 for site in sites}
+        if "config_hash" in columns:
+            r = site_revisions.c
+            for site, document in conn.execute(
+                sa.select(r.site, r.document).where(r.site.in_(sites), r.revision == 1)
+            ):
+                shown[site] = document_hash(document)
     when = start or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     methods = ("accept_all", "reject_all", "custom", "withdraw")
     batch = []
@@ -98,7 +108,7 @@ def fill_log(
         if "config_hash" in columns:
             # Events recorded before the log kept the config document's
             # hash (version-1 entries) between those recorded since.
-            row["config_hash"] = None if seq % 2 else "b" * 64
+            row["config_hash"] = None if seq % 2 else shown[row["site"]]
         batch.append(row)
         if len(batch) == chunk or i == count - 1:
             with engine.begin() as conn:

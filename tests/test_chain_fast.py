@@ -117,8 +117,10 @@ def test_the_hash_sqlite_writes_is_row_hash(tmp_path, recorded_at, column, value
         try:
             typed = conn.execute(sa.select(consent_events)).mappings().one()
             expected = chain.row_hash(dict(typed))
-        except (TypeError, ValueError, UnicodeEncodeError) as exc:
-            expected = type(exc)
+        except (TypeError, ValueError, UnicodeEncodeError):
+            # No append writes such a row: the walk names it as changed
+            # (a hash no row has), not with a traceback.
+            expected = ""
         try:
             ((*stored, found),) = list(store_log._chain_rows(conn, 1, 1))
             assert stored == [1, "text", "h"]
